@@ -1,0 +1,27 @@
+// Command canvasd is the real-time collaborative canvas server.
+//
+//	canvasd serve [flags]        serve the API, the live transports and the web client
+//	canvasd user add [flags]     create a user (server stopped, same --data)
+//	canvasd token create [flags] print a new access token for a user
+//	canvasd backup --out FILE    online, consistent backup of a running server's data
+//	canvasd restore --from FILE --data DIR
+//
+// Every flag has a CANVASD_* environment variable (flag name upper-cased,
+// dashes as underscores); a flag given on the command line wins.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+)
+
+func main() {
+	// bild's parallel package sets GOMAXPROCS to the host's CPU count in init;
+	// go back to the container-aware default.
+	runtime.SetDefaultGOMAXPROCS()
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "canvasd:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/canvasd/canvasd/server"
+	"github.com/canvasd/canvasd/store"
+	"github.com/canvasd/canvasd/web"
+	"github.com/rs/zerolog"
+)
+
+func run(args []string) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(args, os.Stdout)
+	case "user":
+		if len(args) == 0 || args[0] != "add" {
+			return errors.New("usage: canvasd user add --email E --name N --password P [--admin]")
+		}
+		return userAdd(args[1:], os.Stdout)
+	case "token":
+		if len(args) == 0 || args[0] != "create" {
+			return errors.New("usage: canvasd token create --email E [--description D]")
+		}
+		return tokenCreate(args[1:], os.Stdout)
+	case "backup":
+		return backupCmd(args, os.Stdout)
+	case "restore":
+		return restoreCmd(args, os.Stdout)
+	case "help", "-h", "--help":
+		fmt.Println("usage: canvasd [serve|user add|token create|backup|restore] [flags]; see README.md")
+		return nil
+	}
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// envFlags fills every flag not given on the command line from CANVASD_<NAME>.
+func envFlags(fs *flag.FlagSet) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		key := "CANVASD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(key); ok {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s: %w", key, e)
+			}
+		}
+	})
+	return err
+}
+
+type serveConfig struct {
+	addr, data, logFormat, bootstrapToken, publicURL, origins, fetchHosts, adminAddr string
+	retention, jobWorkers, wsPerUser, uncropRate                                 int
+	maxBody, maxPixels                                                           int64
+	keepAlive                                                                    time.Duration
+}
+
+func serveFlags(args []string) (*serveConfig, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c := &serveConfig{}
+	fs.StringVar(&c.addr, "addr", ":8080", "listen address")
+	fs.StringVar(&c.data, "data", "./data", "data directory (bbolt file and blobs)")
+	fs.StringVar(&c.logFormat, "log-format", "console", "log format: json or console")
+	fs.StringVar(&c.bootstrapToken, "bootstrap-token", "", "the first admin's access token (first start only); default random")
+	fs.StringVar(&c.publicURL, "public-url", "", "externally visible base URL, e.g. https://canvas.example.com")
+	fs.StringVar(&c.origins, "allowed-origins", "", "extra websocket origin host patterns, comma-separated")
+	fs.StringVar(&c.fetchHosts, "fetch-allow-hosts", "", "hosts server-side image fetches may reach, comma-separated")
+	fs.StringVar(&c.adminAddr, "admin-addr", "", "pprof listener (off when empty), e.g. 127.0.0.1:6060")
+	fs.IntVar(&c.retention, "event-retention", 10000, "events kept per canvas log")
+	fs.IntVar(&c.jobWorkers, "job-workers", 2, "crop job workers")
+	fs.IntVar(&c.wsPerUser, "max-websockets-per-user", 64, "concurrent websockets per user")
+	fs.IntVar(&c.uncropRate, "uncrop-rate", 60, "uncrop requests per minute per key")
+	fs.Int64Var(&c.maxBody, "max-body-bytes", 30<<20, "largest request body / upload")
+	fs.Int64Var(&c.maxPixels, "max-pixels", 50_000_000, "largest image in pixels, checked before decoding")
+	fs.DurationVar(&c.keepAlive, "keepalive", 15*time.Second, "NDJSON/SSE keepalive interval")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := envFlags(fs); err != nil {
+		return nil, err
+	}
+	if c.logFormat != "json" && c.logFormat != "console" {
+		return nil, fmt.Errorf("--log-format must be json or console, got %q", c.logFormat)
+	}
+	return c, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func newLogger(format string, w io.Writer) zerolog.Logger {
+	if format == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+	}
+	return zerolog.New(w).With().Timestamp().Logger()
+}
+
+func serve(args []string, out io.Writer) error {
+	c, err := serveFlags(args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(c.logFormat, os.Stderr)
+	st, err := store.Open(c.data, store.Options{EventRetention: c.retention})
+	if err != nil {
+		return err
+	}
+	h := server.NewHub(st, 0)
+	srv := server.New(server.Config{
+		PublicURL: c.publicURL, MaxBodyBytes: c.maxBody, MaxPixels: c.maxPixels,
+		AllowedOrigins: splitList(c.origins), FetchAllowHosts: splitList(c.fetchHosts),
+		KeepAlive: c.keepAlive, JobWorkers: c.jobWorkers, MaxWebsocketsPerUser: c.wsPerUser,
+		UncropRatePerMinute: c.uncropRate, SecureCookie: strings.HasPrefix(c.publicURL, "https://"),
+	}, st, h, log, server.WithWeb(web.FS()))
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	base := c.publicURL
+	if base == "" {
+		base = "http://" + displayAddr(ln.Addr().String())
+	}
+	plain, created, err := server.Bootstrap(st, c.bootstrapToken)
+	if err != nil {
+		st.Close()
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if created {
+		fmt.Fprintf(out, "canvasd: created the admin user %s.\nSign in (shown once): %s/#token=%s\n", server.BootstrapEmail, base, plain)
+	}
+	log.Info().Str("addr", ln.Addr().String()).Str("data", c.data).Msg("canvasd serving")
+
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	if c.adminAddr != "" {
+		go serveAdmin(c.adminAddr, log)
+	}
+	srv.Start()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case s := <-sig:
+		log.Info().Str("signal", s.String()).Msg("shutting down")
+	case err := <-errc:
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	// Streams and websockets end first (1001), then in-flight requests finish.
+	shutdownErr := make(chan error, 1)
+	go func() { shutdownErr <- srv.Shutdown(ctx) }()
+	if err := hs.Shutdown(ctx); err != nil {
+		log.Warn().Err(err).Msg("http shutdown")
+	}
+	<-shutdownErr
+	h.Close(ctx)
+	return st.Close()
+}
+
+func displayAddr(a string) string {
+	if strings.HasPrefix(a, "[::]:") || strings.HasPrefix(a, "0.0.0.0:") {
+		return "localhost:" + a[strings.LastIndex(a, ":")+1:]
+	}
+	return a
+}

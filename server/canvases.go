@@ -1,0 +1,519 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/canvasd/canvasd/store"
+	"github.com/gin-gonic/gin"
+)
+
+func folderJSON(f *store.Folder, u *store.User) gin.H {
+	access := store.AccessView
+	if u != nil && (u.Admin || u.ID == f.OwnerID) {
+		access = store.AccessOwner
+	} else if p, ok := f.Users[idOf(u)]; ok {
+		access = p
+	}
+	return gin.H{"access": access, "folder_id": f.FolderID, "id": f.ID, "in_trash": f.InTrash, "name": f.Name, "state": "normal"}
+}
+
+func idOf(u *store.User) uint64 {
+	if u == nil {
+		return store.GuestUserID
+	}
+	return u.ID
+}
+
+func canvasJSON(cv *store.Canvas, access string) map[string]any {
+	m := cv.Public()
+	m["access"] = access
+	return m
+}
+
+func (s *Server) listFolders(c *gin.Context) {
+	u := userOf(c)
+	var fs []*store.Folder
+	s.st.View(func(tx *store.Tx) (err error) { fs, err = tx.Folders(); return })
+	out := make([]gin.H, 0, len(fs))
+	for _, f := range fs {
+		if f.ID == s.st.RootFolder() || u.Admin || f.OwnerID == u.ID || f.Users[u.ID] != "" {
+			out = append(out, folderJSON(f, u))
+		}
+	}
+	s.respond(c, out, nil)
+}
+
+// folderParam resolves :fid; write=true requires ownership (or admin).
+func (s *Server) folderParam(c *gin.Context, write bool) (*store.Folder, bool) {
+	var f *store.Folder
+	if err := s.st.View(func(tx *store.Tx) (err error) { f, err = tx.Folder(c.Param("fid")); return }); err != nil {
+		canvusError(c, http.StatusNotFound, "Folder not found")
+		return nil, false
+	}
+	u := userOf(c)
+	owner := u.Admin || f.OwnerID == u.ID || f.Users[u.ID] == store.AccessOwner
+	if write && (!owner || f.ID == s.st.RootFolder()) {
+		canvusError(c, http.StatusForbidden, "Permission denied")
+		return nil, false
+	}
+	if !write && !owner && f.Users[u.ID] == "" && f.ID != s.st.RootFolder() {
+		canvusError(c, http.StatusForbidden, "Permission denied")
+		return nil, false
+	}
+	return f, true
+}
+
+// checkFolderTarget verifies the caller may put things into folder id.
+func checkFolderTarget(tx *store.Tx, u *store.User, id string) error {
+	f, err := tx.Folder(id)
+	if err != nil {
+		return store.Invalidf("Folder " + id + " does not exist")
+	}
+	if !u.Admin && f.OwnerID != u.ID && store.AccessRank(f.Users[u.ID]) < store.AccessRank(store.AccessEdit) {
+		return store.ErrForbidden
+	}
+	return nil
+}
+
+func (s *Server) getFolder(c *gin.Context) {
+	if f, ok := s.folderParam(c, false); ok {
+		s.respond(c, folderJSON(f, userOf(c)), nil)
+	}
+}
+
+func (s *Server) createFolder(c *gin.Context) {
+	var req struct {
+		Name     string `json:"name"`
+		FolderID string `json:"folder_id"`
+	}
+	if !canvusJSON(c, &req) {
+		return
+	}
+	u := userOf(c)
+	if req.FolderID == "" {
+		req.FolderID = store.HomeFolderID(u.ID)
+	}
+	if req.Name == "" {
+		req.Name = "New folder"
+	}
+	f := &store.Folder{Name: req.Name, FolderID: req.FolderID, OwnerID: u.ID, InTrash: store.IsTrashFolder(req.FolderID)}
+	err := s.st.Write(func(tx *store.Tx) error {
+		if err := checkFolderTarget(tx, u, req.FolderID); err != nil {
+			return err
+		}
+		f.ID = ""
+		return tx.PutFolder(f)
+	})
+	if err != nil {
+		canvusStoreError(c, err, "Folder")
+		return
+	}
+	c.JSON(http.StatusOK, folderJSON(f, u))
+}
+
+func (s *Server) patchFolder(c *gin.Context) {
+	f, ok := s.folderParam(c, true)
+	if !ok {
+		return
+	}
+	var req struct {
+		Name *string `json:"name"`
+	}
+	if !canvusJSON(c, &req) {
+		return
+	}
+	err := s.st.Write(func(tx *store.Tx) error {
+		cur, err := tx.Folder(f.ID)
+		if err != nil {
+			return err
+		}
+		if req.Name != nil {
+			cur.Name = *req.Name
+		}
+		f = cur
+		return tx.PutFolder(cur)
+	})
+	if err != nil {
+		canvusStoreError(c, err, "Folder")
+		return
+	}
+	c.JSON(http.StatusOK, folderJSON(f, userOf(c)))
+}
+
+func (s *Server) deleteFolder(c *gin.Context) {
+	f, ok := s.folderParam(c, true)
+	if !ok {
+		return
+	}
+	if _, err := strconv.ParseUint(f.ID, 10, 64); err == nil || store.IsTrashFolder(f.ID) {
+		canvusError(c, http.StatusBadRequest, "A user's home or trash folder cannot be deleted")
+		return
+	}
+	if err := s.st.Write(func(tx *store.Tx) error { return tx.DeleteFolder(f.ID) }); err != nil {
+		canvusStoreError(c, err, "Folder")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{})
+}
+
+func (s *Server) listCanvases(c *gin.Context) {
+	s.respond(c, s.canvasList(userOf(c)), &streamSpec{topic: canvasListTopic, list: true, kind: "canvas"})
+}
+
+func (s *Server) canvasList(u *store.User) []map[string]any {
+	var cs []*store.Canvas
+	s.st.View(func(tx *store.Tx) (err error) { cs, err = tx.Canvases(); return })
+	out := make([]map[string]any, 0, len(cs))
+	for _, cv := range cs {
+		if a := cv.AccessFor(u); a != store.AccessNone {
+			out = append(out, canvasJSON(cv, a))
+		}
+	}
+	return out
+}
+
+func (s *Server) createCanvas(c *gin.Context) {
+	var req struct {
+		Name     string `json:"name"`
+		FolderID string `json:"folder_id"`
+	}
+	if !canvusJSON(c, &req) {
+		return
+	}
+	u := userOf(c)
+	if req.FolderID == "" {
+		req.FolderID = store.HomeFolderID(u.ID)
+	}
+	if len(req.Name) > 256 {
+		canvusError(c, http.StatusBadRequest, "Canvas name is too long (at most 256 characters)")
+		return
+	}
+	cv := &store.Canvas{}
+	err := s.st.Write(func(tx *store.Tx) error {
+		if err := checkFolderTarget(tx, u, req.FolderID); err != nil {
+			return err
+		}
+		name := req.Name
+		if name == "" {
+			name = "New canvas"
+		}
+		*cv = store.Canvas{Name: name, FolderID: req.FolderID, OwnerID: u.ID, EditorsCanShare: true}
+		return tx.CreateCanvas(cv)
+	})
+	if err != nil {
+		canvusStoreError(c, err, "Canvas")
+		return
+	}
+	c.JSON(http.StatusOK, canvasJSON(cv, store.AccessOwner))
+}
+
+func (s *Server) getCanvas(c *gin.Context) {
+	cv := canvasOf(c)
+	s.respond(c, canvasJSON(cv, accessOf(c)), &streamSpec{topic: cv.ID, kind: "canvas", id: cv.ID})
+}
+
+func (s *Server) canvasOwner(c *gin.Context) {
+	if accessOf(c) != store.AccessOwner {
+		canvusError(c, http.StatusForbidden, "Permission denied: owner access required")
+	}
+}
+
+func (s *Server) patchCanvas(c *gin.Context) {
+	var req struct {
+		Name     *string `json:"name"`
+		Mode     *string `json:"mode"`
+		FolderID *string `json:"folder_id"`
+	}
+	if !canvusJSON(c, &req) {
+		return
+	}
+	if req.Mode != nil && *req.Mode != "normal" && *req.Mode != "demo" {
+		canvusError(c, http.StatusBadRequest, "mode must be 'normal' or 'demo'")
+		return
+	}
+	if req.Name != nil && (strings.TrimSpace(*req.Name) == "" || len(*req.Name) > 256) {
+		canvusError(c, http.StatusBadRequest, "Canvas name must be 1 to 256 characters")
+		return
+	}
+	if req.FolderID != nil && accessOf(c) != store.AccessOwner {
+		canvusError(c, http.StatusForbidden, "Permission denied: owner access required to move")
+		return
+	}
+	u := userOf(c)
+	var out *store.Canvas
+	err := s.st.Write(func(tx *store.Tx) error {
+		cur, err := tx.Canvas(canvasOf(c).ID)
+		if err != nil {
+			return err
+		}
+		if req.Name != nil {
+			cur.Name = *req.Name
+		}
+		if req.Mode != nil {
+			cur.Mode = *req.Mode
+		}
+		if req.FolderID != nil {
+			if err := checkFolderTarget(tx, u, *req.FolderID); err != nil {
+				return err
+			}
+			cur.FolderID = *req.FolderID
+		}
+		out = cur
+		return tx.PutCanvas(cur)
+	})
+	if err != nil {
+		canvusStoreError(c, err, "Canvas")
+		return
+	}
+	c.JSON(http.StatusOK, canvasJSON(out, accessOf(c)))
+}
+
+func (s *Server) deleteCanvas(c *gin.Context) {
+	if err := s.st.Write(func(tx *store.Tx) error { return tx.DeleteCanvas(canvasOf(c).ID) }); err != nil {
+		canvusStoreError(c, err, "Canvas")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{})
+}
+
+type moveReq struct {
+	FolderID  string `json:"folder_id"`
+	Conflicts string `json:"conflicts"`
+}
+
+func (s *Server) parseMove(c *gin.Context) (moveReq, bool) {
+	var req moveReq
+	if !canvusJSON(c, &req) {
+		return req, false
+	}
+	if req.FolderID == "" {
+		canvusError(c, http.StatusBadRequest, "folder_id is required")
+		return req, false
+	}
+	switch req.Conflicts {
+	case "", "skip", "cancel", "replace":
+	default:
+		canvusError(c, http.StatusBadRequest, "conflicts must be skip, cancel or replace")
+		return req, false
+	}
+	return req, true
+}
+
+// conflictIn finds a canvas named name in folder other than id.
+func conflictIn(tx *store.Tx, folder, name, id string) *store.Canvas {
+	cs, _ := tx.Canvases()
+	for _, cv := range cs {
+		if cv.FolderID == folder && cv.Name == name && cv.ID != id {
+			return cv
+		}
+	}
+	return nil
+}
+
+func (s *Server) moveCanvas(c *gin.Context) {
+	req, ok := s.parseMove(c)
+	if !ok {
+		return
+	}
+	u := userOf(c)
+	var out *store.Canvas
+	err := s.st.Write(func(tx *store.Tx) error {
+		cur, err := tx.Canvas(canvasOf(c).ID)
+		if err != nil {
+			return err
+		}
+		if store.IsTrashFolder(req.FolderID) {
+			if req.FolderID != "trash."+store.HomeFolderID(u.ID) && !u.Admin {
+				return store.Invalidf("You cannot move items to other users' trash folder")
+			}
+		} else {
+			if err := checkFolderTarget(tx, u, req.FolderID); err != nil {
+				return err
+			}
+			if other := conflictIn(tx, req.FolderID, cur.Name, cur.ID); other != nil {
+				if req.Conflicts != "replace" {
+					return &conflictError{"A canvas named '" + cur.Name + "' already exists in the destination folder"}
+				}
+				if err := tx.DeleteCanvas(other.ID); err != nil {
+					return err
+				}
+			}
+		}
+		cur.FolderID = req.FolderID
+		out = cur
+		return tx.PutCanvas(cur)
+	})
+	if ce, ok := err.(*conflictError); ok {
+		canvusError(c, http.StatusConflict, ce.msg)
+		return
+	}
+	if err != nil {
+		canvusStoreError(c, err, "Canvas")
+		return
+	}
+	c.JSON(http.StatusOK, canvasJSON(out, accessOf(c)))
+}
+
+type conflictError struct{ msg string }
+
+func (e *conflictError) Error() string { return e.msg }
+
+func (s *Server) copyCanvas(c *gin.Context) {
+	req, ok := s.parseMove(c)
+	if !ok {
+		return
+	}
+	u := userOf(c)
+	if u == nil {
+		canvusError(c, http.StatusUnauthorized, "Missing access token")
+		return
+	}
+	var out *store.Canvas
+	err := s.st.Write(func(tx *store.Tx) error {
+		src, err := tx.Canvas(canvasOf(c).ID)
+		if err != nil {
+			return err
+		}
+		if err := checkFolderTarget(tx, u, req.FolderID); err != nil {
+			return err
+		}
+		name := src.Name
+		if other := conflictIn(tx, req.FolderID, name, ""); other != nil {
+			switch {
+			case req.FolderID == src.FolderID:
+				name = src.Name + " (copy)"
+			case req.Conflicts == "replace":
+				if err := tx.DeleteCanvas(other.ID); err != nil {
+					return err
+				}
+			default:
+				return &conflictError{"A canvas named '" + name + "' already exists in the destination folder"}
+			}
+		}
+		out, err = tx.CopyCanvas(src.ID, req.FolderID, u.ID, name)
+		return err
+	})
+	if ce, ok := err.(*conflictError); ok {
+		canvusError(c, http.StatusConflict, ce.msg)
+		return
+	}
+	if err != nil {
+		canvusStoreError(c, err, "Canvas")
+		return
+	}
+	c.JSON(http.StatusOK, canvasJSON(out, store.AccessOwner))
+}
+
+func permissionsJSON(cv *store.Canvas) gin.H {
+	users := []gin.H{}
+	seenOwner := false
+	ids := make([]uint64, 0, len(cv.Users))
+	for id := range cv.Users {
+		ids = append(ids, id)
+	}
+	sortU64(ids)
+	for _, id := range ids {
+		users = append(users, gin.H{"id": id, "inherited": false, "permission": cv.Users[id]})
+		if id == cv.OwnerID {
+			seenOwner = true
+		}
+	}
+	if !seenOwner {
+		users = append(users, gin.H{"id": cv.OwnerID, "inherited": false, "permission": store.AccessOwner})
+	}
+	return gin.H{"editors_can_share": cv.EditorsCanShare, "groups": []any{}, "link_permission": cv.LinkPermission, "users": users}
+}
+
+func sortU64(a []uint64) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+func (s *Server) getPermissions(c *gin.Context) {
+	cv := canvasOf(c)
+	s.respond(c, permissionsJSON(cv), nil)
+}
+
+func (s *Server) setPermissions(c *gin.Context) {
+	var req struct {
+		EditorsCanShare *bool   `json:"editors_can_share"`
+		LinkPermission  *string `json:"link_permission"`
+		Users           []struct {
+			ID         *uint64 `json:"id"`
+			Permission string  `json:"permission"`
+		} `json:"users"`
+		Groups []any `json:"groups"`
+	}
+	if !canvusJSON(c, &req) {
+		return
+	}
+	cv := canvasOf(c)
+	access := accessOf(c)
+	if access != store.AccessOwner && !(access == store.AccessEdit && cv.EditorsCanShare && userOf(c) != nil) {
+		canvusError(c, http.StatusForbidden, "Permission denied: you may not change the permissions of this canvas")
+		return
+	}
+	if req.LinkPermission != nil {
+		switch *req.LinkPermission {
+		case store.AccessNone, store.AccessView, store.AccessEdit:
+		default:
+			canvusError(c, http.StatusBadRequest, "link_permission must be none, view or edit")
+			return
+		}
+	}
+	for _, p := range req.Users {
+		if p.ID == nil {
+			canvusError(c, http.StatusBadRequest, "users[].id is required")
+			return
+		}
+		if !store.ValidAccess(p.Permission) {
+			canvusError(c, http.StatusBadRequest, "users[].permission must be none, view, edit or owner")
+			return
+		}
+		if p.Permission == store.AccessOwner && access != store.AccessOwner {
+			canvusError(c, http.StatusForbidden, "Permission denied: only an owner can grant owner")
+			return
+		}
+	}
+	var out *store.Canvas
+	err := s.st.Write(func(tx *store.Tx) error {
+		cur, err := tx.Canvas(cv.ID)
+		if err != nil {
+			return err
+		}
+		if req.EditorsCanShare != nil {
+			cur.EditorsCanShare = *req.EditorsCanShare
+		}
+		if req.LinkPermission != nil {
+			cur.LinkPermission = *req.LinkPermission
+		}
+		if cur.Users == nil {
+			cur.Users = map[uint64]string{}
+		}
+		for _, p := range req.Users {
+			if _, err := tx.User(*p.ID); err != nil {
+				return store.Invalidf("User " + strconv.FormatUint(*p.ID, 10) + " does not exist")
+			}
+			if *p.ID == cur.OwnerID {
+				continue // the owner stays owner
+			}
+			if p.Permission == store.AccessNone {
+				delete(cur.Users, *p.ID)
+			} else {
+				cur.Users[*p.ID] = p.Permission
+			}
+		}
+		out = cur
+		return tx.PutCanvas(cur)
+	})
+	if err != nil {
+		canvusStoreError(c, err, "Canvas")
+		return
+	}
+	c.JSON(http.StatusOK, permissionsJSON(out))
+}

@@ -1,0 +1,91 @@
+package server
+
+import "time"
+
+// Config holds the server's settings. Zero values take the defaults shown.
+type Config struct {
+	// PublicURL is the externally visible base URL (e.g. https://canvas.example.com),
+	// used to recognise this server's own absolute URLs. Default: derived from the request.
+	PublicURL string
+	// MaxBodyBytes caps request bodies and uploaded files. Default 30 MB.
+	MaxBodyBytes int64
+	// MaxPixels caps decoded image size, checked before decoding. Default 50 MP.
+	MaxPixels int64
+	// AllowedOrigins are extra websocket origin patterns (host or host:port,
+	// path.Match syntax) besides the request's own host. Default none.
+	AllowedOrigins []string
+	// KeepAlive is the NDJSON/SSE keepalive interval. Default 15 s.
+	KeepAlive time.Duration
+	// WriteTimeout is the deadline of every websocket/stream write. Default 5 s.
+	WriteTimeout time.Duration
+	// PresenceRate is how many PRESENCE messages a websocket client may send a second. Default 20.
+	PresenceRate float64
+	// MaxWSMessage is the largest websocket message a client may send. Default 32 KiB.
+	MaxWSMessage int64
+	// LoginTTL is how long a login token lives. Default 24 h.
+	LoginTTL time.Duration
+	// SourceCacheBytes bounds the decoded-source LRU of re-crop. Default 512 MiB.
+	SourceCacheBytes int64
+	// FetchAllowHosts are the hosts server-side image fetches may reach. Default none.
+	FetchAllowHosts []string
+	// UncropRatePerMinute is the per-key rate limit of /uncrop/v1. Default 60.
+	UncropRatePerMinute int
+	// UncropMaxOutputPixels caps an uncrop result. Default 40 MP.
+	UncropMaxOutputPixels int64
+	// JobWorkers is the crop-job worker count. Default 2.
+	JobWorkers int
+	// MaxWebsocketsPerUser caps concurrent websockets of one user. Default 64.
+	MaxWebsocketsPerUser int
+	// MaxConcurrentOps bounds concurrent heavy image operations. Default 4.
+	MaxConcurrentOps int
+	// OpWait is how long a request waits for an operation slot before 503. Default 2 s.
+	OpWait time.Duration
+	// DevCookieInsecure leaves the Secure flag off the session cookie (plain HTTP on localhost). Default true
+	// unless PublicURL is https.
+	SecureCookie bool
+}
+
+func (c *Config) defaults() {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 30 << 20
+	}
+	if c.MaxPixels <= 0 {
+		c.MaxPixels = 50_000_000
+	}
+	if c.KeepAlive <= 0 {
+		c.KeepAlive = 15 * time.Second
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 5 * time.Second
+	}
+	if c.PresenceRate <= 0 {
+		c.PresenceRate = 20
+	}
+	if c.MaxWSMessage <= 0 {
+		c.MaxWSMessage = 32 << 10
+	}
+	if c.LoginTTL <= 0 {
+		c.LoginTTL = 24 * time.Hour
+	}
+	if c.SourceCacheBytes <= 0 {
+		c.SourceCacheBytes = 512 << 20
+	}
+	if c.UncropRatePerMinute <= 0 {
+		c.UncropRatePerMinute = 60
+	}
+	if c.UncropMaxOutputPixels <= 0 {
+		c.UncropMaxOutputPixels = 40_000_000
+	}
+	if c.JobWorkers <= 0 {
+		c.JobWorkers = 2
+	}
+	if c.MaxConcurrentOps <= 0 {
+		c.MaxConcurrentOps = 4
+	}
+	if c.OpWait <= 0 {
+		c.OpWait = 2 * time.Second
+	}
+	if c.MaxWebsocketsPerUser <= 0 {
+		c.MaxWebsocketsPerUser = 64
+	}
+}

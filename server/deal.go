@@ -1,0 +1,350 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/canvasd/canvasd/imaging"
+	"github.com/canvasd/canvasd/store"
+	"github.com/gin-gonic/gin"
+)
+
+// The deal-canvas image pipeline dialect: /api/canvas/{deal_id}/images/...
+// A deal_id is a canvas id and an element_id a widget id.
+
+func init() {
+	extraRouteHooks = append(extraRouteHooks, func(s *Server, r *gin.Engine) {
+		g := r.Group("/api/canvas/:id/images", s.dealAuth(), s.canvasAccess(dealFail, ""))
+		g.POST("/:wid/recrop", s.recrop)
+		g.GET("/:wid/versions", s.listVersions)
+		g.GET("/:wid/versions/:file", s.getVersion)
+		g.GET("/:wid/source", s.getSource)
+	})
+}
+
+// dealAuth authenticates with "Authorization: Bearer", falling back to the
+// Canvus header or session cookie (so a browser <img> can load versioned
+// URLs), and to anonymous access under a link permission.
+func (s *Server) dealAuth() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		plain := bearerToken(c)
+		if plain == "" {
+			plain = canvusToken(c)
+		}
+		if plain == "" {
+			c.Next()
+			return
+		}
+		u, tk, err := s.authenticate(plain)
+		if err != nil {
+			c.Header("WWW-Authenticate", "Bearer")
+			detailError(c, http.StatusUnauthorized, "Invalid or expired token")
+			return
+		}
+		c.Set(ctxUser, u)
+		c.Set(ctxToken, tk)
+		c.Next()
+	}
+}
+
+// dealFail answers in the deal dialect, with FastAPI's wording for 401.
+func dealFail(c *gin.Context, code int, msg string) {
+	if code == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", "Bearer")
+		msg = "Not authenticated"
+	}
+	detailError(c, code, msg)
+}
+
+func versionedURL(canvasID, widgetID string, version int) string {
+	return fmt.Sprintf("/api/canvas/%s/images/%s/versions/%d.png", canvasID, widgetID, version)
+}
+
+func boxOf(b *[4]float64) *imaging.Box {
+	if b == nil {
+		return nil
+	}
+	return &imaging.Box{X: b[0], Y: b[1], W: b[2], H: b[3]}
+}
+
+// loadElement reads the image element for the deal routes.
+func (s *Server) loadElement(c *gin.Context) (*store.Widget, bool) {
+	var w *store.Widget
+	err := s.st.View(func(tx *store.Tx) (err error) { w, err = tx.Widget(canvasOf(c).ID, c.Param("wid")); return })
+	if err != nil || w.Type != "Image" {
+		detailError(c, http.StatusNotFound, "Element not found")
+		return nil, false
+	}
+	return w, true
+}
+
+func fieldErr(loc []any, msg, typ string, input any) imaging.FieldError {
+	return imaging.FieldError{Loc: loc, Msg: msg, Type: typ, Input: input}
+}
+
+// parseRecrop validates the body in the HTTPValidationError shape.
+func parseRecrop(body []byte, pageW, pageH int) (imaging.Box, string, []imaging.FieldError) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		if len(bytes.TrimSpace(body)) > 0 && bytes.TrimSpace(body)[0] == '{' {
+			return imaging.Box{}, "", []imaging.FieldError{{Loc: []any{"body", 0}, Msg: "JSON decode error", Type: "json_invalid",
+				Input: map[string]any{}, Ctx: map[string]any{"error": err.Error()}}}
+		}
+		var any_ any
+		if json.Unmarshal(body, &any_) == nil {
+			return imaging.Box{}, "", []imaging.FieldError{fieldErr([]any{"body"}, "Input should be a valid dictionary or object to extract fields from", "model_attributes_type", json.RawMessage(body))}
+		}
+		return imaging.Box{}, "", []imaging.FieldError{{Loc: []any{"body", 0}, Msg: "JSON decode error", Type: "json_invalid",
+			Input: map[string]any{}, Ctx: map[string]any{"error": err.Error()}}}
+	}
+	var errs []imaging.FieldError
+	mode := "freeform"
+	if raw, ok := obj["bbox_mode"]; ok && string(raw) != "null" {
+		var m string
+		if err := json.Unmarshal(raw, &m); err != nil {
+			errs = append(errs, fieldErr([]any{"body", "bbox_mode"}, "Input should be a valid string", "string_type", raw))
+		} else if m != "freeform" && m != "aspect_locked" {
+			e := fieldErr([]any{"body", "bbox_mode"}, "Input should be 'freeform' or 'aspect_locked'", "literal_error", m)
+			e.Ctx = map[string]any{"expected": "'freeform' or 'aspect_locked'"}
+			errs = append(errs, e)
+		} else {
+			mode = m
+		}
+	}
+	raw, ok := obj["user_bbox"]
+	if !ok {
+		errs = append([]imaging.FieldError{fieldErr([]any{"body", "user_bbox"}, "Field required", "missing", json.RawMessage(body))}, errs...)
+		return imaging.Box{}, "", errs
+	}
+	box, berrs := imaging.ParseBBox(raw, []any{"body", "user_bbox"}, pageW, pageH)
+	errs = append(berrs, errs...)
+	return box, mode, errs
+}
+
+func (s *Server) recrop(c *gin.Context) {
+	if userOf(c) == nil {
+		c.Header("WWW-Authenticate", "Bearer")
+		detailError(c, http.StatusUnauthorized, "Not authenticated")
+		return
+	}
+	body, err := readBody(c, maxJSONBody)
+	if err != nil {
+		detailError(c, http.StatusRequestEntityTooLarge, "Request body too large")
+		return
+	}
+	w, ok := s.loadElement(c)
+	if !ok {
+		return
+	}
+	if w.Format == string(imaging.FormatSVG) {
+		validationError(c, []imaging.FieldError{fieldErr([]any{"path", "element_id"},
+			"Value error, element is an SVG image: vector elements have no full-page render to re-crop", "value_error", w.ID)})
+		return
+	}
+	if w.SourceBlob == "" {
+		validationError(c, []imaging.FieldError{fieldErr([]any{"path", "element_id"},
+			"Value error, element has no source render to re-crop", "value_error", w.ID)})
+		return
+	}
+	box, mode, errs := parseRecrop(body, w.SourceW, w.SourceH)
+	if len(errs) > 0 {
+		validationError(c, errs)
+		return
+	}
+	v0 := w.Versions[0]
+	if mode == "aspect_locked" && v0.Width > 0 && v0.Height > 0 {
+		box = imaging.AspectLock(box, float64(v0.Width)/float64(v0.Height), w.SourceW, w.SourceH)
+	}
+	start := time.Now()
+	src, _, err := s.cache.Get(w.SourceBlob, func() (*image.NRGBA, error) {
+		data, err := s.st.ReadBlob(w.SourceBlob)
+		if err != nil {
+			return nil, err
+		}
+		img, _, err := imaging.Decode(data, s.limits())
+		return img, err
+	})
+	if err != nil {
+		c.Error(err)
+		detailError(c, http.StatusInternalServerError, "Could not read the source render")
+		return
+	}
+	crop := imaging.CropFrac(src, box)
+	var buf bytes.Buffer
+	if err := imaging.EncodePNG(&buf, crop); err != nil {
+		c.Error(err)
+		detailError(c, http.StatusInternalServerError, "Could not encode the crop")
+		return
+	}
+	cw, ch := crop.Bounds().Dx(), crop.Bounds().Dy()
+	var diff *imaging.DiffSummary
+	if w.SourceBlob != v0.Blob && v0.BBox != nil {
+		d := imaging.Diff(*boxOf(v0.BBox), box)
+		diff = &d
+	}
+	out, err := s.newVersion(c, w.CanvasID, w.ID, buf.Bytes(), cw, ch, &box, "recrop", func(nw *store.Widget, v int) (string, map[string]any) {
+		return store.EvImageRecropped, map[string]any{
+			"element_id": nw.ID, "version": v, "versioned_url": versionedURL(nw.CanvasID, nw.ID, v),
+			"user_bbox":    map[string]float64{"x": box.X, "y": box.Y, "width": box.W, "height": box.H},
+			"diff_summary": diff,
+		}
+	})
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			detailError(c, http.StatusNotFound, "Element not found")
+			return
+		}
+		c.Error(err)
+		detailError(c, http.StatusInternalServerError, "Could not store the new version")
+		return
+	}
+	opDuration.WithLabelValues("recrop").Observe(time.Since(start).Seconds())
+	c.JSON(http.StatusOK, gin.H{"versioned_url": versionedURL(out.CanvasID, out.ID, out.CurrentVersion().Version),
+		"version": out.CurrentVersion().Version, "element_id": out.ID, "diff_summary": diff})
+}
+
+// newVersion stores png as the element's next version in one transaction:
+// blob reference, version bump, widget update (hash, and size with the
+// displayed width kept and the height following the new aspect) and one event.
+// keepScale is false: the width stays; event() names the event and its fields.
+func (s *Server) newVersion(c *gin.Context, canvasID, widgetID string, png []byte, pw, ph int, box *imaging.Box, kind string,
+	event func(w *store.Widget, version int) (string, map[string]any)) (*store.Widget, error) {
+	return s.newVersionSized(c, canvasID, widgetID, png, pw, ph, box, kind, nil, event)
+}
+
+// newVersionSized is newVersion with a custom resize of the widget.
+func (s *Server) newVersionSized(c *gin.Context, canvasID, widgetID string, png []byte, pw, ph int, box *imaging.Box, kind string,
+	resize func(w *store.Widget, oldW, oldH int), event func(w *store.Widget, version int) (string, map[string]any)) (*store.Widget, error) {
+	u := userOf(c)
+	var out *store.Widget
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var hash string
+		hash, err = s.st.PutBlobFile(png)
+		if err != nil {
+			return nil, err
+		}
+		err = s.st.Write(func(tx *store.Tx) error {
+			w, err := tx.Widget(canvasID, widgetID)
+			if err != nil || w.Type != "Image" {
+				return store.ErrNotFound
+			}
+			if err := tx.AddBlobRef(hash); err != nil {
+				return err
+			}
+			next := w.CurrentVersion().Version + 1
+			v := store.Version{Version: next, Blob: hash, Width: pw, Height: ph, Kind: kind,
+				CreatedAt: tx.Now(), AuthorID: idOf(u), Author: nameOf(u)}
+			if box != nil {
+				v.BBox = &[4]float64{box.X, box.Y, box.W, box.H}
+			}
+			oldW, oldH := w.PixelW, w.PixelH
+			w.Versions = append(w.Versions, v)
+			w.Blob, w.PixelW, w.PixelH, w.Format = hash, pw, ph, string(imaging.FormatPNG)
+			w.Props["hash"] = publicHash(hash)
+			if resize != nil {
+				resize(w, oldW, oldH)
+			} else {
+				size, _ := w.Props["size"].(map[string]any)
+				width, _ := size["width"].(float64)
+				if width <= 0 {
+					width = float64(pw)
+				}
+				w.Props["size"] = map[string]any{"width": width, "height": round6(width * float64(ph) / float64(pw))}
+			}
+			typ, extra := event(w, next)
+			out = w
+			return tx.UpdateWidget(w, typ, extra)
+		})
+		if !errors.Is(err, store.ErrBlobGone) {
+			break
+		}
+	}
+	return out, err
+}
+
+func versionJSON(w *store.Widget, v store.Version) gin.H {
+	var bbox any
+	if v.BBox != nil {
+		bbox = gin.H{"x": v.BBox[0], "y": v.BBox[1], "width": v.BBox[2], "height": v.BBox[3]}
+	}
+	return gin.H{"version": v.Version, "kind": v.Kind, "bbox": bbox, "width": v.Width, "height": v.Height,
+		"created_at": store.FormatTime(v.CreatedAt), "author": v.Author, "author_id": v.AuthorID,
+		"versioned_url": versionedURL(w.CanvasID, w.ID, v.Version)}
+}
+
+func (s *Server) listVersions(c *gin.Context) {
+	w, ok := s.loadElement(c)
+	if !ok {
+		return
+	}
+	out := make([]gin.H, 0, len(w.Versions))
+	for _, v := range w.Versions {
+		out = append(out, versionJSON(w, v))
+	}
+	var src any
+	if w.SourceBlob != "" {
+		src = gin.H{"width": w.SourceW, "height": w.SourceH, "url": fmt.Sprintf("/api/canvas/%s/images/%s/source", w.CanvasID, w.ID)}
+	}
+	c.JSON(http.StatusOK, gin.H{"element_id": w.ID, "current_version": w.CurrentVersion().Version, "source": src, "versions": out})
+}
+
+func (s *Server) getVersion(c *gin.Context) {
+	w, ok := s.loadElement(c)
+	if !ok {
+		return
+	}
+	name := c.Param("file")
+	if !strings.HasSuffix(name, ".png") {
+		detailError(c, http.StatusNotFound, "Version not found")
+		return
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(name, ".png"))
+	if err != nil || n < 0 || n >= len(w.Versions) {
+		detailError(c, http.StatusNotFound, "Version not found")
+		return
+	}
+	v := w.Versions[n]
+	ctype := "image/png"
+	if n == 0 { // the original may be any format
+		if f, err := s.sniffBlob(v.Blob); err == nil {
+			ctype = contentTypes[f]
+		}
+	}
+	s.serveBlob(c, v.Blob, ctype, "", detailError)
+}
+
+func (s *Server) sniffBlob(hash string) (imaging.Format, error) {
+	f, err := s.st.OpenBlob(hash)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := f.Read(head)
+	return imaging.Sniff(head[:n])
+}
+
+func (s *Server) getSource(c *gin.Context) {
+	w, ok := s.loadElement(c)
+	if !ok {
+		return
+	}
+	if w.SourceBlob == "" {
+		detailError(c, http.StatusNotFound, "Element has no source render")
+		return
+	}
+	f, err := s.sniffBlob(w.SourceBlob)
+	if err != nil {
+		detailError(c, http.StatusNotFound, "Source not found")
+		return
+	}
+	s.serveBlob(c, w.SourceBlob, contentTypes[f], "", detailError)
+}

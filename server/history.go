@@ -1,0 +1,36 @@
+package server
+
+import (
+	"errors"
+
+	"github.com/canvasd/canvasd/hub"
+	"github.com/canvasd/canvasd/store"
+)
+
+// History adapts the store's event log to hub.History. The store imports
+// nothing of ours, so the adapter lives here.
+type History struct{ St *store.Store }
+
+var _ hub.History = History{}
+
+// Since implements hub.History.
+func (h History) Since(canvas string, since uint64) ([]hub.Message, error) {
+	evs, err := h.St.EventsSince(canvas, since)
+	if errors.Is(err, store.ErrTooOld) {
+		return nil, hub.ErrTooOld
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hub.Message, len(evs))
+	for i, e := range evs {
+		out[i] = hub.Message{Canvas: canvas, Seq: e.Seq, Data: e.Data}
+	}
+	return out, nil
+}
+
+// NewHub builds the hub the server expects: store-backed history and metrics hooks.
+func NewHub(st *store.Store, queueBytes int) *hub.Hub {
+	onSlow, onDeliver, onReplay := HubMetrics()
+	return hub.New(hub.Options{QueueBytes: queueBytes, History: History{St: st}, OnSlowClose: onSlow, OnDeliver: onDeliver, OnReplay: onReplay})
+}

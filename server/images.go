@@ -1,0 +1,391 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/canvasd/canvasd/imaging"
+	"github.com/canvasd/canvasd/store"
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+)
+
+var contentTypes = map[imaging.Format]string{
+	imaging.FormatPNG: "image/png", imaging.FormatJPEG: "image/jpeg", imaging.FormatGIF: "image/gif",
+	imaging.FormatWebP: "image/webp", imaging.FormatSVG: "image/svg+xml",
+}
+
+type uploadPart struct {
+	data     []byte
+	filename string
+}
+
+// multipartParts reads the named parts of a multipart body with size limits.
+// Unknown parts are skipped. It answers the error itself via fail.
+func (s *Server) multipartParts(c *gin.Context, fail func(*gin.Context, int, string), files map[string]bool, fields map[string]bool) (map[string]*uploadPart, bool) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes+(1<<20))
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		fail(c, http.StatusBadRequest, "Request must be multipart/form-data")
+		return nil, false
+	}
+	out := map[string]*uploadPart{}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				fail(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large: at most %d bytes", s.cfg.MaxBodyBytes))
+				return nil, false
+			}
+			fail(c, http.StatusBadRequest, "Malformed multipart body: "+err.Error())
+			return nil, false
+		}
+		name := part.FormName()
+		limit := int64(-1)
+		switch {
+		case files[name]:
+			limit = s.cfg.MaxBodyBytes
+		case fields[name]:
+			limit = 1 << 20
+		}
+		if limit < 0 {
+			io.Copy(io.Discard, part)
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(part, limit+1))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				fail(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large: at most %d bytes", s.cfg.MaxBodyBytes))
+				return nil, false
+			}
+			fail(c, http.StatusBadRequest, "Malformed multipart body: "+err.Error())
+			return nil, false
+		}
+		if int64(len(data)) > limit {
+			fail(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("Part '%s' is too large: at most %d bytes", name, limit))
+			return nil, false
+		}
+		if out[name] != nil {
+			fail(c, http.StatusBadRequest, fmt.Sprintf("Part '%s' given more than once", name))
+			return nil, false
+		}
+		out[name] = &uploadPart{data: data, filename: part.FileName()}
+	}
+	return out, true
+}
+
+// inspectError turns an imaging guard error into a message and status.
+func inspectError(part string, err error) (int, string) {
+	if errors.Is(err, imaging.ErrTooManyPixels) {
+		return http.StatusBadRequest, fmt.Sprintf("Image in '%s' is too large: %v", part, err)
+	}
+	return http.StatusBadRequest, fmt.Sprintf("'%s' is not an image of an allowed format (JPEG, PNG, WebP, GIF, SVG): %v", part, err)
+}
+
+func (s *Server) limits() imaging.Limits { return imaging.Limits{MaxPixels: s.cfg.MaxPixels} }
+
+func (s *Server) createImage(c *gin.Context) {
+	parts, ok := s.multipartParts(c, canvusError, map[string]bool{"data": true, "source": true}, map[string]bool{"json": true})
+	if !ok {
+		return
+	}
+	data, source := parts["data"], parts["source"]
+	if data == nil && source == nil {
+		canvusError(c, http.StatusBadRequest, "Missing 'data' part: the image file is required")
+		return
+	}
+	body := map[string]json.RawMessage{}
+	if j := parts["json"]; j != nil {
+		if err := decodeJSON(j.data, &body); err != nil {
+			canvusError(c, http.StatusBadRequest, "Invalid 'json' part: "+err.Error())
+			return
+		}
+	}
+	var cropBox *imaging.Box
+	if raw, ok := body["crop_bbox"]; ok {
+		delete(body, "crop_bbox")
+		b, errs := imaging.ParseBBox(raw, []any{"crop_bbox"}, 0, 0)
+		if len(errs) > 0 {
+			canvusError(c, http.StatusBadRequest, fmt.Sprintf("Invalid crop_bbox: %s at %v", errs[0].Msg, errs[0].Loc))
+			return
+		}
+		cropBox = &b
+	}
+	w := &store.Widget{ID: uuid.NewString(), CanvasID: canvasOf(c).ID, Type: "Image", Props: defaultProps("Image")}
+	var srcFmt imaging.Format
+	var srcW, srcH int
+	if source != nil {
+		f, sw, sh, err := imaging.Inspect(source.data, s.limits())
+		if err == nil && f == imaging.FormatSVG {
+			err = errors.New("a source render must be a raster image")
+		}
+		if err != nil {
+			code, msg := inspectError("source", err)
+			canvusError(c, code, msg)
+			return
+		}
+		srcFmt, srcW, srcH = f, sw, sh
+	}
+	if data == nil {
+		// The server makes the pipeline crop from the source render.
+		img, _, err := imaging.Decode(source.data, s.limits())
+		if err != nil {
+			code, msg := inspectError("source", err)
+			canvusError(c, code, msg)
+			return
+		}
+		box := imaging.Whole
+		if cropBox != nil {
+			box = *cropBox
+		}
+		if r := box.PixelRect(srcW, srcH); r.Empty() {
+			canvusError(c, http.StatusBadRequest, "crop_bbox is smaller than one pixel of the source")
+			return
+		}
+		var buf bytes.Buffer
+		if err := imaging.EncodePNG(&buf, imaging.CropFrac(img, box)); err != nil {
+			canvusStoreError(c, err, "Image")
+			return
+		}
+		data = &uploadPart{data: buf.Bytes(), filename: strings.TrimSuffix(source.filename, filepath.Ext(source.filename)) + "-crop.png"}
+	}
+	_ = srcFmt
+	format, pw, ph, err := imaging.Inspect(data.data, s.limits())
+	if err != nil {
+		code, msg := inspectError("data", err)
+		canvusError(c, code, msg)
+		return
+	}
+	w.Format, w.PixelW, w.PixelH = string(format), pw, ph
+	w.Filename = data.filename
+	w.Props["original_filename"] = data.filename
+	w.Props["size"] = map[string]any{"width": float64(pw), "height": float64(ph)}
+
+	var hashes []string
+	write := func() error {
+		h, err := s.st.PutBlobFile(data.data)
+		if err != nil {
+			return err
+		}
+		w.Blob = h
+		hashes = []string{h}
+		v0 := store.Version{Version: 0, Blob: h, Width: pw, Height: ph, Kind: "original", AuthorID: idOf(userOf(c)), Author: nameOf(userOf(c))}
+		if source != nil {
+			sh, err := s.st.PutBlobFile(source.data)
+			if err != nil {
+				return err
+			}
+			w.SourceBlob, w.SourceW, w.SourceH = sh, srcW, srcH
+			if cropBox != nil {
+				v0.BBox = &[4]float64{cropBox.X, cropBox.Y, cropBox.W, cropBox.H}
+			} else if data != nil && parts["data"] == nil {
+				v0.BBox = &[4]float64{0, 0, 1, 1}
+			}
+		} else if format != imaging.FormatSVG {
+			w.SourceBlob, w.SourceW, w.SourceH = h, pw, ph
+			v0.BBox = &[4]float64{0, 0, 1, 1}
+		}
+		return s.st.Write(func(tx *store.Tx) error {
+			nw := *w
+			nw.Props = copyProps(w.Props)
+			nw.Props["parent_id"] = rootOf(tx, nw.CanvasID)
+			v := v0
+			nw.Versions = []store.Version{v}
+			nw.Versions[0].CreatedAt = tx.Now()
+			raise, err := applyProps(tx, &nw, body, true)
+			if err != nil {
+				return err
+			}
+			if _, given := body["depth"]; !given || raise {
+				nw.Props["depth"] = topDepth(tx, nw.CanvasID, nw.ParentID(), nw.ID) + 1
+			}
+			for _, b := range store.WidgetBlobs(&nw) {
+				if err := tx.AddBlobRef(b); err != nil {
+					return err
+				}
+			}
+			*w = nw
+			return tx.CreateWidget(&nw)
+		})
+	}
+	for attempt := 0; ; attempt++ {
+		err = write()
+		if !errors.Is(err, store.ErrBlobGone) || attempt == 3 {
+			break
+		}
+	}
+	if err != nil {
+		canvusStoreError(c, err, "Image")
+		return
+	}
+	c.JSON(http.StatusOK, w.Public())
+	s.fillHashLater(w.CanvasID, w.ID, hashes[0])
+}
+
+func nameOf(u *store.User) string {
+	if u == nil {
+		return "Guest"
+	}
+	return u.Name
+}
+
+func copyProps(p map[string]any) map[string]any {
+	out := make(map[string]any, len(p))
+	for k, v := range p {
+		out[k] = v
+	}
+	return out
+}
+
+// publicHash is the short content hash the Canvus API shows.
+func publicHash(blob string) string {
+	if len(blob) > 12 {
+		return blob[:12]
+	}
+	return blob
+}
+
+// fillHashLater is the background processing that sets an image's hash after
+// create and publishes the change, as Canvus does.
+func (s *Server) fillHashLater(canvasID, widgetID, blob string) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		err := s.st.Write(func(tx *store.Tx) error {
+			w, err := tx.Widget(canvasID, widgetID)
+			if err != nil {
+				return nil // deleted meanwhile
+			}
+			if h, _ := w.Props["hash"].(string); h != "" || w.Blob != blob {
+				return nil
+			}
+			w.Props["hash"] = publicHash(blob)
+			return tx.UpdateWidget(w, store.EvWidgetUpdated, nil)
+		})
+		if err != nil && !errors.Is(err, store.ErrClosed) {
+			s.log.Error().Err(err).Str("widget_id", widgetID).Msg("fill image hash")
+		}
+	}()
+}
+
+// safeFilename strips what must never reach a header or a path: control
+// characters, quotes and path separators.
+func safeFilename(name string) string {
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case r == '/' || r == '\\' || r == '"':
+			return '_'
+		case unicode.IsControl(r):
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if name == "" || name == "." || name == ".." {
+		name = "image"
+	}
+	if len(name) > 200 {
+		name = name[:200]
+	}
+	return name
+}
+
+// contentDisposition builds an attachment header with an ASCII fallback and
+// an RFC 5987 UTF-8 filename.
+func contentDisposition(name string) string {
+	name = safeFilename(name)
+	ascii := strings.Map(func(r rune) rune {
+		if r > 126 || r < 32 {
+			return '_'
+		}
+		return r
+	}, name)
+	v := mime.FormatMediaType("attachment", map[string]string{"filename": ascii})
+	if v == "" {
+		v = "attachment"
+	}
+	if ascii != name {
+		v += "; filename*=UTF-8''" + urlPathEscape(name)
+	}
+	return v
+}
+
+func urlPathEscape(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strings.IndexByte("-._~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// serveBlob sends an immutable blob with caching headers.
+func (s *Server) serveBlob(c *gin.Context, blob, ctype, disposition string, fail func(*gin.Context, int, string)) {
+	etag := `"` + blob + `"`
+	c.Header("Cache-Control", "private, max-age=157680000, immutable")
+	c.Header("ETag", etag)
+	if disposition != "" {
+		c.Header("Content-Disposition", disposition)
+	}
+	c.Header("X-Content-Type-Options", "nosniff")
+	if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	f, err := s.st.OpenBlob(blob)
+	if err != nil {
+		fail(c, http.StatusNotFound, "File not found")
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		fail(c, http.StatusInternalServerError, "File unreadable")
+		return
+	}
+	c.Header("Content-Type", ctype)
+	c.Header("Content-Length", strconv.FormatInt(st.Size(), 10))
+	c.Status(http.StatusOK)
+	if c.Request.Method != http.MethodHead {
+		io.Copy(c.Writer, f)
+	}
+}
+
+func (s *Server) downloadImage(c *gin.Context) {
+	w, ok := s.loadWidget(c, "Image")
+	if !ok {
+		return
+	}
+	name := w.Filename
+	if fn, _ := w.Props["original_filename"].(string); fn != "" {
+		name = fn
+	}
+	if w.Blob != "" && len(w.Versions) > 1 && filepath.Ext(name) != ".png" {
+		name = strings.TrimSuffix(name, filepath.Ext(name)) + ".png" // later versions are PNG
+	}
+	ctype := contentTypes[imaging.Format(w.Format)]
+	if cur := w.CurrentVersion(); cur != nil && cur.Version > 0 {
+		ctype = "image/png"
+	}
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	s.serveBlob(c, w.Blob, ctype, contentDisposition(name), canvusError)
+}

@@ -1,0 +1,235 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/canvasd/canvasd/hub"
+	"github.com/canvasd/canvasd/store"
+	"github.com/gin-gonic/gin"
+)
+
+// streamSpec says what a GET's ?subscribe stream follows.
+type streamSpec struct {
+	topic string // hub topic: a canvas id, or canvasListTopic
+	kind  string // "canvas" or "widget"
+	list  bool   // a list (lines for every matching resource) or one resource
+	id    string // the single resource's id
+	typ   string // widget_type filter of a widget list ("" = all)
+}
+
+// subscribeRequested reports whether ?subscribe asks for a stream.
+func subscribeRequested(c *gin.Context) bool {
+	v, ok := c.GetQuery("subscribe")
+	if !ok {
+		return false
+	}
+	v = strings.ToLower(v)
+	return v != "0" && v != "false" && v != "no"
+}
+
+// respond answers a GET: the body as JSON, or with ?subscribe an NDJSON
+// stream whose first line is that same body.
+func (s *Server) respond(c *gin.Context, body any, spec *streamSpec) {
+	if !subscribeRequested(c) {
+		c.JSON(http.StatusOK, body)
+		return
+	}
+	s.ndjson(c, body, spec)
+}
+
+// envelope is the part of an event an NDJSON stream needs.
+type envelope struct {
+	Seq    uint64          `json:"seq"`
+	Type   string          `json:"type"`
+	Widget json.RawMessage `json:"widget"`
+	Canvas json.RawMessage `json:"canvas"`
+}
+
+type resourceHead struct {
+	ID         string `json:"id"`
+	WidgetType string `json:"widget_type"`
+	State      string `json:"state"`
+}
+
+func (s *Server) ndjson(c *gin.Context, body any, spec *streamSpec) {
+	u := userOf(c)
+	var sub *hub.Subscription
+	if spec != nil {
+		var since *uint64
+		if spec.topic != canvasListTopic {
+			h := s.st.HeadSeq(spec.topic)
+			since = &h
+		}
+		var err error
+		sub, err = s.hub.Subscribe(spec.topic, since, "ndjson-"+store.RandomToken(6))
+		if err != nil {
+			canvusError(c, http.StatusServiceUnavailable, "Could not subscribe: "+err.Error())
+			return
+		}
+		defer sub.Close()
+		// Re-read after subscribing so nothing between the first read and the
+		// subscription is missed (a change may show twice, never zero times).
+		if fresh, ok := s.snapshot(c, spec); ok {
+			body = fresh
+		} else {
+			canvusError(c, http.StatusNotFound, "Not found")
+			return
+		}
+	}
+	first, err := json.Marshal(body)
+	if err != nil {
+		canvusError(c, http.StatusInternalServerError, "encode")
+		return
+	}
+	s.streams.Add(1)
+	defer s.streams.Done()
+	streamsOpen.WithLabelValues("ndjson").Inc()
+	defer streamsOpen.WithLabelValues("ndjson").Dec()
+
+	c.Header("Content-Type", "application/x-ndjson")
+	c.Header("Cache-Control", "no-cache")
+	c.Header("X-Accel-Buffering", "no")
+	c.Status(http.StatusOK)
+	rc := http.NewResponseController(c.Writer)
+	write := func(line []byte) bool {
+		rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		if _, err := c.Writer.Write(append(line, '\n')); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !write(first) {
+		return
+	}
+	ctx, cancel := context.WithCancel(c.Request.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.ctx.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	msgs := make(chan hub.Message)
+	errc := make(chan error, 1)
+	if sub != nil {
+		go func() {
+			for {
+				m, err := sub.Next(ctx)
+				if err != nil {
+					errc <- err
+					return
+				}
+				select {
+				case msgs <- m:
+				case <-ctx.Done():
+					errc <- ctx.Err()
+					return
+				}
+			}
+		}()
+	}
+	tick := time.NewTicker(s.cfg.KeepAlive)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-errc:
+			return
+		case <-tick.C:
+			if !write(nil) {
+				return
+			}
+		case m := <-msgs:
+			lines, end := s.ndjsonLines(spec, u, m.Data)
+			for _, l := range lines {
+				if !write(l) {
+					return
+				}
+			}
+			if end {
+				return
+			}
+		}
+	}
+}
+
+// snapshot recomputes what the plain GET of spec returns.
+func (s *Server) snapshot(c *gin.Context, spec *streamSpec) (any, bool) {
+	u := userOf(c)
+	switch {
+	case spec.kind == "canvas" && spec.list:
+		return s.canvasList(u), true
+	case spec.kind == "canvas":
+		var cv *store.Canvas
+		if s.st.View(func(tx *store.Tx) (err error) { cv, err = tx.Canvas(spec.id); return }) != nil {
+			return nil, false
+		}
+		return canvasJSON(cv, cv.AccessFor(u)), true
+	case spec.list:
+		return s.widgetList(spec.topic, spec.typ), true
+	default:
+		var w *store.Widget
+		if s.st.View(func(tx *store.Tx) (err error) { w, err = tx.Widget(spec.topic, spec.id); return }) != nil {
+			return nil, false
+		}
+		return w.Public(), true
+	}
+}
+
+// ndjsonLines turns one event into the stream's lines, and says whether the
+// stream ends (its resource was deleted, or the viewer lost access).
+func (s *Server) ndjsonLines(spec *streamSpec, u *store.User, data []byte) ([][]byte, bool) {
+	var env envelope
+	if json.Unmarshal(data, &env) != nil {
+		return nil, false
+	}
+	if len(env.Canvas) > 0 {
+		// Canvas change: recheck access; it may cut the viewer off.
+		var head resourceHead
+		json.Unmarshal(env.Canvas, &head)
+		var cv *store.Canvas
+		s.st.View(func(tx *store.Tx) (err error) { cv, err = tx.Canvas(head.ID); return })
+		access := store.AccessNone
+		if cv != nil {
+			access = cv.AccessFor(u)
+		}
+		if spec.kind == "canvas" {
+			if env.Type == store.EvCanvasDeleted || access == store.AccessNone {
+				var m map[string]any
+				json.Unmarshal(env.Canvas, &m)
+				m["state"] = "deleted"
+				m["access"] = store.AccessNone
+				line, _ := json.Marshal(m)
+				return [][]byte{line}, !spec.list
+			}
+			line, _ := json.Marshal(canvasJSON(cv, access))
+			return [][]byte{line}, false
+		}
+		// A widget stream of this canvas.
+		return nil, access == store.AccessNone || env.Type == store.EvCanvasDeleted
+	}
+	if spec.kind != "widget" || len(env.Widget) == 0 {
+		return nil, false
+	}
+	var head resourceHead
+	json.Unmarshal(env.Widget, &head)
+	if spec.list {
+		if spec.typ != "" && head.WidgetType != spec.typ {
+			return nil, false
+		}
+		return [][]byte{env.Widget}, false
+	}
+	if head.ID != spec.id {
+		return nil, false
+	}
+	return [][]byte{env.Widget}, head.State == "deleted"
+}
+
+var errStreamEnded = errors.New("stream ended")

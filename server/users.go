@@ -1,0 +1,422 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/canvasd/canvasd/store"
+	"github.com/gin-gonic/gin"
+)
+
+func userJSON(u *store.User) gin.H {
+	return gin.H{
+		"admin":      u.Admin,
+		"approved":   u.Approved,
+		"blocked":    u.Blocked,
+		"created_at": store.FormatTime(u.CreatedAt),
+		"email":      u.Email,
+		"id":         u.ID,
+		"last_login": store.FormatTime(u.LastLogin),
+		"name":       u.Name,
+		"state":      "normal",
+	}
+}
+
+func tokenJSON(t *store.Token) gin.H {
+	return gin.H{"created_at": store.FormatTime(t.CreatedAt), "description": t.Description, "id": t.ID}
+}
+
+func (s *Server) login(c *gin.Context) {
+	var req struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+		Token    string `json:"token"`
+	}
+	if !canvusJSON(c, &req) {
+		return
+	}
+	var plain string
+	var user *store.User
+	if req.Token != "" {
+		// Validate an existing token and prolong it.
+		u, tk, err := s.authenticate(req.Token)
+		if err != nil {
+			canvusError(c, http.StatusUnauthorized, "Invalid access token")
+			return
+		}
+		err = s.st.Write(func(tx *store.Tx) error {
+			t, err := tx.Token(tk.ID)
+			if err != nil {
+				return err
+			}
+			if t.Login {
+				t.ExpiresAt = tx.Now().Add(s.cfg.LoginTTL)
+				return tx.PutToken(t)
+			}
+			return nil
+		})
+		if err != nil {
+			canvusStoreError(c, err, "Token")
+			return
+		}
+		plain, user = req.Token, u
+	} else {
+		if req.Email == "" || req.Password == "" {
+			canvusError(c, http.StatusBadRequest, "email and password are required")
+			return
+		}
+		var u *store.User
+		s.st.View(func(tx *store.Tx) error {
+			u, _ = tx.UserByEmail(req.Email)
+			return nil
+		})
+		if u == nil || !u.CheckPassword(req.Password) {
+			canvusError(c, http.StatusUnauthorized, "Invalid email or password")
+			return
+		}
+		if u.Blocked {
+			canvusError(c, http.StatusForbidden, "User is blocked")
+			return
+		}
+		err := s.st.Write(func(tx *store.Tx) error {
+			cur, err := tx.User(u.ID)
+			if err != nil {
+				return err
+			}
+			cur.LastLogin = tx.Now()
+			if err := tx.PutUser(cur); err != nil {
+				return err
+			}
+			user = cur
+			plain, _, err = tx.CreateToken(u.ID, "login", "", s.cfg.LoginTTL)
+			return err
+		})
+		if err != nil {
+			canvusStoreError(c, err, "User")
+			return
+		}
+	}
+	c.SetSameSite(http.SameSiteLaxMode)
+	c.SetCookie(SessionCookie, plain, int(s.cfg.LoginTTL.Seconds()), "/", "", s.cfg.SecureCookie, true)
+	c.JSON(http.StatusOK, gin.H{"token": plain, "user": userJSON(user)})
+}
+
+func (s *Server) logout(c *gin.Context) {
+	var req struct {
+		Token string `json:"token"`
+	}
+	if !canvusJSON(c, &req) {
+		return
+	}
+	target := tokenOf(c)
+	if req.Token != "" {
+		_, tk, err := s.authenticate(req.Token)
+		if err != nil {
+			canvusError(c, http.StatusBadRequest, "Invalid token")
+			return
+		}
+		if tk.UserID != userOf(c).ID && !userOf(c).Admin {
+			canvusError(c, http.StatusForbidden, "Permission denied")
+			return
+		}
+		target = tk
+	}
+	if err := s.st.Write(func(tx *store.Tx) error { return tx.DeleteToken(target.ID) }); err != nil && !errors.Is(err, store.ErrNotFound) {
+		canvusStoreError(c, err, "Token")
+		return
+	}
+	c.SetCookie(SessionCookie, "", -1, "/", "", s.cfg.SecureCookie, true)
+	c.JSON(http.StatusOK, gin.H{})
+}
+
+func (s *Server) listUsers(c *gin.Context) {
+	var users []*store.User
+	if err := s.st.View(func(tx *store.Tx) (err error) { users, err = tx.Users(); return }); err != nil {
+		canvusStoreError(c, err, "User")
+		return
+	}
+	out := make([]gin.H, 0, len(users))
+	for _, u := range users {
+		out = append(out, userJSON(u))
+	}
+	s.respond(c, out, nil)
+}
+
+type userReq struct {
+	Email    *string `json:"email"`
+	Name     *string `json:"name"`
+	Password *string `json:"password"`
+	Admin    *bool   `json:"admin"`
+	Approved *bool   `json:"approved"`
+	Blocked  *bool   `json:"blocked"`
+}
+
+func (s *Server) createUser(c *gin.Context) {
+	if !userOf(c).Admin {
+		canvusError(c, http.StatusForbidden, "Permission denied: admin only")
+		return
+	}
+	var req userReq
+	if !canvusJSON(c, &req) {
+		return
+	}
+	if req.Email == nil || strings.TrimSpace(*req.Email) == "" || !strings.Contains(*req.Email, "@") {
+		canvusError(c, http.StatusBadRequest, "A valid email is required")
+		return
+	}
+	if req.Name == nil || strings.TrimSpace(*req.Name) == "" {
+		canvusError(c, http.StatusBadRequest, "name is required")
+		return
+	}
+	u := &store.User{Email: *req.Email, Name: *req.Name, Approved: true}
+	if req.Password != nil {
+		if len(*req.Password) < 4 {
+			canvusError(c, http.StatusBadRequest, "Password must be at least 4 characters")
+			return
+		}
+		h, err := store.HashPassword(*req.Password)
+		if err != nil {
+			canvusError(c, http.StatusBadRequest, "Invalid password")
+			return
+		}
+		u.PasswordHash = h
+	}
+	if req.Admin != nil {
+		u.Admin = *req.Admin
+	}
+	if req.Approved != nil {
+		u.Approved = *req.Approved
+	}
+	if req.Blocked != nil {
+		u.Blocked = *req.Blocked
+	}
+	if err := s.st.Write(func(tx *store.Tx) error { cp := *u; err := tx.CreateUser(&cp); *u = cp; return err }); err != nil {
+		canvusStoreError(c, err, "User")
+		return
+	}
+	c.JSON(http.StatusOK, userJSON(u))
+}
+
+// userParam resolves :uid and checks that the caller may act on that user.
+func (s *Server) userParam(c *gin.Context, adminOnly bool) (*store.User, bool) {
+	id, err := strconv.ParseUint(c.Param("uid"), 10, 64)
+	if err != nil {
+		canvusError(c, http.StatusNotFound, "User not found")
+		return nil, false
+	}
+	me := userOf(c)
+	if (adminOnly || me.ID != id) && !me.Admin {
+		canvusError(c, http.StatusForbidden, "Permission denied")
+		return nil, false
+	}
+	var u *store.User
+	if err := s.st.View(func(tx *store.Tx) (err error) { u, err = tx.User(id); return }); err != nil {
+		canvusError(c, http.StatusNotFound, "User not found")
+		return nil, false
+	}
+	return u, true
+}
+
+func (s *Server) getUser(c *gin.Context) {
+	id, err := strconv.ParseUint(c.Param("uid"), 10, 64)
+	if err != nil {
+		canvusError(c, http.StatusNotFound, "User not found")
+		return
+	}
+	var u *store.User
+	if err := s.st.View(func(tx *store.Tx) (err error) { u, err = tx.User(id); return }); err != nil {
+		canvusError(c, http.StatusNotFound, "User not found")
+		return
+	}
+	s.respond(c, userJSON(u), nil)
+}
+
+func (s *Server) patchUser(c *gin.Context) {
+	u, ok := s.userParam(c, false)
+	if !ok {
+		return
+	}
+	var req userReq
+	if !canvusJSON(c, &req) {
+		return
+	}
+	me := userOf(c)
+	if !me.Admin && (req.Admin != nil || req.Approved != nil || req.Password != nil) {
+		canvusError(c, http.StatusForbidden, "Permission denied: admin only field")
+		return
+	}
+	if !me.Admin && req.Blocked != nil && !*req.Blocked {
+		canvusError(c, http.StatusForbidden, "Permission denied: only an admin can unblock")
+		return
+	}
+	var pw []byte
+	if req.Password != nil {
+		if len(*req.Password) < 4 {
+			canvusError(c, http.StatusBadRequest, "Password must be at least 4 characters")
+			return
+		}
+		pw, _ = store.HashPassword(*req.Password)
+	}
+	var out *store.User
+	err := s.st.Write(func(tx *store.Tx) error {
+		cur, err := tx.User(u.ID)
+		if err != nil {
+			return err
+		}
+		if req.Email != nil {
+			if !strings.Contains(*req.Email, "@") {
+				return store.Invalidf("A valid email is required")
+			}
+			cur.Email = *req.Email
+		}
+		if req.Name != nil {
+			cur.Name = *req.Name
+		}
+		if req.Admin != nil {
+			cur.Admin = *req.Admin
+		}
+		if req.Approved != nil && *req.Approved {
+			cur.Approved = true
+		}
+		if req.Blocked != nil {
+			cur.Blocked = *req.Blocked
+		}
+		if pw != nil {
+			cur.PasswordHash = pw
+		}
+		out = cur
+		return tx.PutUser(cur)
+	})
+	if err != nil {
+		canvusStoreError(c, err, "User")
+		return
+	}
+	c.JSON(http.StatusOK, userJSON(out))
+}
+
+func (s *Server) deleteUser(c *gin.Context) {
+	u, ok := s.userParam(c, true)
+	if !ok {
+		return
+	}
+	if u.ID == userOf(c).ID || u.ID == store.GuestUserID {
+		canvusError(c, http.StatusBadRequest, "This user cannot be deleted")
+		return
+	}
+	if err := s.st.Write(func(tx *store.Tx) error { return tx.DeleteUser(u.ID) }); err != nil {
+		canvusStoreError(c, err, "User")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{})
+}
+
+func (s *Server) listTokens(c *gin.Context) {
+	u, ok := s.userParam(c, false)
+	if !ok {
+		return
+	}
+	var toks []*store.Token
+	s.st.View(func(tx *store.Tx) (err error) { toks, err = tx.Tokens(u.ID); return })
+	out := make([]gin.H, 0, len(toks))
+	for _, t := range toks {
+		if !t.Login {
+			out = append(out, tokenJSON(t))
+		}
+	}
+	s.respond(c, out, nil)
+}
+
+func (s *Server) createToken(c *gin.Context) {
+	u, ok := s.userParam(c, false)
+	if !ok {
+		return
+	}
+	var req struct {
+		Description *string `json:"description"`
+	}
+	if !canvusJSON(c, &req) {
+		return
+	}
+	if req.Description == nil {
+		canvusError(c, http.StatusBadRequest, "description is required")
+		return
+	}
+	var plain string
+	var tk *store.Token
+	err := s.st.Write(func(tx *store.Tx) (err error) {
+		plain, tk, err = tx.CreateToken(u.ID, *req.Description, "", 0)
+		return
+	})
+	if err != nil {
+		canvusStoreError(c, err, "Token")
+		return
+	}
+	out := tokenJSON(tk)
+	out["plain_token"] = plain
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) tokenParam(c *gin.Context) (*store.Token, bool) {
+	u, ok := s.userParam(c, false)
+	if !ok {
+		return nil, false
+	}
+	var tk *store.Token
+	err := s.st.View(func(tx *store.Tx) (err error) { tk, err = tx.Token(c.Param("tid")); return })
+	if err != nil || tk.UserID != u.ID || tk.Login {
+		canvusError(c, http.StatusNotFound, "Access token not found")
+		return nil, false
+	}
+	return tk, true
+}
+
+func (s *Server) getToken(c *gin.Context) {
+	if tk, ok := s.tokenParam(c); ok {
+		s.respond(c, tokenJSON(tk), nil)
+	}
+}
+
+func (s *Server) patchToken(c *gin.Context) {
+	tk, ok := s.tokenParam(c)
+	if !ok {
+		return
+	}
+	var req struct {
+		Description *string `json:"description"`
+	}
+	if !canvusJSON(c, &req) {
+		return
+	}
+	if req.Description == nil {
+		canvusError(c, http.StatusBadRequest, "description is required")
+		return
+	}
+	err := s.st.Write(func(tx *store.Tx) error {
+		cur, err := tx.Token(tk.ID)
+		if err != nil {
+			return err
+		}
+		cur.Description = *req.Description
+		tk = cur
+		return tx.PutToken(cur)
+	})
+	if err != nil {
+		canvusStoreError(c, err, "Access token")
+		return
+	}
+	c.JSON(http.StatusOK, tokenJSON(tk))
+}
+
+func (s *Server) deleteToken(c *gin.Context) {
+	tk, ok := s.tokenParam(c)
+	if !ok {
+		return
+	}
+	if err := s.st.Write(func(tx *store.Tx) error { return tx.DeleteToken(tk.ID) }); err != nil {
+		canvusStoreError(c, err, "Access token")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{})
+}

@@ -1,0 +1,424 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+
+	"github.com/canvasd/canvasd/store"
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+)
+
+type widgetKind struct {
+	path, typ string
+}
+
+var widgetKinds = []widgetKind{
+	{"notes", "Note"},
+	{"anchors", "Anchor"},
+	{"connectors", "Connector"},
+	{"images", "Image"},
+}
+
+type fieldKind int
+
+const (
+	fNum fieldKind = iota
+	fPosNum
+	fBool
+	fString
+	fPoint
+	fSize
+	fParent
+	fEnd
+	fOneShot // accepted, acted on, never stored (auto_raise)
+)
+
+var commonFields = map[string]fieldKind{
+	"location": fPoint, "size": fSize, "depth": fNum, "scale": fPosNum, "pinned": fBool,
+	"parent_id": fParent, "auto_raise": fOneShot,
+}
+
+var typeFields = map[string]map[string]fieldKind{
+	"Note":      {"text": fString, "title": fString, "background_color": fString, "text_color": fString, "auto_text_color": fBool},
+	"Anchor":    {"anchor_name": fString, "anchor_index": fNum},
+	"Image":     {"title": fString, "original_filename": fString},
+	"Connector": {"src": fEnd, "dst": fEnd, "line_color": fString, "line_width": fPosNum, "type": fString},
+}
+
+// readOnlyFields may appear in a body (clients echo them back) and are ignored.
+var readOnlyFields = map[string]bool{"id": true, "widget_type": true, "state": true, "hash": true, "version": true, "digitized": true}
+
+func fieldsOf(typ string) map[string]fieldKind {
+	out := map[string]fieldKind{}
+	if typ != "Connector" {
+		for k, v := range commonFields {
+			out[k] = v
+		}
+	}
+	for k, v := range typeFields[typ] {
+		out[k] = v
+	}
+	return out
+}
+
+func defaultProps(typ string) map[string]any {
+	p := map[string]any{"location": map[string]any{"x": 0.0, "y": 0.0}, "scale": 1.0, "pinned": false, "state": "normal"}
+	switch typ {
+	case "Note":
+		p["background_color"] = "#ffffff"
+		p["text"], p["title"] = "", ""
+		p["size"] = map[string]any{"width": 300.0, "height": 300.0}
+	case "Anchor":
+		p["anchor_name"] = "New anchor"
+		p["size"] = map[string]any{"width": 1200.0, "height": 800.0}
+	case "Image":
+		p["title"], p["original_filename"], p["hash"] = "", "", ""
+	case "Connector":
+		p = map[string]any{"line_color": "#e7e7f2ff", "line_width": 5.0, "type": "curve", "state": "normal"}
+	}
+	return p
+}
+
+func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+func asNum(raw json.RawMessage) (float64, bool) {
+	var f float64
+	if err := json.Unmarshal(raw, &f); err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}
+
+// applyProps validates body fields against the widget's type and applies
+// them. It returns whether auto_raise was asked for.
+func applyProps(tx *store.Tx, w *store.Widget, body map[string]json.RawMessage, create bool) (bool, error) {
+	fields := fieldsOf(w.Type)
+	keys := make([]string, 0, len(body))
+	for k := range body {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	autoRaise := false
+	for _, k := range keys {
+		raw := body[k]
+		kind, ok := fields[k]
+		if !ok {
+			if readOnlyFields[k] {
+				continue
+			}
+			return false, store.Invalidf(fmt.Sprintf("Unknown field '%s' for widget type %s", k, w.Type))
+		}
+		switch kind {
+		case fNum, fPosNum:
+			f, ok := asNum(raw)
+			if !ok {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' must be a number", k))
+			}
+			if k == "depth" && w.Type == "Image" && f < 1.0 {
+				return false, store.Invalidf("Depth must be >= 1.0, got " + fmtNum(f))
+			}
+			if k == "depth" && f < 0 {
+				return false, store.Invalidf("Depth must be >= 0, got " + fmtNum(f))
+			}
+			if kind == fPosNum && f <= 0 {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' must be positive, got %s", k, fmtNum(f)))
+			}
+			w.Props[k] = f
+		case fBool, fOneShot:
+			var b bool
+			if err := json.Unmarshal(raw, &b); err != nil {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' must be a boolean", k))
+			}
+			if kind == fOneShot {
+				autoRaise = b
+			} else {
+				w.Props[k] = b
+			}
+		case fString:
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' must be a string", k))
+			}
+			if len(s) > 1<<20 {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' is too long", k))
+			}
+			w.Props[k] = s
+		case fPoint:
+			var p struct{ X, Y *float64 }
+			if err := json.Unmarshal(raw, &p); err != nil || p.X == nil || p.Y == nil || math.IsNaN(*p.X) || math.IsNaN(*p.Y) {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' must be an object with numbers x and y", k))
+			}
+			w.Props[k] = map[string]any{"x": *p.X, "y": *p.Y}
+		case fSize:
+			var p struct{ Width, Height *float64 }
+			if err := json.Unmarshal(raw, &p); err != nil || p.Width == nil || p.Height == nil {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' must be an object with numbers width and height", k))
+			}
+			if *p.Width <= 0 || *p.Height <= 0 || math.IsInf(*p.Width, 0) || math.IsInf(*p.Height, 0) {
+				return false, store.Invalidf(fmt.Sprintf("Size must have positive width and height, got %sx%s", fmtNum(*p.Width), fmtNum(*p.Height)))
+			}
+			wd, ht := *p.Width, *p.Height
+			if w.Type == "Image" && w.PixelW > 0 && w.PixelH > 0 {
+				wd, ht = fitBox(float64(w.PixelW), float64(w.PixelH), wd, ht)
+			}
+			w.Props[k] = map[string]any{"width": wd, "height": ht}
+		case fParent:
+			var pid string
+			if err := json.Unmarshal(raw, &pid); err != nil {
+				return false, store.Invalidf("Field 'parent_id' must be a string")
+			}
+			if err := checkParent(tx, w, pid); err != nil {
+				return false, err
+			}
+			w.Props[k] = pid
+		case fEnd:
+			end, err := parseEnd(tx, w.CanvasID, k, raw)
+			if err != nil {
+				return false, err
+			}
+			w.Props[k] = end
+		}
+	}
+	if w.Type == "Connector" && (w.Props["src"] == nil || w.Props["dst"] == nil) {
+		return false, store.Invalidf("Connector needs both 'src' and 'dst'")
+	}
+	return autoRaise, nil
+}
+
+// fitBox fits a pw×ph image into the bw×bh box keeping the aspect ratio.
+func fitBox(pw, ph, bw, bh float64) (float64, float64) {
+	s := math.Min(bw/pw, bh/ph)
+	return round6(pw * s), round6(ph * s)
+}
+
+func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+
+func checkParent(tx *store.Tx, w *store.Widget, pid string) error {
+	if pid == "" {
+		return store.Invalidf("parent_id must name a widget of this canvas")
+	}
+	if pid == w.ID {
+		return store.Invalidf("A widget cannot be its own parent")
+	}
+	p, err := tx.Widget(w.CanvasID, pid)
+	if err != nil {
+		return store.Invalidf("parent_id " + pid + " is not a widget of this canvas")
+	}
+	for depth := 0; p.ParentID() != "" && depth < 10000; depth++ {
+		if p.ParentID() == w.ID {
+			return store.Invalidf("parent_id would make a cycle")
+		}
+		if p, err = tx.Widget(w.CanvasID, p.ParentID()); err != nil {
+			break
+		}
+	}
+	return nil
+}
+
+func parseEnd(tx *store.Tx, canvasID, name string, raw json.RawMessage) (map[string]any, error) {
+	var e struct {
+		AutoLocation *bool `json:"auto_location"`
+		ID           string
+		RelLocation  *struct{ X, Y float64 } `json:"rel_location"`
+		Tip          *string
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return nil, store.Invalidf(fmt.Sprintf("Field '%s' must be an object with id, rel_location, tip and auto_location", name))
+	}
+	if _, err := tx.Widget(canvasID, e.ID); err != nil || e.ID == "" {
+		return nil, store.Invalidf(fmt.Sprintf("%s.id must name a widget of this canvas", name))
+	}
+	out := map[string]any{"id": e.ID, "auto_location": false, "rel_location": map[string]any{"x": 0.5, "y": 0.5}, "tip": "none"}
+	if e.AutoLocation != nil {
+		out["auto_location"] = *e.AutoLocation
+	}
+	if e.RelLocation != nil {
+		out["rel_location"] = map[string]any{"x": e.RelLocation.X, "y": e.RelLocation.Y}
+	}
+	if e.Tip != nil {
+		out["tip"] = *e.Tip
+	}
+	return out, nil
+}
+
+// topDepth returns the highest depth among the children of parent.
+func topDepth(tx *store.Tx, canvasID, parent, except string) float64 {
+	ws, _ := tx.Widgets(canvasID)
+	top := 0.0
+	for _, w := range ws {
+		if w.ParentID() == parent && w.ID != except {
+			if d, _ := w.Props["depth"].(float64); d > top {
+				top = d
+			}
+		}
+	}
+	return top
+}
+
+func rootOf(tx *store.Tx, canvasID string) string {
+	cv, err := tx.Canvas(canvasID)
+	if err != nil {
+		return ""
+	}
+	return cv.RootWidget
+}
+
+func widgetBody(c *gin.Context) (map[string]json.RawMessage, bool) {
+	var body map[string]json.RawMessage
+	if !canvusJSON(c, &body) {
+		return nil, false
+	}
+	return body, true
+}
+
+func (s *Server) listWidgets(typ string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cv := canvasOf(c)
+		s.respond(c, s.widgetList(cv.ID, typ), &streamSpec{topic: cv.ID, kind: "widget", list: true, typ: typ})
+	}
+}
+
+func (s *Server) widgetList(canvasID, typ string) []map[string]any {
+	var ws []*store.Widget
+	s.st.View(func(tx *store.Tx) (err error) { ws, err = tx.Widgets(canvasID); return })
+	out := make([]map[string]any, 0, len(ws))
+	for _, w := range ws {
+		if typ == "" || w.Type == typ {
+			out = append(out, w.Public())
+		}
+	}
+	return out
+}
+
+// loadWidget reads :wid of the canvas and checks its type ("" = any).
+func (s *Server) loadWidget(c *gin.Context, typ string) (*store.Widget, bool) {
+	var w *store.Widget
+	err := s.st.View(func(tx *store.Tx) (err error) { w, err = tx.Widget(canvasOf(c).ID, c.Param("wid")); return })
+	if err != nil || (typ != "" && w.Type != typ) {
+		name := "Widget"
+		if typ != "" {
+			name = typ
+		}
+		canvusError(c, http.StatusNotFound, name+" not found")
+		return nil, false
+	}
+	return w, true
+}
+
+func (s *Server) getWidget(typ string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		w, ok := s.loadWidget(c, typ)
+		if !ok {
+			return
+		}
+		s.respond(c, w.Public(), &streamSpec{topic: w.CanvasID, kind: "widget", id: w.ID})
+	}
+}
+
+func (s *Server) createWidget(k widgetKind) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		body, ok := widgetBody(c)
+		if !ok {
+			return
+		}
+		cv := canvasOf(c)
+		var out *store.Widget
+		err := s.st.Write(func(tx *store.Tx) error {
+			w := &store.Widget{ID: uuid.NewString(), CanvasID: cv.ID, Type: k.typ, Props: defaultProps(k.typ)}
+			if k.typ != "Connector" {
+				w.Props["parent_id"] = rootOf(tx, cv.ID)
+			}
+			if k.typ == "Anchor" {
+				n := 0
+				ws, _ := tx.Widgets(cv.ID)
+				for _, o := range ws {
+					if o.Type == "Anchor" {
+						n++
+					}
+				}
+				w.Props["anchor_index"] = float64(n)
+			}
+			raise, err := applyProps(tx, w, body, true)
+			if err != nil {
+				return err
+			}
+			if k.typ != "Connector" {
+				if _, given := body["depth"]; !given || raise {
+					w.Props["depth"] = topDepth(tx, cv.ID, w.ParentID(), w.ID) + 1
+				}
+			}
+			out = w
+			return tx.CreateWidget(w)
+		})
+		if err != nil {
+			canvusStoreError(c, err, k.typ)
+			return
+		}
+		c.JSON(http.StatusOK, out.Public())
+	}
+}
+
+func (s *Server) patchWidget(k widgetKind) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		body, ok := widgetBody(c)
+		if !ok {
+			return
+		}
+		cv := canvasOf(c)
+		wid := c.Param("wid")
+		var out *store.Widget
+		err := s.st.Write(func(tx *store.Tx) error {
+			w, err := tx.Widget(cv.ID, wid)
+			if err != nil || w.Type != k.typ {
+				return store.ErrNotFound
+			}
+			raise, err := applyProps(tx, w, body, false)
+			if err != nil {
+				return err
+			}
+			if raise {
+				w.Props["depth"] = topDepth(tx, cv.ID, w.ParentID(), w.ID) + 1
+			}
+			out = w
+			return tx.UpdateWidget(w, store.EvWidgetUpdated, nil)
+		})
+		if err != nil {
+			canvusStoreError(c, err, k.typ)
+			return
+		}
+		c.JSON(http.StatusOK, out.Public())
+	}
+}
+
+func (s *Server) deleteWidget(typ string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cv := canvasOf(c)
+		wid := c.Param("wid")
+		err := s.st.Write(func(tx *store.Tx) error {
+			w, err := tx.Widget(cv.ID, wid)
+			if err != nil || (typ != "" && w.Type != typ) {
+				return store.ErrNotFound
+			}
+			if w.Type == "SharedCanvas" {
+				return store.Invalidf("The canvas root widget cannot be deleted")
+			}
+			_, err = tx.DeleteWidget(cv.ID, wid)
+			return err
+		})
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				canvusError(c, http.StatusNotFound, typ+" not found")
+				return
+			}
+			canvusStoreError(c, err, typ)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{})
+	}
+}

@@ -1,0 +1,46 @@
+package store
+
+import "encoding/binary"
+
+// The bbolt schema, all of it. Keys that are numbers are big-endian uint64 so
+// that byte order is numeric order.
+var (
+	bucketMeta      = []byte("meta")       // metaServerID, metaSchema, metaRootFolder -> string
+	bucketUsers     = []byte("users")      // itob(user id) -> User JSON
+	bucketUserEmail = []byte("user_email") // lower(email) -> itob(user id)
+	bucketTokens    = []byte("tokens")     // sha256(plain token) -> Token JSON
+	bucketTokenIDs  = []byte("token_ids")  // token public id -> sha256(plain token)
+	bucketFolders   = []byte("folders")    // folder id -> Folder JSON
+	bucketCanvases  = []byte("canvases")   // canvas id -> Canvas JSON
+	bucketWidgets   = []byte("widgets")    // canvas id -> nested bucket: widget id -> Widget JSON
+	bucketEvents    = []byte("events")     // canvas id -> nested bucket: itob(seq) -> encoded event envelope; the nested bucket's Sequence() is the canvas head seq
+	bucketBlobs     = []byte("blobs")      // sha256 hex -> blobRef JSON (refcount, size)
+	bucketCredits   = []byte("credits")    // token public id -> itob(remaining credits); absent = unlimited
+	bucketJobs      = []byte("jobs")       // job id -> Job JSON
+	bucketJobOrder  = []byte("job_order")  // itob(job sequence) -> job id (creation order)
+
+	metaServerID   = []byte("server_id")
+	metaSchema     = []byte("schema")
+	metaRootFolder = []byte("root_folder")
+	metaNextUser   = []byte("next_user") // itob(next user id)
+)
+
+var allBuckets = [][]byte{bucketMeta, bucketUsers, bucketUserEmail, bucketTokens, bucketTokenIDs,
+	bucketFolders, bucketCanvases, bucketWidgets, bucketEvents, bucketBlobs, bucketCredits, bucketJobs, bucketJobOrder}
+
+const schemaVersion = "1"
+
+// GuestUserID is the user a request acts as when it has no token and the
+// canvas's link permission lets it in.
+const GuestUserID uint64 = 100
+
+// FirstUserID is the id of the first real user (the bootstrap admin).
+const FirstUserID uint64 = 1000
+
+func itob(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+func btoi(b []byte) uint64 { return binary.BigEndian.Uint64(b) }

@@ -1,0 +1,181 @@
+package store
+
+import (
+	"encoding/json"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+func (t *Tx) widgets(canvasID string) *bolt.Bucket {
+	return t.btx.Bucket(bucketWidgets).Bucket([]byte(canvasID))
+}
+
+// Widgets lists a canvas's widgets, the root first, then by depth and id.
+func (t *Tx) Widgets(canvasID string) ([]*Widget, error) {
+	b := t.widgets(canvasID)
+	if b == nil {
+		return nil, ErrNotFound
+	}
+	var out []*Widget
+	err := b.ForEach(func(k, v []byte) error {
+		w := &Widget{}
+		if err := json.Unmarshal(v, w); err != nil {
+			return err
+		}
+		out = append(out, w)
+		return nil
+	})
+	sort.SliceStable(out, func(i, j int) bool {
+		ri, rj := out[i].Type == "SharedCanvas", out[j].Type == "SharedCanvas"
+		if ri != rj {
+			return ri
+		}
+		di, dj := num(out[i].Props["depth"]), num(out[j].Props["depth"])
+		if di != dj {
+			return di < dj
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, err
+}
+
+func num(v any) float64 {
+	f, _ := v.(float64)
+	return f
+}
+
+// Widget returns one widget of a canvas.
+func (t *Tx) Widget(canvasID, id string) (*Widget, error) {
+	b := t.widgets(canvasID)
+	if b == nil {
+		return nil, ErrNotFound
+	}
+	w := &Widget{}
+	if err := getJSON(b, []byte(id), w); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// CreateWidget stores a new widget and appends WIDGET_CREATED.
+func (t *Tx) CreateWidget(w *Widget) error {
+	if t.widgets(w.CanvasID) == nil {
+		return ErrNotFound
+	}
+	if t.widgets(w.CanvasID).Get([]byte(w.ID)) != nil {
+		return ErrConflict
+	}
+	return t.putWidget(w, EvWidgetCreated, nil)
+}
+
+// UpdateWidget stores a changed widget and appends one event of type typ
+// (WIDGET_UPDATED, IMAGE_RECROPPED, ...) with extra envelope fields.
+func (t *Tx) UpdateWidget(w *Widget, typ string, extra map[string]any) error {
+	if t.widgets(w.CanvasID) == nil || t.widgets(w.CanvasID).Get([]byte(w.ID)) == nil {
+		return ErrNotFound
+	}
+	return t.putWidget(w, typ, extra)
+}
+
+func (t *Tx) putWidget(w *Widget, typ string, extra map[string]any) error {
+	if err := putJSON(t.widgets(w.CanvasID), []byte(w.ID), w); err != nil {
+		return err
+	}
+	fields := map[string]any{"widget": w.Public()}
+	for k, v := range extra {
+		fields[k] = v
+	}
+	_, err := t.AppendEvent(w.CanvasID, typ, fields)
+	return err
+}
+
+// DeleteWidget deletes a widget, its descendants and the connectors attached
+// to any of them, one WIDGET_DELETED event each, and releases their blobs.
+// It returns the deleted widgets.
+func (t *Tx) DeleteWidget(canvasID, id string) ([]*Widget, error) {
+	all, err := t.Widgets(canvasID)
+	if err != nil {
+		return nil, err
+	}
+	var target *Widget
+	children := map[string][]*Widget{}
+	for _, w := range all {
+		if w.ID == id {
+			target = w
+		}
+		children[w.ParentID()] = append(children[w.ParentID()], w)
+	}
+	if target == nil {
+		return nil, ErrNotFound
+	}
+	doomed := map[string]bool{}
+	var order []*Widget
+	var walk func(w *Widget)
+	walk = func(w *Widget) {
+		if doomed[w.ID] {
+			return
+		}
+		doomed[w.ID] = true
+		for _, c := range children[w.ID] {
+			walk(c)
+		}
+		order = append(order, w) // children before parents
+	}
+	walk(target)
+	for _, w := range all {
+		if w.Type == "Connector" && !doomed[w.ID] && (doomed[connEnd(w, "src")] || doomed[connEnd(w, "dst")]) {
+			doomed[w.ID] = true
+			order = append([]*Widget{w}, order...)
+		}
+	}
+	b := t.widgets(canvasID)
+	for _, w := range order {
+		if err := t.releaseWidgetBlobs(w); err != nil {
+			return nil, err
+		}
+		if err := b.Delete([]byte(w.ID)); err != nil {
+			return nil, err
+		}
+		pub := w.Public()
+		pub["state"] = "deleted"
+		if _, err := t.AppendEvent(canvasID, EvWidgetDeleted, map[string]any{"widget": pub}); err != nil {
+			return nil, err
+		}
+	}
+	return order, nil
+}
+
+func connEnd(w *Widget, end string) string {
+	e, _ := w.Props[end].(map[string]any)
+	id, _ := e["id"].(string)
+	return id
+}
+
+// widgetBlobs lists every blob reference a widget holds: its source render
+// and each version (the current file is the newest version).
+func widgetBlobs(w *Widget) []string {
+	var out []string
+	if w.SourceBlob != "" {
+		out = append(out, w.SourceBlob)
+	}
+	for _, v := range w.Versions {
+		out = append(out, v.Blob)
+	}
+	if len(w.Versions) == 0 && w.Blob != "" {
+		out = append(out, w.Blob)
+	}
+	return out
+}
+
+// WidgetBlobs is widgetBlobs for callers outside the package (backup, tests).
+func WidgetBlobs(w *Widget) []string { return widgetBlobs(w) }
+
+func (t *Tx) releaseWidgetBlobs(w *Widget) error {
+	for _, h := range widgetBlobs(w) {
+		if err := t.ReleaseBlob(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
