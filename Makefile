@@ -2,7 +2,7 @@
 # `make test` runs every test (browser tests included).
 GO            ?= go
 BIN           ?= bin/canvasd
-STATICCHECK   ?= honnef.co/go/tools/cmd/staticcheck@2025.1.1
+STATICCHECK   ?= honnef.co/go/tools/cmd/staticcheck@v0.6.1
 TEST_TIMEOUT  ?= 25m
 FUZZTIME      ?= 30s
 

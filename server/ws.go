@@ -146,7 +146,7 @@ func (s *Server) websocket(c *gin.Context) {
 
 	viewers := []viewer{}
 	for _, id := range s.hub.Viewers(cv.ID) {
-		if v, ok := viewerInfo.Load(id); ok {
+		if v, ok := viewerInfo.Load(id); ok && id != me.ID {
 			viewers = append(viewers, v.(viewer))
 		}
 	}
