@@ -127,15 +127,15 @@ func (c *Canvas) AccessFor(u *User) string {
 // Version is one stored rendition of an image element. Version 0 is the
 // original pipeline crop.
 type Version struct {
-	Version   int        `json:"version"`
-	Blob      string     `json:"blob"`
-	Width     int        `json:"width"`
-	Height    int        `json:"height"`
+	Version   int         `json:"version"`
+	Blob      string      `json:"blob"`
+	Width     int         `json:"width"`
+	Height    int         `json:"height"`
 	BBox      *[4]float64 `json:"bbox,omitempty"` // x, y, w, h as fractions of the source; nil when unknown
-	Kind      string     `json:"kind"`           // original, recrop, uncrop
-	CreatedAt time.Time  `json:"created_at"`
-	AuthorID  uint64     `json:"author_id"`
-	Author    string     `json:"author"`
+	Kind      string      `json:"kind"`           // original, recrop, uncrop
+	CreatedAt time.Time   `json:"created_at"`
+	AuthorID  uint64      `json:"author_id"`
+	Author    string      `json:"author"`
 }
 
 // Widget is any canvas widget. Props holds the public JSON fields other than
@@ -154,10 +154,10 @@ type Widget struct {
 	Filename string `json:"filename,omitempty"`
 
 	// Re-crop and uncrop state.
-	SourceBlob string      `json:"source_blob,omitempty"`
-	SourceW    int         `json:"source_w,omitempty"`
-	SourceH    int         `json:"source_h,omitempty"`
-	Versions   []Version   `json:"versions,omitempty"`
+	SourceBlob string          `json:"source_blob,omitempty"`
+	SourceW    int             `json:"source_w,omitempty"`
+	SourceH    int             `json:"source_h,omitempty"`
+	Versions   []Version       `json:"versions,omitempty"`
 	Digitized  json.RawMessage `json:"digitized,omitempty"`
 }
 

@@ -70,9 +70,9 @@ func envFlags(fs *flag.FlagSet) error {
 
 type serveConfig struct {
 	addr, data, logFormat, bootstrapToken, publicURL, origins, fetchHosts, adminAddr string
-	retention, jobWorkers, wsPerUser, uncropRate                                 int
-	maxBody, maxPixels                                                           int64
-	keepAlive                                                                    time.Duration
+	retention, jobWorkers, wsPerUser, uncropRate                                     int
+	maxBody, maxPixels                                                               int64
+	keepAlive                                                                        time.Duration
 }
 
 func serveFlags(args []string) (*serveConfig, error) {
