@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/canvasd/canvasd/hub"
@@ -85,6 +86,7 @@ func (s *Server) wsRelease(u *store.User) {
 func (s *Server) websocket(c *gin.Context) {
 	u := userOf(c)
 	cv := canvasOf(c)
+	access := accessOf(c)
 	var since *uint64
 	if v, ok := c.GetQuery("since"); ok {
 		n, err := strconv.ParseUint(v, 10, 64)
@@ -101,108 +103,158 @@ func (s *Server) websocket(c *gin.Context) {
 	if err != nil {
 		return // Accept has answered (403 for a bad origin)
 	}
-	defer conn.CloseNow()
 	if !s.wsAcquire(u) {
 		conn.Close(StatusTooManySockets, "too many websockets for this user")
 		return
 	}
-	defer s.wsRelease(u)
 	conn.SetReadLimit(s.cfg.MaxWSMessage)
+	ws := &wsSession{s: s, conn: conn, user: u, canvas: cv.ID}
+	ws.me = viewer{ID: "v-" + store.RandomToken(8), UserID: idOf(u), Name: nameOf(u)}
+	ws.me.Color = colorFor(ws.me.ID)
 	s.streams.Add(1)
-	defer s.streams.Done()
 	streamsOpen.WithLabelValues("websocket").Inc()
-	defer streamsOpen.WithLabelValues("websocket").Dec()
+	if !ws.start(since, access) {
+		ws.finish(false)
+		return
+	}
+	// The handler returns here; the session lives on in two small goroutines
+	// (reader and writer), so an idle viewer does not keep the request's
+	// deep stack and gin context alive.
+	ws.pending.Store(2)
+	go ws.writeLoop()
+	go ws.readLoop()
+}
 
-	me := viewer{ID: "v-" + store.RandomToken(8), UserID: idOf(u), Name: nameOf(u)}
-	me.Color = colorFor(me.ID)
+// wsSession is one websocket viewer after the handshake.
+type wsSession struct {
+	s       *Server
+	conn    *websocket.Conn
+	user    *store.User
+	canvas  string
+	me      viewer
+	sub     *hub.Subscription
+	ctx     context.Context
+	cancel  context.CancelFunc
+	lastSeq uint64
+	joined  bool
+	pending atomic.Int32 // goroutines still running; the last one cleans up
+}
 
-	head := s.st.HeadSeq(cv.ID)
-	resync := false
+func (ws *wsSession) write(data []byte) error {
+	ctx, cancel := context.WithTimeout(ws.ctx, ws.s.cfg.WriteTimeout)
+	defer cancel()
+	return ws.conn.Write(ctx, websocket.MessageText, data)
+}
+
+// start subscribes (replaying from since) and sends HELLO (and RESYNC).
+func (ws *wsSession) start(since *uint64, access string) bool {
+	s := ws.s
+	ws.ctx, ws.cancel = context.WithCancel(s.ctx)
+	head := s.st.HeadSeq(ws.canvas)
 	from := head
 	if since != nil {
 		from = *since
 	}
-	sub, err := s.hub.Subscribe(cv.ID, &from, me.ID)
+	sub, err := s.hub.Subscribe(ws.canvas, &from, ws.me.ID)
+	resync := false
 	if errors.Is(err, hub.ErrTooOld) {
 		resync = true
-		head = s.st.HeadSeq(cv.ID)
-		sub, err = s.hub.Subscribe(cv.ID, &head, me.ID)
+		head = s.st.HeadSeq(ws.canvas)
+		from = head
+		sub, err = s.hub.Subscribe(ws.canvas, &head, ws.me.ID)
 	}
 	if err != nil {
-		conn.Close(websocket.StatusInternalError, "subscribe failed")
-		return
+		ws.conn.Close(websocket.StatusInternalError, "subscribe failed")
+		return false
 	}
-	defer sub.Close()
-	viewerInfo.Store(me.ID, me)
-	defer viewerInfo.Delete(me.ID)
-
-	ctx, cancel := context.WithCancel(s.ctx)
-	defer cancel()
-	write := func(data []byte) error {
-		wctx, wcancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
-		defer wcancel()
-		return conn.Write(wctx, websocket.MessageText, data)
-	}
-
+	ws.sub, ws.lastSeq = sub, from
+	viewerInfo.Store(ws.me.ID, ws.me)
 	viewers := []viewer{}
-	for _, id := range s.hub.Viewers(cv.ID) {
-		if v, ok := viewerInfo.Load(id); ok && id != me.ID {
+	for _, id := range s.hub.Viewers(ws.canvas) {
+		if v, ok := viewerInfo.Load(id); ok && id != ws.me.ID {
 			viewers = append(viewers, v.(viewer))
 		}
 	}
-	hello, _ := json.Marshal(map[string]any{"type": "HELLO", "canvas_id": cv.ID, "seq": head, "since": from,
-		"viewers": viewers, "you": me, "access": accessOf(c)})
-	if write(hello) != nil {
-		return
+	hello, _ := json.Marshal(map[string]any{"type": "HELLO", "canvas_id": ws.canvas, "seq": head, "since": from,
+		"viewers": viewers, "you": ws.me, "access": access})
+	if ws.write(hello) != nil {
+		return false
 	}
 	if resync {
-		msg, _ := json.Marshal(map[string]any{"type": "RESYNC", "canvas_id": cv.ID, "seq": head,
-			"reason": fmt.Sprintf("since=%d is older than the event log; reload the canvas", from)})
-		if write(msg) != nil {
-			return
+		msg, _ := json.Marshal(map[string]any{"type": "RESYNC", "canvas_id": ws.canvas, "seq": head,
+			"reason": "since is older than the event log; reload the canvas"})
+		if ws.write(msg) != nil {
+			return false
 		}
 	}
-	s.broadcastViewer(cv.ID, "VIEWER_JOINED", me)
-	defer s.broadcastViewer(cv.ID, "VIEWER_LEFT", me)
+	ws.joined = true
+	s.broadcastViewer(ws.canvas, "VIEWER_JOINED", ws.me)
+	return true
+}
 
-	// Reader: presence and pings. A viewer that sends nothing keeps it idle.
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		defer cancel()
-		s.wsRead(ctx, conn, cv.ID, me, write)
-	}()
+// finish releases everything once; called by the last goroutine to end.
+func (ws *wsSession) finish(joined bool) {
+	if ws.cancel != nil {
+		ws.cancel()
+	}
+	ws.conn.CloseNow()
+	if ws.sub != nil {
+		ws.sub.Close()
+	}
+	viewerInfo.Delete(ws.me.ID)
+	if joined {
+		ws.s.broadcastViewer(ws.canvas, "VIEWER_LEFT", ws.me)
+	}
+	ws.s.wsRelease(ws.user)
+	streamsOpen.WithLabelValues("websocket").Dec()
+	ws.s.streams.Done()
+}
 
-	var lastSeq uint64 = from
+func (ws *wsSession) done() {
+	if ws.pending.Add(-1) == 0 {
+		ws.finish(ws.joined)
+	}
+}
+
+func (ws *wsSession) writeLoop() {
+	defer ws.done()
+	defer ws.cancel()
+	s := ws.s
 	for {
-		m, err := sub.Next(ctx)
+		m, err := ws.sub.Next(ws.ctx)
 		if err != nil {
 			var slow *hub.SlowError
 			switch {
 			case errors.As(err, &slow):
-				conn.Close(StatusSlowConsumer, fmt.Sprintf("slow consumer: last_seq=%d", slow.LastSeq))
+				ws.conn.Close(StatusSlowConsumer, fmt.Sprintf("slow consumer: last_seq=%d", slow.LastSeq))
 			case s.ctx.Err() != nil || errors.Is(err, hub.ErrClosed):
-				conn.Close(websocket.StatusGoingAway, "server shutting down")
+				ws.conn.Close(websocket.StatusGoingAway, "server shutting down")
 			}
 			return
 		}
 		if m.Seq > 0 {
-			lastSeq = m.Seq
+			ws.lastSeq = m.Seq
 		}
 		if bytes.Contains(m.Data, []byte(`"canvas":{`)) {
 			// A canvas change may revoke this viewer's access.
 			var cur *store.Canvas
-			s.st.View(func(tx *store.Tx) (err error) { cur, err = tx.Canvas(cv.ID); return })
-			if cur == nil || cur.AccessFor(u) == store.AccessNone {
-				write(m.Data)
-				conn.Close(StatusAccessRevoked, fmt.Sprintf("access revoked: last_seq=%d", lastSeq))
+			s.st.View(func(tx *store.Tx) (err error) { cur, err = tx.Canvas(ws.canvas); return })
+			if cur == nil || cur.AccessFor(ws.user) == store.AccessNone {
+				ws.write(m.Data)
+				ws.conn.Close(StatusAccessRevoked, fmt.Sprintf("access revoked: last_seq=%d", ws.lastSeq))
 				return
 			}
 		}
-		if err := write(m.Data); err != nil {
+		if err := ws.write(m.Data); err != nil {
 			return
 		}
 	}
+}
+
+func (ws *wsSession) readLoop() {
+	defer ws.done()
+	defer ws.cancel()
+	ws.s.wsRead(ws.ctx, ws.conn, ws.canvas, ws.me, ws.write)
 }
 
 // clientMsg is what a browser may send.
@@ -239,7 +291,7 @@ func parseClientMsg(data []byte) (clientMsg, error) {
 }
 
 func (s *Server) wsRead(ctx context.Context, conn *websocket.Conn, canvasID string, me viewer, write func([]byte) error) {
-	lim := rate.NewLimiter(rate.Limit(s.cfg.PresenceRate), int(s.cfg.PresenceRate))
+	var lim *rate.Limiter // made on the first PRESENCE: most viewers never send one
 	for {
 		typ, data, err := conn.Read(ctx)
 		if err != nil {
@@ -260,6 +312,9 @@ func (s *Server) wsRead(ctx context.Context, conn *websocket.Conn, canvasID stri
 			write([]byte(`{"type":"PONG"}`))
 		case "PRESENCE":
 			// Throttle before touching the hub; excess presence is dropped.
+			if lim == nil {
+				lim = rate.NewLimiter(rate.Limit(s.cfg.PresenceRate), int(s.cfg.PresenceRate))
+			}
 			if !lim.Allow() {
 				continue
 			}
