@@ -40,8 +40,15 @@ type Config struct {
 	MaxConcurrentOps int
 	// OpWait is how long a request waits for an operation slot before 503. Default 2 s.
 	OpWait time.Duration
-	// DevCookieInsecure leaves the Secure flag off the session cookie (plain HTTP on localhost). Default true
-	// unless PublicURL is https.
+	// ReadHeaderTimeout cuts off clients that send headers too slowly. Default 10 s.
+	ReadHeaderTimeout time.Duration
+	// RouteTimeout is the read/write deadline of ordinary requests. Default 30 s.
+	RouteTimeout time.Duration
+	// UploadTimeout is the deadline of multipart uploads. Default 2 min.
+	UploadTimeout time.Duration
+	// ExpensivePerMinute rate-limits costly routes (re-crop, digitize, uncrop, crop jobs) per token. Default 120.
+	ExpensivePerMinute int
+	// SecureCookie sets the Secure flag on the session cookie (on when PublicURL is https).
 	SecureCookie bool
 }
 
@@ -78,6 +85,18 @@ func (c *Config) defaults() {
 	}
 	if c.JobWorkers <= 0 {
 		c.JobWorkers = 2
+	}
+	if c.ReadHeaderTimeout <= 0 {
+		c.ReadHeaderTimeout = ReadHeaderTimeout
+	}
+	if c.RouteTimeout <= 0 {
+		c.RouteTimeout = routeTimeout
+	}
+	if c.UploadTimeout <= 0 {
+		c.UploadTimeout = uploadTimeout
+	}
+	if c.ExpensivePerMinute <= 0 {
+		c.ExpensivePerMinute = 120
 	}
 	if c.MaxConcurrentOps <= 0 {
 		c.MaxConcurrentOps = 4

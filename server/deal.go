@@ -22,7 +22,7 @@ import (
 func init() {
 	extraRouteHooks = append(extraRouteHooks, func(s *Server, r *gin.Engine) {
 		g := r.Group("/api/canvas/:id/images", s.dealAuth(), s.canvasAccess(dealFail, ""))
-		g.POST("/:wid/recrop", s.recrop)
+		g.POST("/:wid/recrop", s.expensive(detailError), s.recrop)
 		g.GET("/:wid/versions", s.listVersions)
 		g.GET("/:wid/versions/:file", s.getVersion)
 		g.GET("/:wid/source", s.getSource)

@@ -60,7 +60,7 @@ func (s *Server) routes() {
 		cv.PATCH(p+"/:wid", s.patchWidget(k))
 		cv.DELETE(p+"/:wid", s.deleteWidget(k.typ))
 	}
-	cv.POST("/images/:wid/uncrop", s.canvasUncrop)
+	cv.POST("/images/:wid/uncrop", s.expensive(canvusError), s.canvasUncrop)
 	s.extraRoutes(r)
 	r.NoRoute(s.noRoute)
 }

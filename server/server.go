@@ -30,6 +30,7 @@ type Server struct {
 	fetcher     *Fetcher
 	ops         *opSlots
 	uncropLimit *keyLimiter
+	opLimit     *keyLimiter
 	now         func() time.Time
 
 	bg      sync.WaitGroup // background processing (image hashes, jobs)
@@ -60,6 +61,7 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log zerolog.Logger, opts ...Op
 	s.fetcher = newFetcher(cfg.FetchAllowHosts, cfg.MaxBodyBytes)
 	s.ops = newOpSlots(cfg.MaxConcurrentOps, cfg.OpWait)
 	s.uncropLimit = newKeyLimiter(cfg.UncropRatePerMinute)
+	s.opLimit = newKeyLimiter(cfg.ExpensivePerMinute)
 	s.now = time.Now
 	for _, o := range opts {
 		o(s)
@@ -67,7 +69,7 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log zerolog.Logger, opts ...Op
 	st.SetOnCommit(s.publish)
 	s.engine = gin.New()
 	s.engine.HandleMethodNotAllowed = false
-	s.engine.Use(s.recoverer(), s.requestLog())
+	s.engine.Use(s.recoverer(), s.requestLog(), s.deadlines())
 	s.routes()
 	return s
 }

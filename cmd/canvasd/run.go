@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -159,7 +158,7 @@ func serve(args []string, out io.Writer) error {
 	}
 	log.Info().Str("addr", ln.Addr().String()).Str("data", c.data).Msg("canvasd serving")
 
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	hs := srv.NewHTTPServer()
 	if c.adminAddr != "" {
 		go serveAdmin(c.adminAddr, log)
 	}
