@@ -37,3 +37,30 @@ fuzz:
 	@for t in $$($(GO) test -list 'Fuzz.*' ./... 2>/dev/null | grep '^Fuzz'); do \
 	  pkg=$$(grep -rl "func $$t(" --include='*_test.go' . | head -1 | xargs dirname); \
 	  echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
+
+# Digitize evaluation (needs tesseract): per-style table shape exact-match, cell
+# adjacency F1 and numeric accuracy, plus chart series-count and ±2% value share.
+.PHONY: eval-digitize eval-uncrop uncrop-photos
+eval-digitize:
+	$(GO) run ./cmd/eval-digitize -tables testdata/digitize/tables -charts testdata/digitize/charts
+
+# Uncrop evaluation on 27 natural photos from two Debian packages (installed here,
+# never by `make test`): lomiri-wallpapers-16.04 and mate-backgrounds.
+UNCROP_PHOTO_PKGS := lomiri-wallpapers-16.04 mate-backgrounds
+uncrop-photos:
+	@dpkg -s $(UNCROP_PHOTO_PKGS) >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(UNCROP_PHOTO_PKGS); }
+
+eval-uncrop: uncrop-photos
+	$(GO) run ./cmd/eval-uncrop -dir /usr/share/backgrounds/mate/nature \
+	  $$(dpkg -L lomiri-wallpapers-16.04 | grep -E '^/usr/share/backgrounds/[^/]+\.jpg$$')
+
+# Regenerates the README before/after pairs in docs/uncrop (CC-BY-4.0, Aitzol Berasategi).
+eval-uncrop-examples: uncrop-photos
+	$(GO) run ./cmd/eval-uncrop -examples docs/uncrop \
+	  -example-names aitzgorri_by_Aitzol_Berasategi,picosdeeuropa_by_Aitzol_Berasategi,sunset_by_Aitzol_Berasategi \
+	  /usr/share/backgrounds/aitzgorri_by_Aitzol_Berasategi.jpg \
+	  /usr/share/backgrounds/picosdeeuropa_by_Aitzol_Berasategi.jpg \
+	  /usr/share/backgrounds/sunset_by_Aitzol_Berasategi.jpg

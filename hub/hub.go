@@ -458,6 +458,9 @@ func (h *Hub) dropIfEmpty(t *topic) {
 // at *since. A since beyond the canvas's head replays nothing and skips live
 // events up to it, so validate it against the head first.
 //
+// If live events overflow the queue while History is being replayed, the
+// returned subscription has already ended and Next returns *SlowError.
+//
 // The caller must call Close on the returned subscription when done.
 func (h *Hub) Subscribe(canvas string, since *uint64, id string) (*Subscription, error) {
 	if h.brokerErr != nil {

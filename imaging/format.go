@@ -148,7 +148,8 @@ func Inspect(b []byte, lim Limits) (Format, int, int, error) {
 
 // Decode inspects b (format and pixel guard), then decodes it and returns the
 // pixels as *image.NRGBA with Rect.Min at (0,0), whatever the format's native
-// model (YCbCr, paletted, gray, 16-bit ...). For GIF it is the first frame.
+// model (YCbCr, paletted, gray, 16-bit ...). For GIF it is the first frame,
+// placed on a transparent canvas of the logical screen size.
 // SVG is refused with an error wrapping ErrUnsupported.
 func Decode(b []byte, lim Limits) (*image.NRGBA, Format, error) {
 	f, w, h, err := Inspect(b, lim)
@@ -179,9 +180,19 @@ func Decode(b []byte, lim Limits) (*image.NRGBA, Format, error) {
 		}
 		return nil, f, fmt.Errorf("%w: %s: %w", ErrInvalidImage, f, err)
 	}
+	// A GIF's first frame may cover only part of its logical screen: place
+	// it on a transparent canvas of the screen size the guard checked.
+	if bd := img.Bounds(); f == FormatGIF && bd != image.Rect(0, 0, w, h) && bd.In(image.Rect(0, 0, w, h)) {
+		canvas := image.NewNRGBA(image.Rect(0, 0, w, h))
+		frame := ToNRGBA(img)
+		for y := bd.Min.Y; y < bd.Max.Y; y++ {
+			copy(canvas.Pix[canvas.PixOffset(bd.Min.X, y):][:4*bd.Dx()], frame.Pix[frame.PixOffset(bd.Min.X, y):][:4*bd.Dx()])
+		}
+		return canvas, f, nil
+	}
 	// Decoders must agree with the header we checked; refuse anything else
 	// rather than trust a size the guard never saw.
-	if bd := img.Bounds(); bd.Dx() != w || bd.Dy() != h {
+	if bd := img.Bounds(); bd.Min != (image.Point{}) || bd.Dx() != w || bd.Dy() != h {
 		return nil, f, fmt.Errorf("%w: %s decoded to %dx%d but its header says %dx%d", ErrInvalidImage, f, bd.Dx(), bd.Dy(), w, h)
 	}
 	return toNRGBA(img, true), f, nil

@@ -355,6 +355,55 @@ func TestInspectRefusesHugeImagesWithoutAllocating(t *testing.T) {
 	}
 }
 
+func TestDecodeOddSizedJPEG(t *testing.T) {
+	// 4:2:0 with odd width and height: the last chroma sample covers one
+	// column and one row.
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, noisyImage(33, 17, false, 11), &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := Decode(buf.Bytes(), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := stdDecode(t, FormatJPEG, buf.Bytes())
+	if m, ok := ref.(*image.YCbCr); !ok || m.SubsampleRatio != image.YCbCrSubsampleRatio420 {
+		t.Fatalf("reference is %T, want 4:2:0 YCbCr", ref)
+	}
+	diffNRGBA(t, "33x17 jpeg", got, nrgbaReference(ref), 0)
+}
+
+func TestDecodeGIFFrameSmallerThanScreen(t *testing.T) {
+	frame := image.NewPaletted(image.Rect(10, 5, 30, 25), color.Palette{color.NRGBA{0, 0, 0, 0}, color.NRGBA{200, 10, 20, 255}})
+	for i := range frame.Pix {
+		frame.Pix[i] = 1
+	}
+	var buf bytes.Buffer
+	err := gif.EncodeAll(&buf, &gif.GIF{Image: []*image.Paletted{frame}, Delay: []int{0},
+		Config: image.Config{ColorModel: frame.Palette, Width: 40, Height: 30}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := Decode(buf.Bytes(), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Rect != image.Rect(0, 0, 40, 30) {
+		t.Fatalf("bounds %v", img.Rect)
+	}
+	for y := range 30 {
+		for x := range 40 {
+			want := color.NRGBA{}
+			if image.Pt(x, y).In(frame.Rect) {
+				want = color.NRGBA{200, 10, 20, 255}
+			}
+			if got := img.NRGBAAt(x, y); got != want {
+				t.Fatalf("(%d,%d) = %v, want %v", x, y, got, want)
+			}
+		}
+	}
+}
+
 func TestDecodeCorrupt(t *testing.T) {
 	good := readFixture(t, "src-rgb.png")
 	cases := map[string][]byte{

@@ -228,7 +228,10 @@ func decodePNGFast(b []byte) (img *image.NRGBA, ok bool) {
 }
 
 // unfilter reverses PNG filter ft: dst = src + predictor(dst left, prev).
-// dst may not alias src or prev.
+// dst may not alias src or prev. The Sub, Average and Paeth filters depend
+// on the previous pixel, so they run pixel by pixel with the channels of
+// 3- and 4-byte pixels unrolled, and Paeth picks its predictor without
+// branches (conditional moves): on photos its choice is unpredictable.
 func unfilter(ft byte, dst, src, prev []byte, bpp int) bool {
 	n := len(src)
 	dst, prev = dst[:n], prev[:n]
@@ -252,39 +255,80 @@ func unfilter(ft byte, dst, src, prev []byte, bpp int) bool {
 			dst[i] = src[i] + uint8((int(dst[i-bpp])+int(prev[i]))/2)
 		}
 	case 4:
-		// Channel by channel, carrying a (left) and c (up-left) in registers.
-		for k := 0; k < bpp; k++ {
-			var a, c int
-			for j := k; j < n; j += bpp {
-				b := int(prev[j])
-				pa := b - c
-				pb := a - c
-				pc := pa + pb
-				if pa < 0 {
-					pa = -pa
-				}
-				if pb < 0 {
-					pb = -pb
-				}
-				if pc < 0 {
-					pc = -pc
-				}
-				if pa <= pb && pa <= pc {
-					// predictor is a
-				} else if pb <= pc {
-					a = b
-				} else {
-					a = c
-				}
-				a = (a + int(src[j])) & 0xff
-				dst[j] = uint8(a)
-				c = b
-			}
+		switch bpp {
+		case 3:
+			unfilterPaeth3(dst, src, prev)
+		case 4:
+			unfilterPaeth4(dst, src, prev)
+		default:
+			unfilterPaethN(dst, src, prev, bpp)
 		}
 	default:
 		return false
 	}
 	return true
+}
+
+// paethPredict is the PNG Paeth predictor of a (left), b (up) and c
+// (up-left), written so that the compiler emits conditional moves.
+func paethPredict(a, b, c int) int {
+	pa := b - c
+	pb := a - c
+	pc := pa + pb
+	pa = (pa ^ (pa >> 63)) - (pa >> 63)
+	pb = (pb ^ (pb >> 63)) - (pb >> 63)
+	pc = (pc ^ (pc >> 63)) - (pc >> 63)
+	p := a
+	if pb < pa {
+		p, pa = b, pb
+	}
+	if pc < pa {
+		p = c
+	}
+	return p
+}
+
+func unfilterPaeth3(dst, src, prev []byte) {
+	var a0, a1, a2, c0, c1, c2 int
+	for i := 0; i+2 < len(src); i += 3 {
+		s := src[i : i+3 : i+3]
+		p := prev[i : i+3 : i+3]
+		d := dst[i : i+3 : i+3]
+		b0, b1, b2 := int(p[0]), int(p[1]), int(p[2])
+		a0 = (paethPredict(a0, b0, c0) + int(s[0])) & 0xff
+		a1 = (paethPredict(a1, b1, c1) + int(s[1])) & 0xff
+		a2 = (paethPredict(a2, b2, c2) + int(s[2])) & 0xff
+		d[0], d[1], d[2] = uint8(a0), uint8(a1), uint8(a2)
+		c0, c1, c2 = b0, b1, b2
+	}
+}
+
+func unfilterPaeth4(dst, src, prev []byte) {
+	var a0, a1, a2, a3, c0, c1, c2, c3 int
+	for i := 0; i+3 < len(src); i += 4 {
+		s := src[i : i+4 : i+4]
+		p := prev[i : i+4 : i+4]
+		d := dst[i : i+4 : i+4]
+		b0, b1, b2, b3 := int(p[0]), int(p[1]), int(p[2]), int(p[3])
+		a0 = (paethPredict(a0, b0, c0) + int(s[0])) & 0xff
+		a1 = (paethPredict(a1, b1, c1) + int(s[1])) & 0xff
+		a2 = (paethPredict(a2, b2, c2) + int(s[2])) & 0xff
+		a3 = (paethPredict(a3, b3, c3) + int(s[3])) & 0xff
+		d[0], d[1], d[2], d[3] = uint8(a0), uint8(a1), uint8(a2), uint8(a3)
+		c0, c1, c2, c3 = b0, b1, b2, b3
+	}
+}
+
+func unfilterPaethN(dst, src, prev []byte, bpp int) {
+	for k := 0; k < bpp; k++ {
+		var a, c int
+		for j := k; j < len(src); j += bpp {
+			b := int(prev[j])
+			a = (paethPredict(a, b, c) + int(src[j])) & 0xff
+			dst[j] = uint8(a)
+			c = b
+		}
+	}
 }
 
 // expandRow converts one unfiltered row of colour type ct to NRGBA.

@@ -1,9 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"errors"
+	"maps"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/canvasd/canvasd/store"
 	"github.com/gin-gonic/gin"
@@ -22,8 +26,13 @@ const (
 var errUnauthenticated = errors.New("unauthenticated")
 
 // authenticate resolves a plain token to its user. Blocked users and expired
-// tokens are refused.
+// tokens are refused. Results come from s.auth while the store's AuthGen
+// says no user, token or canvas changed since they were read.
 func (s *Server) authenticate(plain string) (*store.User, *store.Token, error) {
+	if u, tk, ok := s.auth.token(plain, s.st.AuthGen(), s.st.Now()); ok {
+		return u, tk, nil
+	}
+	gen := s.st.AuthGen() // before the read: a change committed after it makes the entry stale
 	var u *store.User
 	var tk *store.Token
 	err := s.st.View(func(tx *store.Tx) error {
@@ -36,7 +45,117 @@ func (s *Server) authenticate(plain string) (*store.User, *store.Token, error) {
 		}
 		return nil
 	})
-	return u, tk, err
+	if err != nil {
+		return nil, nil, err
+	}
+	s.auth.putToken(plain, gen, u, tk)
+	return cloneUser(u), cloneToken(tk), nil
+}
+
+// loadCanvas reads a canvas for an access check, through s.auth.
+func (s *Server) loadCanvas(id string) (*store.Canvas, error) {
+	if cv, ok := s.auth.canvas(id, s.st.AuthGen()); ok {
+		return cv, nil
+	}
+	gen := s.st.AuthGen()
+	var cv *store.Canvas
+	err := s.st.View(func(tx *store.Tx) error {
+		var err error
+		cv, err = tx.Canvas(id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.auth.putCanvas(id, gen, cv)
+	return cloneCanvas(cv), nil
+}
+
+// authCache keeps what every API request reads before its handler runs: a
+// token's user and a canvas's sharing settings, so that a request does not
+// open two read transactions and decode three records. Each entry holds the
+// store's AuthGen from before its data was read and is used only while
+// AuthGen still has that value; the store moves AuthGen on to the next
+// value with every commit that writes a user, a token or a canvas, before
+// that commit's requests are answered. So a revoked token, a blocked user or
+// a lowered permission stops working as soon as the request that changed it
+// has its 2xx. Callers get copies, never the cached values.
+type authCache struct {
+	mu       sync.Mutex
+	tokens   map[string]tokenEntry // plain token -> its token and user
+	canvases map[string]canvasEntry
+}
+
+type tokenEntry struct {
+	gen uint64
+	u   *store.User
+	tk  *store.Token
+}
+
+type canvasEntry struct {
+	gen uint64
+	cv  *store.Canvas
+}
+
+// authCacheCap bounds each map of authCache; a full map starts over.
+const authCacheCap = 10000
+
+func (a *authCache) token(plain string, gen uint64, now time.Time) (*store.User, *store.Token, bool) {
+	a.mu.Lock()
+	e, ok := a.tokens[plain]
+	a.mu.Unlock()
+	if !ok || e.gen != gen {
+		return nil, nil, false
+	}
+	if !e.tk.ExpiresAt.IsZero() && now.After(e.tk.ExpiresAt) {
+		return nil, nil, false // expired since: the store read refuses it
+	}
+	return cloneUser(e.u), cloneToken(e.tk), true
+}
+
+func (a *authCache) putToken(plain string, gen uint64, u *store.User, tk *store.Token) {
+	a.mu.Lock()
+	if a.tokens == nil || len(a.tokens) >= authCacheCap {
+		a.tokens = map[string]tokenEntry{}
+	}
+	a.tokens[plain] = tokenEntry{gen: gen, u: u, tk: tk}
+	a.mu.Unlock()
+}
+
+func (a *authCache) canvas(id string, gen uint64) (*store.Canvas, bool) {
+	a.mu.Lock()
+	e, ok := a.canvases[id]
+	a.mu.Unlock()
+	if !ok || e.gen != gen {
+		return nil, false
+	}
+	return cloneCanvas(e.cv), true
+}
+
+func (a *authCache) putCanvas(id string, gen uint64, cv *store.Canvas) {
+	a.mu.Lock()
+	if a.canvases == nil || len(a.canvases) >= authCacheCap {
+		a.canvases = map[string]canvasEntry{}
+	}
+	a.canvases[id] = canvasEntry{gen: gen, cv: cv}
+	a.mu.Unlock()
+}
+
+func cloneUser(u *store.User) *store.User {
+	c := *u
+	c.PasswordHash = bytes.Clone(u.PasswordHash)
+	return &c
+}
+
+func cloneToken(tk *store.Token) *store.Token {
+	c := *tk
+	return &c
+}
+
+func cloneCanvas(cv *store.Canvas) *store.Canvas {
+	c := *cv
+	c.Users = maps.Clone(cv.Users)
+	return &c
 }
 
 // canvusToken returns the token of a Canvus request: Private-Token header,
@@ -134,12 +253,7 @@ func isWrite(method string) bool {
 func (s *Server) canvasAccess(fail func(*gin.Context, int, string), need string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		u := userOf(c)
-		var cv *store.Canvas
-		err := s.st.View(func(tx *store.Tx) error {
-			var err error
-			cv, err = tx.Canvas(c.Param("id"))
-			return err
-		})
+		cv, err := s.loadCanvas(c.Param("id"))
 		if err != nil {
 			if u == nil {
 				fail(c, http.StatusUnauthorized, "Missing access token")

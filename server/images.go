@@ -175,6 +175,19 @@ func (s *Server) createImage(c *gin.Context) {
 	w.Props["original_filename"] = data.filename
 	w.Props["size"] = map[string]any{"width": float64(pw), "height": float64(ph)}
 
+	// Validate the json part before any blob file is written, so that a
+	// refused upload leaves no file behind (the write transaction checks again).
+	if err := s.st.View(func(tx *store.Tx) error {
+		probe := *w
+		probe.Props = copyProps(w.Props)
+		probe.Props["parent_id"] = rootOf(tx, probe.CanvasID)
+		_, err := applyProps(tx, &probe, body, true)
+		return err
+	}); err != nil {
+		canvusStoreError(c, err, "Image")
+		return
+	}
+
 	var hashes []string
 	write := func() error {
 		h, err := s.st.PutBlobFile(data.data)

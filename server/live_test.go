@@ -45,7 +45,7 @@ func newLiveEnv(t testing.TB, cfg server.Config, opts store.Options, queueBytes 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &liveEnv{t: t, st: st, hub: h, srv: srv, http: httptest.NewServer(srv.Handler()), token: tok}
+	e := &liveEnv{t: t, st: st, hub: h, srv: srv, http: httptest.NewServer(server.RecordHTTP(srv.Handler())), token: tok}
 	t.Cleanup(e.close)
 	return e
 }
@@ -243,21 +243,42 @@ func TestLiveResumeSinceGetsExactlyMissed(t *testing.T) {
 	}
 }
 
+// slowCloses reads canvasd_hub_slow_client_closes_total from the registry.
+func slowCloses(t testing.TB) float64 {
+	t.Helper()
+	mfs, err := server.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "canvasd_hub_slow_client_closes_total" {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
+// A viewer that stops reading overflows its queue and is closed with 4008
+// and its last delivered seq, while a normal viewer gets every event. The
+// slow viewer starts draining its socket once the server has counted the
+// overflow: a socket that stays jammed forever can take no close frame at
+// all, and is dropped after the write deadline instead.
 func TestLiveSlowViewerClosed4008OthersUnaffected(t *testing.T) {
-	e := newLiveEnv(t, server.Config{}, store.Options{}, 512<<10)
+	e := newLiveEnv(t, server.Config{}, store.Options{}, 256<<10)
 	cv := e.canvas()
 	id := e.note(cv)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	slow := e.dial(ctx, cv, "")
 	defer slow.CloseNow()
 	fast := e.dial(ctx, cv, "")
 	defer fast.CloseNow()
-	readMsg(ctx, t, slow) // HELLO, then never read again
+	readMsg(ctx, t, slow) // HELLO, then no reading until the overflow
 	hello := readMsg(ctx, t, fast)
+	closesBefore := slowCloses(t)
 
 	big := strings.Repeat("x", 32<<10)
-	const edits = 600 // ~19 MB: more than the slow socket's kernel buffers and its 512 KiB queue
+	const edits = 800 // ~26 MB: more than the slow socket's kernel buffers and its 256 KiB queue
 	type result struct {
 		msgs []wsMsg
 		err  error
@@ -279,17 +300,52 @@ func TestLiveSlowViewerClosed4008OthersUnaffected(t *testing.T) {
 		}
 		got <- r
 	}()
-	var wg sync.WaitGroup
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func(g int) {
-			defer wg.Done()
-			for k := 0; k < edits/4; k++ {
-				e.mustJSON("PATCH", "/api/v1/canvases/"+cv+"/notes/"+id, fmt.Sprintf(`{"text":"%s-%d-%d"}`, big, g, k))
+	editsDone := make(chan struct{})
+	go func() {
+		defer close(editsDone)
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				for k := 0; k < edits/4; k++ {
+					e.do("PATCH", "/api/v1/canvases/"+cv+"/notes/"+id, fmt.Sprintf(`{"text":"%s-%d-%d"}`, big, g, k))
+				}
+			}(g)
+		}
+		wg.Wait()
+	}()
+	for slowCloses(t) == closesBefore {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the server never counted the slow viewer's overflow")
+		case <-editsDone:
+			if slowCloses(t) == closesBefore {
+				t.Fatal("all edits sent and the never-reading viewer was not found slow")
 			}
-		}(g)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
-	wg.Wait()
+	var closeErr websocket.CloseError
+	var lastSeen uint64
+	for {
+		_, data, err := slow.Read(ctx)
+		if err != nil {
+			if !errors.As(err, &closeErr) {
+				t.Fatalf("slow viewer ended with %v, want a close frame", err)
+			}
+			break
+		}
+		var m wsMsg
+		json.Unmarshal(data, &m)
+		if m.Seq > 0 {
+			lastSeen = m.Seq
+		}
+	}
+	if closeErr.Code != server.StatusSlowConsumer || closeErr.Reason != fmt.Sprintf("slow consumer: last_seq=%d", lastSeen) {
+		t.Fatalf("slow viewer closed with %d %q, want 4008 with last_seq=%d", closeErr.Code, closeErr.Reason, lastSeen)
+	}
+	<-editsDone
 	r := <-got
 	if r.err != nil {
 		t.Fatalf("fast viewer after %d events: %v", len(r.msgs), r.err)
@@ -298,20 +354,6 @@ func TestLiveSlowViewerClosed4008OthersUnaffected(t *testing.T) {
 		if m.Seq != hello.Seq+1+uint64(i) {
 			t.Fatalf("fast viewer: event %d has seq %d, want %d", i, m.Seq, hello.Seq+1+uint64(i))
 		}
-	}
-	// The slow viewer's socket was closed with 4008 and its last delivered seq.
-	var closeErr websocket.CloseError
-	for {
-		_, _, err := slow.Read(ctx)
-		if err != nil {
-			if !errors.As(err, &closeErr) {
-				t.Fatalf("slow viewer ended with %v, want a close frame", err)
-			}
-			break
-		}
-	}
-	if closeErr.Code != server.StatusSlowConsumer || !strings.Contains(closeErr.Reason, "last_seq=") {
-		t.Fatalf("slow viewer closed with %d %q, want 4008 with last_seq", closeErr.Code, closeErr.Reason)
 	}
 }
 
@@ -361,6 +403,15 @@ func TestLiveShutdownClosesSocketsAndStreams(t *testing.T) {
 	c := e.dial(ctx, cv, "")
 	defer c.CloseNow()
 	readMsg(ctx, t, c)
+	wsEnd := make(chan error, 1)
+	go func() { // a viewer reads all the time, as browsers do
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				wsEnd <- err
+				return
+			}
+		}
+	}()
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.http.URL+"/api/v1/canvases/"+cv+"?subscribe=1", nil)
 	req.Header.Set("Private-Token", e.token)
 	resp, err := http.DefaultClient.Do(req)
@@ -375,7 +426,7 @@ func TestLiveShutdownClosesSocketsAndStreams(t *testing.T) {
 	if err := e.srv.Shutdown(sctx); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
-	_, _, err = c.Read(ctx)
+	err = <-wsEnd
 	if websocket.CloseStatus(err) != websocket.StatusGoingAway {
 		t.Fatalf("websocket after shutdown: %v, want 1001", err)
 	}

@@ -40,6 +40,8 @@ type Server struct {
 
 	wsMu     sync.Mutex
 	wsByUser map[uint64]int
+
+	auth authCache // tokens' users and canvases' sharing, see authenticate
 }
 
 // Option adjusts a Server at construction.

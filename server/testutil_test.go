@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"image"
-	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
@@ -43,6 +42,7 @@ import (
 	"github.com/canvasd/canvasd/hub"
 	"github.com/canvasd/canvasd/store"
 	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // testAdminToken is the bootstrap admin's access token in every testEnv.
@@ -70,9 +70,6 @@ func withStoreOptions(f func(*store.Options)) testEnvOption {
 // withDataDir uses dir instead of a fresh t.TempDir() (restart tests).
 func withDataDir(dir string) testEnvOption { return func(o *testEnvOpts) { o.dir = dir } }
 
-// withLogger sends the server's log somewhere (default: discarded).
-func withLogger(l zerolog.Logger) testEnvOption { return func(o *testEnvOpts) { o.log = l } }
-
 // testClock is a controllable clock for store.Options.Now: real time plus an
 // offset the test advances.
 type testClock struct{ off atomic.Int64 }
@@ -82,7 +79,6 @@ func (c *testClock) Advance(d time.Duration) { c.off.Add(int64(d)) }
 func withClock(c *testClock) testEnvOption {
 	return withStoreOptions(func(o *store.Options) { o.Now = c.Now })
 }
-func (e *testEnv) v1(p string) string          { return "/api/v1" + p }
 func (c testCanvas) path(suffix string) string { return "/api/v1/canvases/" + c.ID + suffix }
 
 // testEnv is one running server: store, hub, gin server and an httptest
@@ -133,7 +129,7 @@ func (e *testEnv) start() {
 	if _, _, err := Bootstrap(st, testAdminToken); err != nil {
 		e.t.Fatalf("bootstrap: %v", err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewServer(RecordHTTP(srv.Handler()))
 	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: 30 * time.Second}
 	e.Store, e.Hub, e.Srv, e.HTTP = st, h, srv, ts
 	e.URL = ts.URL
@@ -354,23 +350,39 @@ type testUser struct {
 }
 
 // createUser creates a user through the API (as the admin) and an access
-// token for it. Passwords are bcrypt'ed, which is slow under -race, so a
-// user gets one only when withPassword is set.
+// token for it, through the API too.
 func (e *testEnv) createUser(name string, admin bool) testUser {
 	e.t.Helper()
 	return e.createUserPW(name, admin, "")
 }
 
-// createUserPW is createUser with a password ("" for none).
+// createUserPW is createUser with a password ("" for none). The API would
+// bcrypt it at the default cost, which takes seconds under -race, so the
+// hash is set directly in the store at bcrypt.MinCost; login checks it the
+// same way. Tests of password handling itself go through the API.
 func (e *testEnv) createUserPW(name string, admin bool, password string) testUser {
 	e.t.Helper()
 	name = e.unique(name)
 	body := map[string]any{"email": name + "@example.com", "name": name, "admin": admin}
-	if password != "" {
-		body["password"] = password
-	}
 	u := e.mustJSON("POST", "/api/v1/users", e.Admin, body, 200)
 	id := uint64(u.num("id"))
+	if password != "" {
+		hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		err = e.Store.Write(func(tx *store.Tx) error {
+			u, err := tx.User(id)
+			if err != nil {
+				return err
+			}
+			u.PasswordHash = hash
+			return tx.PutUser(u)
+		})
+		if err != nil {
+			e.t.Fatalf("set password: %v", err)
+		}
+	}
 	tk := e.mustJSON("POST", fmt.Sprintf("/api/v1/users/%d/access-tokens", id), e.Admin, map[string]any{"description": "test"}, 200)
 	return testUser{ID: id, Email: name + "@example.com", Name: name, Password: password, Token: tk.str("plain_token")}
 }
@@ -544,35 +556,53 @@ func (e *testEnv) widgetIDs(token string, c testCanvas) []string {
 
 // ---- real image bytes ----
 
-// testPattern is a deterministic, non-uniform picture (so encoders do real work).
+// testPattern is a deterministic, non-uniform picture (so encoders do real
+// work). It writes Pix directly: SetNRGBA is slow under -race.
 func testPattern(w, h int) *image.NRGBA {
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := 0; y < h; y++ {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		g := uint8(y * 255 / max(h-1, 1))
 		for x := 0; x < w; x++ {
-			img.SetNRGBA(x, y, color.NRGBA{R: uint8(x * 255 / max(w-1, 1)), G: uint8(y * 255 / max(h-1, 1)), B: uint8((x ^ y) & 0xff), A: 255})
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = uint8(x*255/max(w-1, 1)), g, uint8((x^y)&0xff), 255
 		}
 	}
 	return img
 }
 
+// encodedImages memoizes testPNG/testJPEG: encoding a big picture takes
+// seconds under -race, and many tests want the same one.
+var encodedImages sync.Map // "png 1600x900" -> []byte
+
+func memoImage(t testing.TB, key string, enc func(*bytes.Buffer) error) []byte {
+	t.Helper()
+	if b, ok := encodedImages.Load(key); ok {
+		return b.([]byte)
+	}
+	var buf bytes.Buffer
+	if err := enc(&buf); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	b = b[:len(b):len(b)] // callers may append: never into a shared array
+	encodedImages.Store(key, b)
+	return b
+}
+
 // testPNG encodes a w×h PNG.
 func testPNG(t testing.TB, w, h int) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, testPattern(w, h)); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return memoImage(t, fmt.Sprintf("png %dx%d", w, h), func(buf *bytes.Buffer) error {
+		return (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(buf, testPattern(w, h))
+	})
 }
 
 // testJPEG encodes a w×h JPEG.
 func testJPEG(t testing.TB, w, h int) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, testPattern(w, h), &jpeg.Options{Quality: 80}); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return memoImage(t, fmt.Sprintf("jpeg %dx%d", w, h), func(buf *bytes.Buffer) error {
+		return jpeg.Encode(buf, testPattern(w, h), &jpeg.Options{Quality: 80})
+	})
 }
 
 // testGIF encodes a w×h GIF.

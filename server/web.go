@@ -20,7 +20,16 @@ func (s *Server) serveWeb(c *gin.Context) {
 		p = "index.html"
 	}
 	if p == "index.html" {
+		// Not through http.FileServer: it redirects any ".../index.html"
+		// request to "./", which loops for "/" and for client routes.
+		data, err := fs.ReadFile(s.web, p)
+		if err != nil {
+			c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"msg": "Not found"})
+			return
+		}
 		c.Header("Cache-Control", "no-cache")
+		c.Data(http.StatusOK, "text/html; charset=utf-8", data)
+		return
 	}
 	c.FileFromFS(p, http.FS(s.web))
 }

@@ -54,7 +54,25 @@ var typeFields = map[string]map[string]fieldKind{
 // readOnlyFields may appear in a body (clients echo them back) and are ignored.
 var readOnlyFields = map[string]bool{"id": true, "widget_type": true, "state": true, "hash": true, "version": true, "digitized": true}
 
+// fieldsByType is fieldsOf for each type of typeFields, built once; the
+// maps are read-only.
+var fieldsByType = func() map[string]map[string]fieldKind {
+	m := map[string]map[string]fieldKind{}
+	for typ := range typeFields {
+		m[typ] = buildFields(typ)
+	}
+	return m
+}()
+
+// fieldsOf returns the fields a widget of type typ accepts. Read-only.
 func fieldsOf(typ string) map[string]fieldKind {
+	if f, ok := fieldsByType[typ]; ok {
+		return f
+	}
+	return buildFields(typ)
+}
+
+func buildFields(typ string) map[string]fieldKind {
 	out := map[string]fieldKind{}
 	if typ != "Connector" {
 		for k, v := range commonFields {
@@ -197,7 +215,14 @@ func fitBox(pw, ph, bw, bh float64) (float64, float64) {
 	return round6(pw * s), round6(ph * s)
 }
 
-func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+// round6 rounds to 6 decimals; beyond 1e15 a float64 has no decimals left,
+// and v*1e6 could overflow to Inf (which JSON cannot encode).
+func round6(v float64) float64 {
+	if math.Abs(v) >= 1e15 {
+		return v
+	}
+	return math.Round(v*1e6) / 1e6
+}
 
 func checkParent(tx *store.Tx, w *store.Widget, pid string) error {
 	if pid == "" {
@@ -372,8 +397,28 @@ func (s *Server) patchWidget(k widgetKind) gin.HandlerFunc {
 		}
 		cv := canvasOf(c)
 		wid := c.Param("wid")
-		var out *store.Widget
-		err := s.st.Write(func(tx *store.Tx) error {
+		// Compute and encode the change outside the single writer when it
+		// depends on nothing but the widget itself; inside, the writer only
+		// checks that the record is unchanged and stores the bytes.
+		upd, err := s.prepareWidgetPatch(cv.ID, wid, k.typ, body)
+		if err != nil {
+			canvusStoreError(c, err, k.typ)
+			return
+		}
+		var out []byte
+		err = s.st.Write(func(tx *store.Tx) error {
+			if upd != nil {
+				done, err := tx.ApplyWidgetUpdate(upd, store.EvWidgetUpdated)
+				if err != nil {
+					return err
+				}
+				if done {
+					out = upd.Public()
+					return nil
+				}
+			}
+			// The widget changed since the snapshot (or the change needs
+			// other widgets): do it all here.
 			w, err := tx.Widget(cv.ID, wid)
 			if err != nil || w.Type != k.typ {
 				return store.ErrNotFound
@@ -385,15 +430,41 @@ func (s *Server) patchWidget(k widgetKind) gin.HandlerFunc {
 			if raise {
 				w.Props["depth"] = topDepth(tx, cv.ID, w.ParentID(), w.ID) + 1
 			}
-			out = w
-			return tx.UpdateWidget(w, store.EvWidgetUpdated, nil)
+			out, err = tx.UpdateWidgetJSON(w, store.EvWidgetUpdated, nil)
+			return err
 		})
 		if err != nil {
 			canvusStoreError(c, err, k.typ)
 			return
 		}
-		c.JSON(http.StatusOK, out.Public())
+		c.Data(http.StatusOK, "application/json; charset=utf-8", out)
 	}
+}
+
+// prepareWidgetPatch computes a PATCH from a snapshot of the widget, outside
+// the writer. It returns nil (and no error) when the writer must do the
+// work itself: the widget is missing or of another type (the writer answers
+// 404), or the body names other widgets (parent_id, src, dst) or asks for
+// auto_raise, whose outcome depends on the rest of the canvas. A validation
+// error depends only on the body and the widget's type, so it is final.
+func (s *Server) prepareWidgetPatch(canvasID, wid, typ string, body map[string]json.RawMessage) (*store.WidgetUpdate, error) {
+	for _, k := range [...]string{"parent_id", "src", "dst"} {
+		if _, ok := body[k]; ok {
+			return nil, nil
+		}
+	}
+	w, base, err := s.st.WidgetSnapshot(canvasID, wid)
+	if err != nil || w.Type != typ {
+		return nil, nil
+	}
+	raise, err := applyProps(nil, w, body, false)
+	if err != nil {
+		return nil, err
+	}
+	if raise {
+		return nil, nil
+	}
+	return store.PrepareWidgetUpdate(w, base)
 }
 
 func (s *Server) deleteWidget(typ string) gin.HandlerFunc {

@@ -45,6 +45,30 @@ type viewer struct {
 
 var viewerColors = []string{"#e8590c", "#1c7ed6", "#2f9e44", "#ae3ec9", "#f59f00", "#0ca678", "#d6336c", "#4263eb"}
 
+// pickColor gives a joining viewer the colour fewest viewers of the canvas
+// already have, so cursors stay distinguishable; ties go by a hash of the id.
+func pickColor(id string, others []viewer) string {
+	used := map[string]int{}
+	for _, v := range others {
+		used[v.Color]++
+	}
+	start := colorIndex(id)
+	best, bestN := viewerColors[start], -1
+	for i := range viewerColors {
+		c := viewerColors[(start+i)%len(viewerColors)]
+		if n := used[c]; bestN < 0 || n < bestN {
+			best, bestN = c, n
+		}
+	}
+	return best
+}
+
+func colorIndex(id string) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % uint32(len(viewerColors)))
+}
+
 func colorFor(id string) string {
 	h := fnv.New32a()
 	h.Write([]byte(id))
@@ -133,15 +157,20 @@ type wsSession struct {
 	canvas  string
 	me      viewer
 	sub     *hub.Subscription
-	ctx     context.Context
+	ctx     context.Context // the writer's: ends on shutdown or when the reader ends
 	cancel  context.CancelFunc
+	rctx    context.Context // the reader's: ends only after the writer has closed the socket
+	rcancel context.CancelFunc
 	lastSeq uint64
 	joined  bool
 	pending atomic.Int32 // goroutines still running; the last one cleans up
 }
 
+// write sends one message with the write deadline. Its context never derives
+// from the shutdown context: coder/websocket tears the socket down when a
+// write's context ends, which would swallow the 1001 close frame.
 func (ws *wsSession) write(data []byte) error {
-	ctx, cancel := context.WithTimeout(ws.ctx, ws.s.cfg.WriteTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), ws.s.cfg.WriteTimeout)
 	defer cancel()
 	return ws.conn.Write(ctx, websocket.MessageText, data)
 }
@@ -150,6 +179,9 @@ func (ws *wsSession) write(data []byte) error {
 func (ws *wsSession) start(since *uint64, access string) bool {
 	s := ws.s
 	ws.ctx, ws.cancel = context.WithCancel(s.ctx)
+	// A read with a cancelled context tears the connection down at once, so
+	// the reader must outlive the writer's close handshake (1001, 4008...).
+	ws.rctx, ws.rcancel = context.WithCancel(context.Background())
 	head := s.st.HeadSeq(ws.canvas)
 	from := head
 	if since != nil {
@@ -168,13 +200,14 @@ func (ws *wsSession) start(since *uint64, access string) bool {
 		return false
 	}
 	ws.sub, ws.lastSeq = sub, from
-	viewerInfo.Store(ws.me.ID, ws.me)
 	viewers := []viewer{}
 	for _, id := range s.hub.Viewers(ws.canvas) {
 		if v, ok := viewerInfo.Load(id); ok && id != ws.me.ID {
 			viewers = append(viewers, v.(viewer))
 		}
 	}
+	ws.me.Color = pickColor(ws.me.ID, viewers)
+	viewerInfo.Store(ws.me.ID, ws.me)
 	hello, _ := json.Marshal(map[string]any{"type": "HELLO", "canvas_id": ws.canvas, "seq": head, "since": from,
 		"viewers": viewers, "you": ws.me, "access": access})
 	if ws.write(hello) != nil {
@@ -196,6 +229,7 @@ func (ws *wsSession) start(since *uint64, access string) bool {
 func (ws *wsSession) finish(joined bool) {
 	if ws.cancel != nil {
 		ws.cancel()
+		ws.rcancel()
 	}
 	ws.conn.CloseNow()
 	if ws.sub != nil {
@@ -218,6 +252,7 @@ func (ws *wsSession) done() {
 
 func (ws *wsSession) writeLoop() {
 	defer ws.done()
+	defer ws.rcancel() // after any close handshake below
 	defer ws.cancel()
 	s := ws.s
 	for {
@@ -254,7 +289,7 @@ func (ws *wsSession) writeLoop() {
 func (ws *wsSession) readLoop() {
 	defer ws.done()
 	defer ws.cancel()
-	ws.s.wsRead(ws.ctx, ws.conn, ws.canvas, ws.me, ws.write)
+	ws.s.wsRead(ws.rctx, ws.conn, ws.canvas, ws.me, ws.write)
 }
 
 // clientMsg is what a browser may send.

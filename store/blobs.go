@@ -101,7 +101,7 @@ func (t *Tx) AddBlobRef(hash string) error {
 	}
 	ref.Refs++
 	ref.Size = st.Size()
-	t.touched[hash] = true
+	t.touchBlob(hash)
 	return putJSON(b, []byte(hash), ref)
 }
 
@@ -117,7 +117,7 @@ func (t *Tx) ReleaseBlob(hash string) error {
 		return nil // already gone: nothing to release
 	}
 	ref.Refs--
-	t.touched[hash] = true
+	t.touchBlob(hash)
 	return putJSON(b, []byte(hash), ref)
 }
 

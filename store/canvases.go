@@ -110,6 +110,7 @@ func (c *Canvas) Public() map[string]any {
 // CreateCanvas stores a new canvas with its SharedCanvas root widget and
 // appends its first event.
 func (t *Tx) CreateCanvas(c *Canvas) error {
+	t.authChanged()
 	if c.ID == "" {
 		c.ID = uuid.NewString()
 	}
@@ -137,6 +138,7 @@ func (t *Tx) CreateCanvas(c *Canvas) error {
 
 // PutCanvas stores a canvas and appends CANVAS_UPDATED.
 func (t *Tx) PutCanvas(c *Canvas) error {
+	t.authChanged()
 	c.ModifiedAt = t.now
 	c.InTrash = IsTrashFolder(c.FolderID)
 	if err := putJSON(t.btx.Bucket(bucketCanvases), []byte(c.ID), c); err != nil {
@@ -173,6 +175,7 @@ func (t *Tx) Canvases() ([]*Canvas, error) {
 // DeleteCanvas deletes a canvas, its widgets (releasing their blobs) and its
 // log. The CANVAS_DELETED event is delivered live but not kept.
 func (t *Tx) DeleteCanvas(id string) error {
+	t.authChanged()
 	c, err := t.Canvas(id)
 	if err != nil {
 		return err
@@ -202,6 +205,7 @@ func (t *Tx) DeleteCanvas(id string) error {
 
 // CopyCanvas copies src with all its widgets into folder, owned by owner.
 func (t *Tx) CopyCanvas(srcID, folderID string, owner uint64, name string) (*Canvas, error) {
+	t.authChanged()
 	src, err := t.Canvas(srcID)
 	if err != nil {
 		return nil, err
@@ -234,7 +238,7 @@ func (t *Tx) CopyCanvas(srcID, folderID string, owner uint64, name string) (*Can
 				return nil, err
 			}
 		}
-		if err := t.putWidget(&nw, EvWidgetCreated, nil); err != nil {
+		if _, err := t.putWidget(&nw, EvWidgetCreated, nil); err != nil {
 			return nil, err
 		}
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -11,6 +12,40 @@ import (
 // AppendEvent appends one event to canvas's log with the next seq, in this
 // transaction. fields are merged into the envelope {seq, canvas_id, type, at}.
 func (t *Tx) AppendEvent(canvasID, typ string, fields map[string]any) (Event, error) {
+	return t.appendEvent(canvasID, typ, func(seq uint64) ([]byte, error) {
+		env := make(map[string]any, len(fields)+4)
+		for k, v := range fields {
+			env[k] = v
+		}
+		env["seq"] = seq
+		env["canvas_id"] = canvasID
+		env["type"] = typ
+		env["at"] = t.now.Format(time.RFC3339Nano)
+		return json.Marshal(env)
+	})
+}
+
+// appendWidgetEvent is AppendEvent(canvasID, typ, {"widget": widget}) with
+// the widget already encoded: it builds the same bytes json.Marshal makes of
+// that map (keys sorted) without encoding the widget again.
+func (t *Tx) appendWidgetEvent(canvasID, typ string, widget []byte) (Event, error) {
+	return t.appendEvent(canvasID, typ, func(seq uint64) ([]byte, error) {
+		data := make([]byte, 0, len(widget)+len(canvasID)+len(typ)+96)
+		data = append(data, `{"at":"`...)
+		data = t.now.AppendFormat(data, time.RFC3339Nano)
+		data = append(data, `","canvas_id":`...)
+		data = appendJSONString(data, canvasID)
+		data = append(data, `,"seq":`...)
+		data = strconv.AppendUint(data, seq, 10)
+		data = append(data, `,"type":`...)
+		data = appendJSONString(data, typ)
+		data = append(data, `,"widget":`...)
+		data = append(data, widget...)
+		return append(data, '}'), nil
+	})
+}
+
+func (t *Tx) appendEvent(canvasID, typ string, encode func(seq uint64) ([]byte, error)) (Event, error) {
 	b, err := t.btx.Bucket(bucketEvents).CreateBucketIfNotExists([]byte(canvasID))
 	if err != nil {
 		return Event{}, fmt.Errorf("append event: %w", err)
@@ -19,15 +54,7 @@ func (t *Tx) AppendEvent(canvasID, typ string, fields map[string]any) (Event, er
 	if err != nil {
 		return Event{}, fmt.Errorf("append event: %w", err)
 	}
-	env := make(map[string]any, len(fields)+4)
-	for k, v := range fields {
-		env[k] = v
-	}
-	env["seq"] = seq
-	env["canvas_id"] = canvasID
-	env["type"] = typ
-	env["at"] = t.now.Format(time.RFC3339Nano)
-	data, err := json.Marshal(env)
+	data, err := encode(seq)
 	if err != nil {
 		return Event{}, fmt.Errorf("append event: %w", err)
 	}

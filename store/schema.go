@@ -18,6 +18,12 @@ var (
 	bucketCredits   = []byte("credits")    // token public id -> itob(remaining credits); absent = unlimited
 	bucketJobs      = []byte("jobs")       // job id -> Job JSON
 	bucketJobOrder  = []byte("job_order")  // itob(job sequence) -> job id (creation order)
+	// bucketOutputs indexes crop-job and crop-operation outputs for access
+	// checks: outputKey(sha256 hex, owner user id) -> job id, or "" for the
+	// output of a synchronous operation. A job's outputs are referenced by the
+	// job (one blob ref per Job.Outputs entry); a synchronous output's index
+	// entry holds its one blob ref itself.
+	bucketOutputs = []byte("outputs")
 
 	metaServerID   = []byte("server_id")
 	metaSchema     = []byte("schema")
@@ -26,7 +32,7 @@ var (
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketUsers, bucketUserEmail, bucketTokens, bucketTokenIDs,
-	bucketFolders, bucketCanvases, bucketWidgets, bucketEvents, bucketBlobs, bucketCredits, bucketJobs, bucketJobOrder}
+	bucketFolders, bucketCanvases, bucketWidgets, bucketEvents, bucketBlobs, bucketCredits, bucketJobs, bucketJobOrder, bucketOutputs}
 
 const schemaVersion = "1"
 
@@ -44,3 +50,12 @@ func itob(v uint64) []byte {
 }
 
 func btoi(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
+
+// outputKey is sha256 hex, a zero byte, then itob(owner): all owners of one
+// output sort together, so a prefix scan of hash+0 finds them.
+func outputKey(hash string, owner uint64) []byte {
+	k := make([]byte, 0, len(hash)+9)
+	k = append(k, hash...)
+	k = append(k, 0)
+	return append(k, itob(owner)...)
+}

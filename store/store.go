@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -39,6 +40,10 @@ type Store struct {
 	gcMu     sync.RWMutex // held (write) while blob files are removed; Backup holds it (read)
 	closed   bool
 	onCommit func([]Event)
+
+	// authGen counts commits that changed users, tokens or canvases; see AuthGen.
+	authGen atomic.Uint64
+	memo    widgetMemo
 
 	serverID   string
 	rootFolder string
@@ -210,20 +215,24 @@ func (s *Store) runBatch(batch []*writeReq) {
 			events    []Event
 			removals  []string
 		)
+		var bs batchState
 		err := s.db.Update(func(btx *bolt.Tx) error {
 			events, removals = events[:0], removals[:0]
-			touched := map[string]bool{}
+			bs = batchState{}
 			now := s.opts.Now().UTC()
 			for i, r := range reqs {
-				t := &Tx{btx: btx, s: s, now: now, touched: touched}
-				if err := r.fn(t); err != nil {
+				t := &Tx{btx: btx, s: s, now: now, batch: &bs}
+				if err := callWrite(r.fn, t); err != nil {
 					failed, failedErr = i, err
 					return errRetryBatch
 				}
 				events = append(events, t.events...)
 			}
+			if len(bs.touched) == 0 {
+				return nil
+			}
 			blobs := btx.Bucket(bucketBlobs)
-			for h := range touched {
+			for h := range bs.touched {
 				var ref blobRef
 				if v := blobs.Get([]byte(h)); v != nil {
 					if err := json.Unmarshal(v, &ref); err != nil {
@@ -239,6 +248,12 @@ func (s *Store) runBatch(batch []*writeReq) {
 			}
 			return nil
 		})
+		if bs.authChanged && !errors.Is(err, errRetryBatch) {
+			// Before any reply (even a failed commit's, to be safe): a
+			// caller's 2xx for a revoked token or a changed permission must
+			// find every auth cache entry stale.
+			s.authGen.Add(1)
+		}
 		if errors.Is(err, errRetryBatch) {
 			reqs[failed].err <- failedErr
 			reqs = append(reqs[:failed], reqs[failed+1:]...)
@@ -267,6 +282,18 @@ func (s *Store) runBatch(batch []*writeReq) {
 	}
 }
 
+// callWrite runs one request's fn. A panic fails that request alone instead
+// of killing the writer goroutine, which would take every later write (and
+// the process) down with it.
+func callWrite(fn func(*Tx) error, t *Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store write panicked: %v", r)
+		}
+	}()
+	return fn(t)
+}
+
 // View runs fn in a read-only transaction. Copy what you need out of it; never
 // stream to a client from inside fn.
 func (s *Store) View(fn func(*Tx) error) error {
@@ -277,12 +304,43 @@ func (s *Store) View(fn func(*Tx) error) error {
 
 // Tx is a store transaction with the domain operations.
 type Tx struct {
-	btx     *bolt.Tx
-	s       *Store
-	now     time.Time
-	events  []Event
-	touched map[string]bool
+	btx    *bolt.Tx
+	s      *Store
+	now    time.Time
+	events []Event
+	batch  *batchState // nil in read-only transactions
 }
+
+// batchState is shared by the transactions of one group commit.
+type batchState struct {
+	touched     map[string]bool // blobs whose reference count changed
+	authChanged bool            // a user, token or canvas was written
+}
+
+func (t *Tx) touchBlob(hash string) {
+	if t.batch.touched == nil {
+		t.batch.touched = map[string]bool{}
+	}
+	t.batch.touched[hash] = true
+}
+
+// authChanged records that this write changes what an auth cache may hold.
+func (t *Tx) authChanged() {
+	if t.batch != nil {
+		t.batch.authChanged = true
+	}
+}
+
+// AuthGen is a counter that grows, before the writes are acknowledged, with
+// every commit that changed a user, a token or a canvas (its sharing
+// settings included). A cache of anything derived from those may keep an
+// entry only while AuthGen equals the value read before the entry's data
+// was read.
+func (s *Store) AuthGen() uint64 { return s.authGen.Load() }
+
+// Now is the store's clock (Options.Now), in UTC: what a transaction
+// started now would see as Tx.Now.
+func (s *Store) Now() time.Time { return s.opts.Now().UTC() }
 
 // Now is the transaction's timestamp.
 func (t *Tx) Now() time.Time { return t.now }

@@ -41,6 +41,7 @@ func NewPlainToken() string {
 
 // CreateUser stores a new user with the next id. Email must be unique.
 func (t *Tx) CreateUser(u *User) error {
+	t.authChanged()
 	email := strings.ToLower(strings.TrimSpace(u.Email))
 	if email == "" {
 		return Invalidf("email is required")
@@ -93,6 +94,7 @@ func uitoa(v uint64) string {
 
 // PutUser updates a user, keeping the email index right.
 func (t *Tx) PutUser(u *User) error {
+	t.authChanged()
 	old, err := t.User(u.ID)
 	if err != nil {
 		return err
@@ -152,6 +154,7 @@ func (t *Tx) Users() ([]*User, error) {
 
 // DeleteUser removes a user and all their tokens.
 func (t *Tx) DeleteUser(id uint64) error {
+	t.authChanged()
 	u, err := t.User(id)
 	if err != nil {
 		return err
@@ -176,6 +179,7 @@ func (t *Tx) DeleteUser(id uint64) error {
 // CreateToken stores a new token for user and returns its plain value, which
 // is never stored. plain may be given (bootstrap); "" makes a fresh one.
 func (t *Tx) CreateToken(userID uint64, description, plain string, ttl time.Duration) (string, *Token, error) {
+	t.authChanged()
 	if plain == "" {
 		plain = NewPlainToken()
 	}
@@ -223,6 +227,7 @@ func (t *Tx) Token(id string) (*Token, error) {
 
 // PutToken updates a token's description or expiry.
 func (t *Tx) PutToken(tk *Token) error {
+	t.authChanged()
 	return putJSON(t.btx.Bucket(bucketTokens), []byte(tk.Hash), tk)
 }
 
@@ -244,6 +249,7 @@ func (t *Tx) Tokens(userID uint64) ([]*Token, error) {
 
 // DeleteToken revokes a token by public id.
 func (t *Tx) DeleteToken(id string) error {
+	t.authChanged()
 	h := t.btx.Bucket(bucketTokenIDs).Get([]byte(id))
 	if h == nil {
 		return ErrNotFound

@@ -51,11 +51,12 @@ func (t *Tx) Widget(canvasID, id string) (*Widget, error) {
 	if b == nil {
 		return nil, ErrNotFound
 	}
-	w := &Widget{}
-	if err := getJSON(b, []byte(id), w); err != nil {
-		return nil, err
+	raw := b.Get([]byte(id))
+	if raw == nil {
+		return nil, ErrNotFound
 	}
-	return w, nil
+	w, _, err := t.s.decodeWidget(canvasID, id, raw)
+	return w, err
 }
 
 // CreateWidget stores a new widget and appends WIDGET_CREATED.
@@ -66,7 +67,8 @@ func (t *Tx) CreateWidget(w *Widget) error {
 	if t.widgets(w.CanvasID).Get([]byte(w.ID)) != nil {
 		return ErrConflict
 	}
-	return t.putWidget(w, EvWidgetCreated, nil)
+	_, err := t.putWidget(w, EvWidgetCreated, nil)
+	return err
 }
 
 // UpdateWidget stores a changed widget and appends one event of type typ
@@ -75,19 +77,42 @@ func (t *Tx) UpdateWidget(w *Widget, typ string, extra map[string]any) error {
 	if t.widgets(w.CanvasID) == nil || t.widgets(w.CanvasID).Get([]byte(w.ID)) == nil {
 		return ErrNotFound
 	}
+	_, err := t.putWidget(w, typ, extra)
+	return err
+}
+
+// UpdateWidgetJSON is UpdateWidget returning the widget's public JSON, the
+// bytes of json.Marshal(w.Public()) that its event carries.
+func (t *Tx) UpdateWidgetJSON(w *Widget, typ string, extra map[string]any) ([]byte, error) {
+	if t.widgets(w.CanvasID) == nil || t.widgets(w.CanvasID).Get([]byte(w.ID)) == nil {
+		return nil, ErrNotFound
+	}
 	return t.putWidget(w, typ, extra)
 }
 
-func (t *Tx) putWidget(w *Widget, typ string, extra map[string]any) error {
-	if err := putJSON(t.widgets(w.CanvasID), []byte(w.ID), w); err != nil {
-		return err
+// putWidget stores w and appends its event, encoding the public JSON once.
+func (t *Tx) putWidget(w *Widget, typ string, extra map[string]any) ([]byte, error) {
+	rec, err := marshalWidget(w)
+	if err != nil {
+		return nil, err
 	}
-	fields := map[string]any{"widget": w.Public()}
+	if err := t.widgets(w.CanvasID).Put([]byte(w.ID), rec); err != nil {
+		return nil, err
+	}
+	pub, err := marshalJSON(w.Public())
+	if err != nil {
+		return nil, err
+	}
+	if len(extra) == 0 {
+		_, err = t.appendWidgetEvent(w.CanvasID, typ, pub)
+		return pub, err
+	}
+	fields := map[string]any{"widget": json.RawMessage(pub)}
 	for k, v := range extra {
 		fields[k] = v
 	}
-	_, err := t.AppendEvent(w.CanvasID, typ, fields)
-	return err
+	_, err = t.AppendEvent(w.CanvasID, typ, fields)
+	return pub, err
 }
 
 // DeleteWidget deletes a widget, its descendants and the connectors attached

@@ -11,10 +11,16 @@
 // nearest-neighbour field from every patch that touches the new area to a
 // patch of the original is found by PatchMatch (random initialisation from
 // the seed, propagation, random search) and the new pixels are set by
-// weighted voting, over a few pyramid levels. The result is upsampled to full
-// size, high-frequency detail is copied from the matched places of the
+// weighted voting, over a few pyramid levels. Votes are weighted by match
+// quality and by closeness to the original, so structure grows out of the
+// edge. The step between the original and the synthesis along each edge is
+// measured, split into bands of spatial frequency and spread into the new
+// area, each band fading over a distance matched to its wavelength (a cheap
+// stand-in for Poisson blending). The result is upsampled to full size,
+// high-frequency detail is copied from the matched places of the
 // full-resolution original, and the first few generated pixels are feathered
-// towards a reflection of the original edge so that the seam does not show.
+// towards a reflection of the original edge, so the seam does not show. The
+// feather lies wholly on the new side: every kept pixel is exact.
 //
 // The fast fill, used when the output is too large for the default's time
 // budget, reflects the original across each edge, blurs it more the further
@@ -24,6 +30,8 @@
 // byte-identical output on every run and for any GOMAXPROCS. Work is split
 // into fixed tiles, random numbers are drawn from a hash of (seed, level,
 // iteration, pixel) rather than a shared stream, and no result depends on
-// scheduling or on the clock. The pixels of the original that are kept
-// always appear unchanged in the output.
+// scheduling or on the clock (Auto picks the mode from sizes only). The
+// floating-point work is plain Go, so on one architecture the bytes are the
+// same everywhere; Go may fuse multiply-adds on arm64, so the bytes there can
+// differ from amd64's.
 package uncrop

@@ -23,12 +23,13 @@ type level struct {
 // removed.
 func fastFill(dst *image.NRGBA, at image.Rectangle, seed uint64) {
 	W, H := dst.Rect.Dx(), dst.Rect.Dy()
-	// mirror returns the offset in dst.Pix of the original pixel that
-	// reflects onto (x, y).
-	mirror := func(x, y int) int {
-		mx := reflect(x-at.Min.X, at.Dx()) + at.Min.X
-		my := reflect(y-at.Min.Y, at.Dy()) + at.Min.Y
-		return my*dst.Stride + mx*4
+	// Reflection tables: the original column and row that (x, y) mirrors.
+	mx, my := make([]int, W), make([]int, H)
+	for x := range mx {
+		mx[x] = (reflect(x-at.Min.X, at.Dx()) + at.Min.X) * 4
+	}
+	for y := range my {
+		my[y] = (reflect(y-at.Min.Y, at.Dy()) + at.Min.Y) * dst.Stride
 	}
 	// Level 1 is the 2x box downscale of the reflected canvas; level 0 is
 	// never stored because its samples are original pixels.
@@ -38,14 +39,12 @@ func fastFill(dst *image.NRGBA, at image.Rectangle, seed uint64) {
 		l := level{w, h, make([]uint8, w*h*3)}
 		parallelRows(h, 32, func(_, y0, y1 int) {
 			for y := y0; y < y1; y++ {
+				ra, rb := my[2*y], my[min(2*y+1, H-1)]
 				for x := 0; x < w; x++ {
-					a := mirror(2*x, 2*y)
-					b := mirror(min(2*x+1, W-1), 2*y)
-					c := mirror(2*x, min(2*y+1, H-1))
-					d := mirror(min(2*x+1, W-1), min(2*y+1, H-1))
+					ca, cb := mx[2*x], mx[min(2*x+1, W-1)]
 					o := (y*w + x) * 3
 					for k := 0; k < 3; k++ {
-						s := int(dst.Pix[a+k]) + int(dst.Pix[b+k]) + int(dst.Pix[c+k]) + int(dst.Pix[d+k])
+						s := int(dst.Pix[ra+ca+k]) + int(dst.Pix[ra+cb+k]) + int(dst.Pix[rb+ca+k]) + int(dst.Pix[rb+cb+k])
 						l.pix[o+k] = uint8((s + 2) / 4)
 					}
 				}
@@ -76,8 +75,23 @@ func fastFill(dst *image.NRGBA, at image.Rectangle, seed uint64) {
 		})
 		levels = append(levels, l)
 	}
+	// Per quarter pixel of distance: pyramid level, blend to the next
+	// level, and grain amplitude.
+	type step struct {
+		lv  int
+		f   float32
+		amp float32
+	}
 	grain := fastGrainGain * detailLevel(dst, at)
 	maxLv := float64(len(levels) - 1)
+	maxD := math.Hypot(float64(max(at.Min.X, W-at.Max.X)), float64(max(at.Min.Y, H-at.Max.Y)))
+	steps := make([]step, int(maxD*4)+2)
+	for i := range steps {
+		sigma := fastBlurPerPixel * float64(i) / 4
+		lv := math.Min(math.Log2(1+sigma/0.6), maxLv)
+		steps[i] = step{int(lv), float32(lv - float64(int(lv))), float32(grain * (1 - math.Exp(-sigma/1.5)))}
+	}
+	seedMix := mix(seed)
 
 	parallelRows(H, 16, func(_, y0, y1 int) {
 		var c0, c1 [3]float32
@@ -89,41 +103,46 @@ func fastFill(dst *image.NRGBA, at image.Rectangle, seed uint64) {
 				if dx == 0 && dy == 0 {
 					continue
 				}
-				d := math.Sqrt(float64(dx*dx + dy*dy))
-				sigma := fastBlurPerPixel * d
-				lv := math.Min(math.Log2(1+sigma/0.6), maxLv)
-				i := int(lv)
-				f := float32(lv - float64(i))
-				sampleLevel(levels, dst, mirror, i, x, y, &c0)
-				if f > 0 {
-					sampleLevel(levels, dst, mirror, i+1, x, y, &c1)
+				d := max(dx, dy)
+				if dx != 0 && dy != 0 {
+					d4 := int(4*math.Sqrt(float64(dx*dx+dy*dy)) + 0.5)
+					d = -d4 // quarter pixels, marked negative
+				}
+				var st step
+				if d > 0 {
+					st = steps[4*d]
+				} else {
+					st = steps[-d]
+				}
+				if st.lv == 0 {
+					o := my[y] + mx[x]
+					for k := 0; k < 3; k++ {
+						c0[k] = float32(dst.Pix[o+k])
+					}
+				} else {
+					sampleLevel(&levels[st.lv], st.lv, x, y, &c0)
+				}
+				if st.f > 0 {
+					sampleLevel(&levels[st.lv+1], st.lv+1, x, y, &c1)
 					for k := range c0 {
-						c0[k] += f * (c1[k] - c0[k])
+						c0[k] += st.f * (c1[k] - c0[k])
 					}
 				}
-				// Grain replaces the detail that the blur removed.
-				amp := float32(grain * (1 - math.Exp(-sigma/1.5)))
-				h := hash3(seed, uint64(x), uint64(y))
+				// Grain replaces the detail that the blur removed; one
+				// splitmix draw per pixel gives two uniforms.
+				h := mix(seedMix + uint64(y)*uint64(W) + uint64(x))
 				n := (float32(h>>40)/float32(1<<24) + float32(h&0xffffff)/float32(1<<24) - 1) * 2.449
 				for k := 0; k < 3; k++ {
-					row[x*4+k] = clamp8(c0[k] + amp*n)
+					row[x*4+k] = clamp8(c0[k] + st.amp*n)
 				}
 			}
 		}
 	})
 }
 
-// sampleLevel samples pyramid level i bilinearly at the position of full
-// resolution pixel (x, y).
-func sampleLevel(levels []level, dst *image.NRGBA, mirror func(x, y int) int, i, x, y int, out *[3]float32) {
-	if i == 0 {
-		o := mirror(x, y)
-		for k := 0; k < 3; k++ {
-			out[k] = float32(dst.Pix[o+k])
-		}
-		return
-	}
-	l := &levels[i]
+// sampleLevel samples pyramid level l (number i >= 1) bilinearly at the
+// position of full-resolution pixel (x, y).
+func sampleLevel(l *level, i, x, y int, out *[3]float32) {
 	s := float32(int(1) << i)
 	u := (float32(x)+0.5)/s - 0.5
 	v := (float32(y)+0.5)/s - 0.5

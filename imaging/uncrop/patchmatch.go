@@ -6,15 +6,24 @@ import (
 )
 
 // Patch synthesis tuning.
-var alignPrior float32 = 10 // see prior
-
 const (
-	pr    = 3          // patch radius: patches are 7x7
-	pside = 2*pr + 1   // patch side
-	pvals = pside * 3  // floats in one patch row
-	minKnownSide = 32  // coarsest level keeps at least this many known pixels per side
+	pr           = 3         // patch radius: patches are 7x7
+	pside        = 2*pr + 1  // patch side
+	pvals        = pside * 3 // floats in one patch row
+	minKnownSide = 32        // coarsest level keeps at least this many known pixels per side
 	maxLevels    = 5
 	pmBandRows   = 8 // rows per PatchMatch tile
+	// fineSearchRadius bounds the random search below the coarsest level.
+	fineSearchRadius = 24
+
+	// Voting weight of a patch: exp(-d/(voteSoft*mean d)) * confGamma^-r,
+	// where d is its match distance and r the distance of its centre from
+	// the original. The confidence term lets patches that overlap or touch
+	// the original dominate, so that structure grows out of the edge
+	// (Wexler et al. 2007); it also keeps the fill close to the original's
+	// colours, which is what raised SSIM most in the eval.
+	voteSoft  = 2.0
+	confGamma = 2.5
 )
 
 // emSchedule returns the number of EM iterations and of PatchMatch passes
@@ -79,7 +88,7 @@ func (L *pmLevel) clampSrc(x, y int) (int, int) {
 // dist is the sum of squared differences between the patches centred at
 // (tx, ty) and (sx, sy); it stops early once it reaches bound.
 func (L *pmLevel) dist(tx, ty, sx, sy int, bound float32) float32 {
-	d := L.prior(tx, ty, sx, sy)
+	var d float32
 	W := L.W
 	for dy := -pr; dy <= pr; dy++ {
 		a := L.cv[((ty+dy)*W+tx-pr)*3:][:pvals]
@@ -93,24 +102,6 @@ func (L *pmLevel) dist(tx, ty, sx, sy int, bound float32) float32 {
 		}
 	}
 	return d
-}
-
-// prior is the cost of taking the source of a patch across from the new
-// area from another row (for the left and right sides) or column (up and
-// down): photos continue across a side edge mostly along it (horizons, sky
-// gradients, walls), so a match is preferred near its own row or column.
-func (L *pmLevel) prior(tx, ty, sx, sy int) float32 {
-	inX := tx >= L.k.Min.X && tx < L.k.Max.X
-	inY := ty >= L.k.Min.Y && ty < L.k.Max.Y
-	switch {
-	case inY && !inX:
-		o := float32(sy - min(max(ty, L.sy0()), L.sy1()))
-		return alignPrior * o * o
-	case inX && !inY:
-		o := float32(sx - min(max(tx, L.sx0()), L.sx1()))
-		return alignPrior * o * o
-	}
-	return 0
 }
 
 // mirrorFill sets the unknown part of the canvas to the known part reflected
@@ -190,12 +181,12 @@ func (L *pmLevel) recomputeDist() {
 // current best. Tiles are bands of rows; a neighbour in another band is read
 // from the snapshot taken before the pass, so bands never read each other's
 // work in progress and the result does not depend on scheduling.
-func (L *pmLevel) pmPass(seed, tag uint64, forward bool, snapX, snapY []int32) {
+func (L *pmLevel) pmPass(seed, tag uint64, forward bool, searchR int, snapX, snapY []int32) {
 	copy(snapX, L.nx)
 	copy(snapY, L.ny)
 	W := L.W
 	sx0, sx1, sy0, sy1 := L.sx0(), L.sx1(), L.sy0(), L.sy1()
-	maxR := max(sx1-sx0, sy1-sy0)
+	maxR := min(max(sx1-sx0, sy1-sy0), searchR)
 	step := 1
 	if !forward {
 		step = -1
@@ -279,7 +270,11 @@ func (L *pmLevel) vote(recordOff bool) {
 	parallelRows(H, pmBandRows, func(_, y0, y1 int) {
 		for i := y0 * W; i < y1*W; i++ {
 			if L.tgt[i] {
-				wgt[i] = float32(math.Exp(float64(-L.nd[i] / h)))
+				x, y := i%W, i/W
+				dx := float64(max(L.k.Min.X-x, x-(L.k.Max.X-1), 0))
+				dy := float64(max(L.k.Min.Y-y, y-(L.k.Max.Y-1), 0))
+				conf := math.Pow(confGamma, -math.Sqrt(dx*dx+dy*dy))
+				wgt[i] = float32(conf * math.Exp(float64(-L.nd[i]/(h*voteSoft))))
 			}
 		}
 	})
@@ -400,6 +395,13 @@ func synthesize(W, H int, at image.Rectangle, keep *image.NRGBA, seed uint64, wo
 	n := len(geos)
 	for l := n - 1; l >= 0; l-- {
 		g := geos[l]
+		// Pad every new side by a patch radius, so that the outermost
+		// new pixels are covered by as many patches as any other.
+		for _, e := range []*int{&g.l, &g.r, &g.u, &g.d} {
+			if *e > 0 {
+				*e += pr
+			}
+		}
 		k := image.Rect(g.l, g.u, g.l+g.kw, g.u+g.kh)
 		L := newLevel(g.l+g.kw+g.r, g.u+g.kh+g.d, k, knowns[l])
 		snapX, snapY := make([]int32, L.W*L.H), make([]int32, L.W*L.H)
@@ -416,7 +418,13 @@ func synthesize(W, H int, at image.Rectangle, keep *image.NRGBA, seed uint64, wo
 			}
 			for p := 0; p < pm; p++ {
 				tag := uint64(l)<<32 | uint64(e+1)<<16 | uint64(p+1)
-				L.pmPass(seed, tag, p%2 == 0, snapX, snapY)
+				// Finer levels start from the upsampled coarser
+				// field, so a local random search is enough there.
+				searchR := math.MaxInt
+				if l < n-1 {
+					searchR = fineSearchRadius
+				}
+				L.pmPass(seed, tag, p%2 == 0, searchR, snapX, snapY)
 			}
 			L.vote(l == 0 && e == em-1)
 		}
@@ -427,11 +435,14 @@ func synthesize(W, H int, at image.Rectangle, keep *image.NRGBA, seed uint64, wo
 }
 
 // Seam correction tuning, in working pixels.
-const (
-	seamDepth  = 2  // known rows/columns the residual is measured on
-	seamSmooth = 4  // residual averaged over ±this along the seam
-	seamDecay  = 10 // the correction fades as exp(-d/seamDecay)
-)
+const seamDepth = 2 // known rows/columns the residual is measured on
+
+// seamScales splits the seam residual into bands by smoothing radius along
+// the seam; a band of radius s fades over about s pixels, as a harmonic
+// (Laplace) extension of that wavelength would.
+var seamScales = []struct{ smooth, decay float64 }{
+	{0, 1.5}, {2, 3}, {6, 8}, {16, 20}, {48, 48},
+}
 
 // voteAt is what the target patches covering (x, y) say its value is.
 func (L *pmLevel) voteAt(x, y int, out *[3]float32) bool {
@@ -475,7 +486,7 @@ func (L *pmLevel) seamCorrect() {
 	k := L.k
 	kw, kh := k.Dx(), k.Dy()
 	// Residuals along the four edges, indexed along the edge.
-	resid := func(n int, at func(i, d int) (int, int)) [][3]float32 {
+	resid := func(n int, at func(i, d int) (int, int)) [][][3]float32 {
 		raw := make([][3]float32, n)
 		for i := 0; i < n; i++ {
 			var s [3]float32
@@ -498,21 +509,9 @@ func (L *pmLevel) seamCorrect() {
 				}
 			}
 		}
-		sm := make([][3]float32, n)
-		for i := range sm {
-			lo, hi := max(0, i-seamSmooth), min(n-1, i+seamSmooth)
-			for t := lo; t <= hi; t++ {
-				for j := 0; j < 3; j++ {
-					sm[i][j] += raw[t][j]
-				}
-			}
-			for j := 0; j < 3; j++ {
-				sm[i][j] /= float32(hi - lo + 1)
-			}
-		}
-		return sm
+		return bands(raw)
 	}
-	var left, right, top, bottom [][3]float32
+	var left, right, top, bottom [][][3]float32
 	if k.Min.X > 0 {
 		left = resid(kh, func(i, d int) (int, int) { return k.Min.X + d, k.Min.Y + i })
 	}
@@ -534,14 +533,18 @@ func (L *pmLevel) seamCorrect() {
 				// Nearest known pixel and the edges it lies on.
 				qx, qy := min(max(x, k.Min.X), k.Max.X-1), min(max(y, k.Min.Y), k.Max.Y-1)
 				dx, dy := float64(x-qx), float64(y-qy)
+				d := math.Sqrt(dx*dx + dy*dy)
 				var c [3]float32
 				var n float32
-				add := func(e [][3]float32, i int) {
+				add := func(e [][][3]float32, i int) {
 					if e == nil {
 						return
 					}
-					for j := 0; j < 3; j++ {
-						c[j] += e[i][j]
+					for b, sc := range seamScales {
+						f := float32(math.Exp(-d / sc.decay))
+						for j := 0; j < 3; j++ {
+							c[j] += f * e[b][i][j]
+						}
 					}
 					n++
 				}
@@ -558,7 +561,7 @@ func (L *pmLevel) seamCorrect() {
 				if n == 0 {
 					continue
 				}
-				f := float32(math.Exp(-math.Sqrt(dx*dx+dy*dy)/seamDecay)) / n
+				f := 1 / n
 				o := (y*L.W + x) * 3
 				for j := 0; j < 3; j++ {
 					L.cv[o+j] += f * c[j]
@@ -566,4 +569,50 @@ func (L *pmLevel) seamCorrect() {
 			}
 		}
 	})
+}
+
+// bands splits a residual along an edge into len(seamScales) parts, each
+// the difference of two box smoothings (the last one is the smoothest
+// itself), so that they add up to the residual.
+func bands(raw [][3]float32) [][][3]float32 {
+	n := len(raw)
+	smooth := func(r int) [][3]float32 {
+		out := make([][3]float32, n)
+		if r == 0 {
+			copy(out, raw)
+			return out
+		}
+		// Prefix sums for an O(n) box filter.
+		pre := make([][3]float64, n+1)
+		for i := range raw {
+			for j := 0; j < 3; j++ {
+				pre[i+1][j] = pre[i][j] + float64(raw[i][j])
+			}
+		}
+		for i := range out {
+			lo, hi := max(0, i-r), min(n-1, i+r)
+			for j := 0; j < 3; j++ {
+				out[i][j] = float32((pre[hi+1][j] - pre[lo][j]) / float64(hi-lo+1))
+			}
+		}
+		return out
+	}
+	sm := make([][][3]float32, len(seamScales))
+	for b, sc := range seamScales {
+		sm[b] = smooth(int(sc.smooth))
+	}
+	out := make([][][3]float32, len(seamScales))
+	for b := range sm {
+		out[b] = make([][3]float32, n)
+		for i := range out[b] {
+			for j := 0; j < 3; j++ {
+				v := sm[b][i][j]
+				if b+1 < len(sm) {
+					v -= sm[b+1][i][j]
+				}
+				out[b][i][j] = v
+			}
+		}
+	}
+	return out
 }

@@ -3,15 +3,31 @@
 // routes (/api/canvas) take it as Authorization: Bearer.
 
 const TOKEN_KEY = 'canvasd.token';
+const SOURCE_KEY = 'canvasd.token-source';
 
 export function getToken() {
   try { return localStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; }
 }
 
-export function setToken(t) {
+/**
+ * setToken stores the session's token. source is "login" for a token the
+ * sign-in form created (signing out revokes it) or "link" for an access
+ * token from a token link (signing out only forgets it here).
+ */
+export function setToken(t, source = 'login') {
   try {
-    if (t) localStorage.setItem(TOKEN_KEY, t); else localStorage.removeItem(TOKEN_KEY);
+    if (t) {
+      localStorage.setItem(TOKEN_KEY, t);
+      localStorage.setItem(SOURCE_KEY, source);
+    } else {
+      localStorage.removeItem(TOKEN_KEY);
+      localStorage.removeItem(SOURCE_KEY);
+    }
   } catch { /* private mode: the cookie still authenticates */ }
+}
+
+export function tokenSource() {
+  try { return localStorage.getItem(SOURCE_KEY) || 'login'; } catch { return 'login'; }
 }
 
 /** ApiError carries the HTTP status and the server's message. */
@@ -81,6 +97,7 @@ export const api = {
   setLinkPermission: (id, p) => request('POST', `/api/v1/canvases/${id}/permissions`, { link_permission: p }),
 
   widgets: (id) => request('GET', `/api/v1/canvases/${id}/widgets`),
+  widget: (id, wid) => request('GET', `/api/v1/canvases/${id}/widgets/${wid}`),
   createNote: (id, body) => request('POST', `/api/v1/canvases/${id}/notes`, body),
   patchWidget: (id, w, body) => request('PATCH', `/api/v1/canvases/${id}/${pathOf(w)}/${w.id}`, body),
   deleteWidget: (id, w) => request('DELETE', `/api/v1/canvases/${id}/${pathOf(w)}/${w.id}`),

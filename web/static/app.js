@@ -5,7 +5,7 @@
 //         /c/<id>      one canvas
 // A token link (/#token=XYZ or /c/<id>#token=XYZ) signs in with that token.
 
-import { api, getToken, setToken, ApiError } from './api.js';
+import { api, getToken, setToken, tokenSource, ApiError } from './api.js';
 import { h, icon, toast, modal, confirmDialog, promptDialog, initials, timeAgo } from './ui.js';
 import { CanvasView } from './canvas.js';
 
@@ -18,7 +18,7 @@ window.__canvasd = window.__canvasd || {};
 async function start() {
   const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
   if (m) {
-    setToken(decodeURIComponent(m[1]));
+    setToken(decodeURIComponent(m[1]), 'link');
     history.replaceState(null, '', location.pathname + location.search);
   }
   if (getToken()) {
@@ -60,7 +60,11 @@ function route() {
 }
 
 async function signOut() {
-  try { await api.logout(); } catch { /* already signed out */ }
+  // A sign-in token is revoked; an access token from a link stays valid
+  // (it may be shared with scripts) and is only forgotten in this browser.
+  if (tokenSource() === 'login' || !getToken()) {
+    try { await api.logout(); } catch { /* already signed out */ }
+  }
   setToken('');
   session.user = null;
   navigate('/');
@@ -91,7 +95,7 @@ function loginPage(next) {
       submit.disabled = true;
       try {
         const r = await api.login(email.value.trim(), password.value);
-        setToken(r.token);
+        setToken(r.token, 'login');
         session.user = r.user;
         if (next && next !== '/') navigate(next); else navigate('/');
       } catch (ex) {
@@ -153,9 +157,10 @@ function listPage() {
           h('span.badge.' + c.access, c.access === 'view' ? 'view only' : c.access)),
         h('p.muted.small', 'Edited ' + timeAgo(c.modified_at)),
         h('div.card-actions',
-          canEdit ? h('button.btn.small.ghost', { type: 'button', onclick: () => rename(c) }, icon('edit'), 'Rename') : null,
-          owner ? h('button.btn.small.ghost', { type: 'button', onclick: () => shareDialog(c) }, icon('share'), 'Share') : null,
-          owner ? h('button.btn.small.ghost.danger-text', { type: 'button', onclick: () => remove(c) }, icon('trash'), 'Delete') : null)));
+          canEdit ? h('button.btn.small.ghost', { type: 'button', dataset: { action: 'rename' }, onclick: () => rename(c) }, icon('edit'), 'Rename') : null,
+          owner ? h('button.btn.small.ghost', { type: 'button', dataset: { action: 'share' }, onclick: () => shareDialog(c) }, icon('share'), 'Share') : null,
+          h('span.spacer'),
+          owner ? h('button.icon-btn.danger-text', { type: 'button', dataset: { action: 'delete' }, title: 'Delete', 'aria-label': 'Delete ' + c.name, onclick: () => remove(c) }, icon('trash')) : null)));
   }
 
   async function create() {

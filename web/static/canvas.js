@@ -15,6 +15,7 @@ export const NOTE_COLORS = [
 ];
 
 const MIN_Z = 0.05;
+const NUMBER = /^[-+−]?[$€£¥(]?[-+−]?[\d.,\s]*\d[\d.,]*\s?[%KMBkmb]?\)?$/;
 const MAX_Z = 6;
 const DRAG_THRESHOLD = 3;
 
@@ -46,6 +47,7 @@ export class CanvasView {
     this.widgets = new Map();   // id -> widget JSON
     this.els = new Map();       // id -> element
     this.sigs = new Map();      // id -> content signature
+    this.sigObj = new Map();    // id -> widget object last painted
     this.selection = new Set();
     this.viewers = new Map();   // viewer id -> viewer
     this.cursors = new Map();   // viewer id -> {viewer, x, y, selection, at}
@@ -88,7 +90,7 @@ export class CanvasView {
       this.titleEl, this.accessEl, this.statusEl,
       h('div.spacer'),
       this.tools,
-      h('div.sep'),
+      this.sep = h('div.sep'),
       this.viewersEl, this.shareBtn, c.userMenu());
 
     this.world = h('div.world');
@@ -144,7 +146,8 @@ export class CanvasView {
     window.addEventListener('resize', this.onResize);
     window.__canvasd = Object.assign(window.__canvasd || {}, {
       view: this,
-      dropSocket: () => this.live && this.live.drop(),
+      dropSocket: (holdMs) => this.live && this.live.drop(holdMs),
+      statusLog: [],
       state: () => ({
         seq: this.live ? this.live.seq : null,
         status: this.statusEl.dataset.state,
@@ -193,11 +196,13 @@ export class CanvasView {
     this.node.classList.toggle('readonly', !this.canEdit);
     this.accessEl.hidden = this.canEdit;
     this.tools.hidden = !this.canEdit;
+    this.sep.hidden = !this.canEdit;
     this.shareBtn.hidden = this.access !== 'owner';
     this.schedule();
   }
 
   setStatus(s, detail) {
+    if (window.__canvasd && window.__canvasd.statusLog) window.__canvasd.statusLog.push(s);
     this.statusEl.dataset.state = s;
     const text = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', closed: 'Offline' }[s] || s;
     this.statusEl.querySelector('.conn-text').textContent = text;
@@ -296,13 +301,13 @@ export class CanvasView {
     const vs = [...this.viewers.values()];
     vs.sort((a, b) => (this.me && a.id === this.me.id ? -1 : this.me && b.id === this.me.id ? 1 : a.name.localeCompare(b.name)));
     const shown = vs.slice(0, 5);
-    this.viewersEl.replaceChildren(
+    this.viewersEl.replaceChildren(...[
       ...shown.map((v) => h('span.avatar.viewer', {
         title: v.name + (this.me && v.id === this.me.id ? ' (you)' : ''),
         style: { background: v.color }, dataset: { viewer: v.id, name: v.name },
       }, initials(v.name))),
       vs.length > 5 ? h('span.avatar.more', `+${vs.length - 5}`) : null,
-      h('span.viewer-count', vs.length === 1 ? 'Only you' : `${vs.length} here`));
+      h('span.viewer-count', vs.length === 1 ? 'Only you' : `${vs.length} here`)].filter(Boolean));
   }
 
   // -------------------------------------------------------- coordinates
@@ -376,7 +381,7 @@ export class CanvasView {
     const pad = 64;
     const z = clamp(Math.min((r.width - pad * 2) / Math.max(1, x1 - x0), (r.height - pad * 2) / Math.max(1, y1 - y0), initial ? 1 : MAX_Z), MIN_Z, MAX_Z);
     this.view = { z, x: r.width / 2 - ((x0 + x1) / 2) * z, y: r.height / 2 - ((y0 + y1) / 2) * z };
-    this.schedule();
+    this.render();
   }
 
   // -------------------------------------------------------------- render
@@ -432,7 +437,7 @@ export class CanvasView {
       el.classList.toggle('dragging', !!(this.drag && this.drag.id === w.id && this.drag.moved));
     });
     for (const [id, el] of this.els) {
-      if (!live.has(id)) { el.remove(); this.els.delete(id); this.sigs.delete(id); }
+      if (!live.has(id)) { el.remove(); this.els.delete(id); this.sigs.delete(id); this.sigObj.delete(id); }
     }
     this.connSvg.style.zIndex = String(items.length + 2);
     this.renderConnectors();
@@ -457,12 +462,14 @@ export class CanvasView {
   }
 
   updateContent(el, w) {
+    if (this.sigObj.get(w.id) === w && this.editing !== w.id) return; // unchanged since the last paint
+    this.sigObj.set(w.id, w);
     let sig;
     switch (w.widget_type) {
       case 'Note': sig = JSON.stringify([w.text, w.title, w.background_color, w.text_color]); break;
       case 'Image': sig = JSON.stringify([w.hash, w.version, w.title]); break;
       case 'Anchor': sig = JSON.stringify([w.anchor_name]); break;
-      case 'Table': sig = JSON.stringify([tableOf(w), w.title]); break;
+      case 'Table': sig = JSON.stringify([tableOf(w), w.title, w.size]); break;
       default: sig = JSON.stringify([w.title, w.widget_type]);
     }
     if (this.editing === w.id) return;
@@ -474,9 +481,9 @@ export class CanvasView {
         el.style.background = bg;
         const dark = luminance(bg) < 0.5;
         el.style.color = w.text_color && !/^#?f{6,8}$/i.test(w.text_color) && !dark ? w.text_color : dark ? '#f8fafc' : '#1f2430';
-        el.replaceChildren(
+        el.replaceChildren(...[
           w.title ? h('div.note-title', w.title) : null,
-          h('div.note-text', w.text || ''));
+          h('div.note-text', w.text || '')].filter(Boolean));
         el.classList.toggle('empty', !w.text && !w.title);
         break;
       }
@@ -519,19 +526,38 @@ export class CanvasView {
     const table = h('table.data-table');
     const thead = h('thead');
     const tbody = h('tbody');
+    // Right-align the columns that hold numbers, header included.
+    const numeric = (c) => (c.value && c.value.num !== null && c.value.num !== undefined) || NUMBER.test(String(c.text || '').trim());
+    const votes = new Map();
+    for (const c of t.cells) {
+      if (c.r < headerRows || !String(c.text || '').trim()) continue;
+      const v = votes.get(c.c) || [0, 0];
+      v[numeric(c) ? 0 : 1]++;
+      votes.set(c.c, v);
+    }
+    const numCol = (col) => { const v = votes.get(col); return !!v && v[0] > v[1]; };
     byRow.forEach((cells, r) => {
       cells.sort((a, b) => a.c - b.c);
       const isHead = r < headerRows;
-      const tr = h('tr', cells.map((c) => {
-        const cell = h(isHead ? 'th' : 'td', {
-          rowspan: c.rowspan > 1 ? String(c.rowspan) : null,
-          colspan: c.colspan > 1 ? String(c.colspan) : null,
-          class: c.value && c.value.num !== null && c.value.num !== undefined ? 'num' : /^[-+$€£¥(]?[\d.,]+%?\)?$/.test(String(c.text).trim()) ? 'num' : null,
-        }, c.text);
-        return cell;
-      }));
+      const tr = h('tr', cells.map((c) => h(isHead ? 'th' : 'td', {
+        rowspan: c.rowspan > 1 ? String(c.rowspan) : null,
+        colspan: c.colspan > 1 ? String(c.colspan) : null,
+        class: numCol(c.c) && (c.colspan || 1) === 1 ? 'num' : null,
+        title: c.text || null,
+      }, c.text)));
       (isHead ? thead : tbody).append(tr);
     });
+    // Fit the text to the widget: the grid fills the box, one row per slot.
+    const size = w.size || {};
+    const W = num(size.width, 400);
+    const H = num(size.height, 200);
+    const nCols = num(t.n_cols, 0) || Math.max(1, ...t.cells.map((c) => num(c.c) + num(c.colspan, 1)));
+    const slot = H / Math.max(1, nRows + (w.title ? 1.4 : 0));
+    const longest = Math.max(3, ...t.cells.filter((c) => (c.colspan || 1) === 1).map((c) => String(c.text || '').length));
+    const font = clamp(Math.min(slot * 0.5, (W / nCols - 10) / (longest * 0.56), 16), 5, 16);
+    wrap.style.fontSize = font.toFixed(2) + 'px';
+    wrap.style.setProperty('--pad-y', Math.max(0, (slot - font * 1.3) / 2 - 1).toFixed(2) + 'px');
+    wrap.style.setProperty('--pad-x', Math.max(2, Math.min(12, font * 0.7)).toFixed(2) + 'px');
     if (thead.childNodes.length) table.append(thead);
     table.append(tbody);
     wrap.append(table);
@@ -604,14 +630,17 @@ export class CanvasView {
     return box;
   }
 
-  renderFloatBar(w) {
+  renderFloatBar(single) {
     const bar = this.floatBar;
-    if (!w || !this.canEdit || this.drag || this.editing) { bar.hidden = true; return; }
-    const key = `${w.id}:${w.widget_type}:${w.background_color || ''}`;
+    const sel = [...this.selection].map((id) => this.widgets.get(id)).filter(Boolean);
+    if (!sel.length || !this.canEdit || this.drag || this.editing) { bar.hidden = true; return; }
+    const w = single;
+    const images = sel.filter((x) => x.widget_type === 'Image');
+    const key = w ? `${w.id}:${w.widget_type}:${w.background_color || ''}` : `multi:${sel.length}:${images.length}`;
     if (bar.dataset.key !== key) {
       bar.dataset.key = key;
       const items = [];
-      if (w.widget_type === 'Note') {
+      if (w && w.widget_type === 'Note') {
         items.push(h('div.swatches', NOTE_COLORS.map(([name, c]) => h('button.swatch', {
           type: 'button', title: name, 'aria-label': name, style: { background: c },
           class: String(w.background_color || '').toLowerCase().startsWith(c) ? 'on' : null,
@@ -619,22 +648,32 @@ export class CanvasView {
         }))));
         items.push(h('button.fb-btn#fb-edit', { type: 'button', title: 'Edit text', onclick: () => this.editNote(w.id) }, icon('edit')));
       }
-      if (w.widget_type === 'Image') {
+      if (w && w.widget_type === 'Image') {
         items.push(
-          h('button.fb-btn#fb-recrop', { type: 'button', title: 'Re-crop', onclick: () => openRecrop(this, w.id) }, icon('crop'), h('span', 'Re-crop')),
-          h('button.fb-btn#fb-uncrop', { type: 'button', title: 'Uncrop (extend the image)', onclick: () => openUncrop(this, w.id) }, icon('expand'), h('span', 'Uncrop')),
-          h('button.fb-btn#fb-digitize', { type: 'button', title: 'Digitize into a table, chart or text', onclick: () => openDigitize(this, [...this.selection]) }, icon('table'), h('span', 'Digitize')));
+          h('button.fb-btn#fb-recrop', { type: 'button', title: 'Re-crop against the source page', onclick: () => openRecrop(this, w.id) }, icon('crop'), h('span', 'Re-crop')),
+          h('button.fb-btn#fb-uncrop', { type: 'button', title: 'Uncrop (extend the image)', onclick: () => openUncrop(this, w.id) }, icon('expand'), h('span', 'Uncrop')));
+      }
+      if (!w) items.push(h('span.fb-count', `${sel.length} selected`));
+      if (images.length) {
+        items.push(h('button.fb-btn#fb-digitize', { type: 'button', title: 'Digitize into tables, chart data or text', onclick: () => openDigitize(this, [...this.selection]) },
+          icon('table'), h('span', images.length > 1 ? `Digitize ${images.length}` : 'Digitize')));
       }
       items.push(h('button.fb-btn.danger-text#fb-delete', { type: 'button', title: 'Delete (Del)', onclick: () => this.deleteSelection() }, icon('trash')));
       bar.replaceChildren(...items);
     }
     bar.hidden = false;
-    const r = this.rect(w);
-    const p = this.toScreen(r.x + r.w / 2, r.y);
+    // Above the selection's bounding box, or under it near the top edge.
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const it of sel) {
+      const r = this.rect(it);
+      x0 = Math.min(x0, r.x); y0 = Math.min(y0, r.y);
+      x1 = Math.max(x1, r.x + r.w); y1 = Math.max(y1, r.y + r.h);
+    }
+    const p = this.toScreen((x0 + x1) / 2, y0);
     const bw = bar.offsetWidth || 200;
     const vw = this.viewport.clientWidth;
     const x = clamp(p.x - bw / 2, 8, Math.max(8, vw - bw - 8));
-    const y = p.y - 56 < 8 ? this.toScreen(0, r.y + r.h).y + 12 : p.y - 56;
+    const y = p.y - 56 < 8 ? this.toScreen(0, y1).y + 12 : p.y - 56;
     bar.style.transform = `translate(${x}px, ${y}px)`;
   }
 
@@ -644,7 +683,7 @@ export class CanvasView {
       if (!c.cursor) continue;
       const p = this.toScreen(num(c.cursor.x), num(c.cursor.y));
       nodes.push(h('div.cursor', { dataset: { viewer: id, name: c.viewer.name }, style: { transform: `translate(${p.x}px, ${p.y}px)`, '--c': c.viewer.color } },
-        h('span.cursor-arrow', { innerHTML: '<svg width="20" height="22" viewBox="0 0 20 22"><path d="M2 2 L2 18 L6.5 13.8 L9.6 20.4 L12.6 19 L9.6 12.6 L16 12.2 Z" fill="currentColor" stroke="#fff" stroke-width="1.6" stroke-linejoin="round"/></svg>' }),
+        h('span.cursor-arrow', { innerHTML: '<svg width="24" height="26" viewBox="0 0 20 22"><path d="M2 2 L2 18 L6.5 13.8 L9.6 20.4 L12.6 19 L9.6 12.6 L16 12.2 Z" fill="currentColor" stroke="#fff" stroke-width="1.6" stroke-linejoin="round"/></svg>' }),
         h('span.cursor-name', c.viewer.name)));
     }
     this.cursorLayer.replaceChildren(...nodes);
@@ -653,7 +692,7 @@ export class CanvasView {
   // --------------------------------------------------------- interaction
 
   onPointerDown(e) {
-    if (e.target.closest('.floatbar, .zoombar, .uploads, .banner, .empty-hint a, button')) return;
+    if (e.target.closest('.floatbar, .zoombar, .uploads, .banner, .job-panel, .empty-hint a, button')) return;
     this.viewport.focus({ preventScroll: true });
     if (this.editing && !e.target.closest(`.widget[data-id="${this.editing}"]`)) this.commitEdit();
     if (this.editing) return;
@@ -776,7 +815,7 @@ export class CanvasView {
       if (w) {
         const loc = { x: Math.round(d.loc.x * 100) / 100, y: Math.round(d.loc.y * 100) / 100 };
         this.widgets.set(w.id, { ...w, location: loc });
-        this.patch(w, { location: loc }, w);
+        this.patch(w, { location: loc });
       }
     }
     if (d.kind === 'resize' && d.moved && d.size) {
@@ -787,24 +826,26 @@ export class CanvasView {
           size: { width: Math.round(d.size.width * 100) / 100, height: Math.round(d.size.height * 100) / 100 },
         };
         this.widgets.set(w.id, { ...w, ...body });
-        this.patch(w, body, w);
+        this.patch(w, body);
       }
     }
     this.schedule();
   }
 
-  /** patch saves fields of a widget; on failure it restores prev. */
-  async patch(w, body, prev) {
+  /**
+   * patch saves fields of a widget. The answer is not merged: the change
+   * comes back on the websocket in seq order, after any concurrent edit, so
+   * every viewer converges on the same state. On failure the widget is
+   * reloaded from the server.
+   */
+  async patch(w, body) {
     try {
-      const out = await api.patchWidget(this.id, w, body);
-      if (out && out.id && this.widgets.has(out.id)) {
-        // Keep the server's answer (e.g. an image size fitted to its aspect).
-        this.widgets.set(out.id, { ...this.widgets.get(out.id), ...out });
-        this.schedule();
-      }
-      return out;
+      return await api.patchWidget(this.id, w, body);
     } catch (e) {
-      if (prev && this.widgets.has(prev.id)) this.widgets.set(prev.id, prev);
+      try {
+        const cur = await api.widget(this.id, w.id);
+        if (cur && cur.id) this.widgets.set(cur.id, cur);
+      } catch { /* deleted meanwhile: its event removes it */ }
       this.schedule();
       toast(e.status === 403 ? 'You can only view this canvas.' : 'Could not save: ' + e.message, 'error');
       return null;
@@ -910,7 +951,7 @@ export class CanvasView {
         location: { x: Math.round(location.x), y: Math.round(location.y) },
         size: { width: 300, height: 220 },
       });
-      this.widgets.set(w.id, w);
+      if (!this.widgets.has(w.id)) this.widgets.set(w.id, w); // the event may have come first
       this.selection = new Set([w.id]);
       this.render();
       this.editNote(w.id);
@@ -956,9 +997,10 @@ export class CanvasView {
     if (text) text.removeAttribute('contenteditable');
     el.classList.remove('editing');
     this.sigs.delete(id);
+    this.sigObj.delete(id);
     if (value !== (w.text || '')) {
       this.widgets.set(id, { ...w, text: value });
-      await this.patch(w, { text: value }, w);
+      await this.patch(w, { text: value });
     }
     this.schedule();
   }
@@ -989,7 +1031,7 @@ export class CanvasView {
         bar.style.width = '100%';
         pct.textContent = 'Done';
         item.classList.add('done');
-        if (w && w.id) { this.widgets.set(w.id, { ...(this.widgets.get(w.id) || {}), ...w }); this.schedule(); }
+        if (w && w.id && !this.widgets.has(w.id)) { this.widgets.set(w.id, w); this.schedule(); }
       } catch (e) {
         item.classList.add('failed');
         pct.textContent = 'Failed';

@@ -54,6 +54,7 @@ export class Live {
         const first = !this.connectedOnce;
         this.connectedOnce = true;
         this.attempt = 0;
+        this.holdUntil = 0;
         if (this.seq === null) this.seq = msg.seq;
         this.h.onStatus('live');
         this.h.onHello(msg, first);
@@ -84,7 +85,8 @@ export class Live {
   retry() {
     if (this.closed) return;
     this.h.onStatus('reconnecting');
-    const d = BACKOFF[Math.min(this.attempt, BACKOFF.length - 1)];
+    let d = BACKOFF[Math.min(this.attempt, BACKOFF.length - 1)];
+    if (this.holdUntil) d = Math.max(d, this.holdUntil - performance.now());
     this.attempt++;
     this.timer = setTimeout(() => this.connect(), d);
   }
@@ -137,8 +139,12 @@ export class Live {
     }
   }
 
-  /** drop closes the socket as a network failure would (debug and tests). */
-  drop() {
+  /**
+   * drop closes the socket as a network failure would (debug and tests);
+   * holdMs keeps it down at least that long before reconnecting.
+   */
+  drop(holdMs = 0) {
+    this.holdUntil = holdMs > 0 ? performance.now() + holdMs : 0;
     if (this.ws) this.ws.close(4000, 'client drop');
   }
 

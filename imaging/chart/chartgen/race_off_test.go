@@ -1,0 +1,5 @@
+//go:build !race
+
+package chartgen
+
+const raceEnabled = false

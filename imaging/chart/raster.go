@@ -1,0 +1,231 @@
+package chart
+
+import (
+	"image"
+	"image/color"
+	"math"
+	"sort"
+)
+
+// raster is an 8-bit RGB copy of the input with per-pixel luminance and
+// chroma, indexed y*w+x.
+type raster struct {
+	w, h   int
+	rgb    []uint8 // 3 bytes per pixel
+	lum    []uint8
+	chroma []uint8
+	bg     [3]float64 // background colour
+	bgLum  float64
+	// series marks pixels assigned to a series colour once clustering has
+	// run; they are never axes, gridlines or text.
+	series []bool
+}
+
+func newRaster(img image.Image) *raster {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	r := &raster{w: w, h: h, rgb: make([]uint8, w*h*3), lum: make([]uint8, w*h), chroma: make([]uint8, w*h)}
+	switch m := img.(type) {
+	case *image.RGBA:
+		for y := 0; y < h; y++ {
+			row := m.Pix[(y)*m.Stride:]
+			for x := 0; x < w; x++ {
+				i := (y*w + x) * 3
+				// Composite over white so that transparent PNGs read as paper.
+				a := uint32(row[x*4+3])
+				r.rgb[i] = uint8(uint32(row[x*4]) + (255 - a))
+				r.rgb[i+1] = uint8(uint32(row[x*4+1]) + (255 - a))
+				r.rgb[i+2] = uint8(uint32(row[x*4+2]) + (255 - a))
+			}
+		}
+	case *image.NRGBA:
+		for y := 0; y < h; y++ {
+			row := m.Pix[y*m.Stride:]
+			for x := 0; x < w; x++ {
+				i := (y*w + x) * 3
+				a := uint32(row[x*4+3])
+				for c := 0; c < 3; c++ {
+					r.rgb[i+c] = uint8((uint32(row[x*4+c])*a + 255*(255-a)) / 255)
+				}
+			}
+		}
+	case *image.YCbCr:
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
+				ci := m.COffset(b.Min.X+x, b.Min.Y+y)
+				cr, cg, cb := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+				i := (y*w + x) * 3
+				r.rgb[i], r.rgb[i+1], r.rgb[i+2] = cr, cg, cb
+			}
+		}
+	case *image.Gray:
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				v := m.Pix[y*m.Stride+x]
+				i := (y*w + x) * 3
+				r.rgb[i], r.rgb[i+1], r.rgb[i+2] = v, v, v
+			}
+		}
+	default:
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				cr, cg, cb, ca := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+				i := (y*w + x) * 3
+				r.rgb[i] = uint8((cr + (0xffff - ca)) >> 8)
+				r.rgb[i+1] = uint8((cg + (0xffff - ca)) >> 8)
+				r.rgb[i+2] = uint8((cb + (0xffff - ca)) >> 8)
+			}
+		}
+	}
+	for i := 0; i < w*h; i++ {
+		cr, cg, cb := r.rgb[i*3], r.rgb[i*3+1], r.rgb[i*3+2]
+		r.lum[i] = uint8((299*uint32(cr) + 587*uint32(cg) + 114*uint32(cb)) / 1000)
+		mx, mn := max(cr, cg, cb), min(cr, cg, cb)
+		r.chroma[i] = mx - mn
+	}
+	r.bg = r.background()
+	r.bgLum = 0.299*r.bg[0] + 0.587*r.bg[1] + 0.114*r.bg[2]
+	return r
+}
+
+// background is the per-channel median of the border pixels.
+func (r *raster) background() [3]float64 {
+	var ch [3][]int
+	add := func(x, y int) {
+		i := (y*r.w + x) * 3
+		for c := 0; c < 3; c++ {
+			ch[c] = append(ch[c], int(r.rgb[i+c]))
+		}
+	}
+	for x := 0; x < r.w; x++ {
+		add(x, 0)
+		add(x, r.h-1)
+	}
+	for y := 0; y < r.h; y++ {
+		add(0, y)
+		add(r.w-1, y)
+	}
+	var out [3]float64
+	for c := 0; c < 3; c++ {
+		sort.Ints(ch[c])
+		out[c] = float64(ch[c][len(ch[c])/2])
+	}
+	return out
+}
+
+func (r *raster) px(x, y int) (float64, float64, float64) {
+	i := (y*r.w + x) * 3
+	return float64(r.rgb[i]), float64(r.rgb[i+1]), float64(r.rgb[i+2])
+}
+
+// darkness is how much darker than the background a neutral pixel is; it is
+// 0 for coloured pixels, so that series never count as axes or text.
+func (r *raster) darkness(x, y int) float64 {
+	i := y*r.w + x
+	if r.chroma[i] > 60 || (r.series != nil && r.series[i]) {
+		return 0
+	}
+	return math.Max(0, r.bgLum-float64(r.lum[i]))
+}
+
+// axisState classifies a pixel for axis-line runs: 1 dark neutral, 2 series
+// colour, 0 anything else.
+func (r *raster) axisState(x, y int) int {
+	i := y*r.w + x
+	if r.series != nil && r.series[i] {
+		return 2
+	}
+	if r.bgLum-float64(r.lum[i]) > darkThr {
+		// Axis ink is grey; the blend where two bright bars meet can be as
+		// dark but keeps some colour.
+		if r.chroma[i] <= 30 {
+			return 1
+		}
+		// A dark axis next to a coloured bar picks up its colour through
+		// JPEG chroma subsampling: neither axis nor background.
+		return 2
+	}
+	return 0
+}
+
+func (r *raster) dark(x, y int, thr float64) bool { return r.darkness(x, y) > thr }
+
+// coverage returns how much of colour c covers pixel (x,y), as the position of
+// the pixel on the segment from the background to c, and the distance of the
+// pixel from that segment.
+func (r *raster) coverage(x, y int, c [3]float64) (alpha, dist float64) {
+	pr, pg, pb := r.px(x, y)
+	return segmentCoverage([3]float64{pr, pg, pb}, r.bg, c)
+}
+
+func segmentCoverage(p, bg, c [3]float64) (alpha, dist float64) {
+	var d, v [3]float64
+	dd := 0.0
+	for k := 0; k < 3; k++ {
+		d[k] = c[k] - bg[k]
+		v[k] = p[k] - bg[k]
+		dd += d[k] * d[k]
+	}
+	if dd == 0 {
+		return 0, math.Inf(1)
+	}
+	t := (v[0]*d[0] + v[1]*d[1] + v[2]*d[2]) / dd
+	tc := math.Max(0, math.Min(1, t))
+	e := 0.0
+	for k := 0; k < 3; k++ {
+		q := v[k] - tc*d[k]
+		e += q * q
+	}
+	return tc, math.Sqrt(e)
+}
+
+// rayCoverage is segmentCoverage without clamping: t > 1 means p is a more
+// saturated version of c.
+func rayCoverage(p, bg, c [3]float64) (t, dist float64) {
+	var d, v [3]float64
+	dd := 0.0
+	for k := 0; k < 3; k++ {
+		d[k] = c[k] - bg[k]
+		v[k] = p[k] - bg[k]
+		dd += d[k] * d[k]
+	}
+	if dd == 0 {
+		return 0, math.Inf(1)
+	}
+	t = (v[0]*d[0] + v[1]*d[1] + v[2]*d[2]) / dd
+	e := 0.0
+	for k := 0; k < 3; k++ {
+		q := v[k] - t*d[k]
+		e += q * q
+	}
+	return t, math.Sqrt(e)
+}
+
+// sameHue reports whether a and b are the same series colour at different
+// saturation (anti-aliasing, JPEG chroma subsampling), not a light/dark pair.
+func sameHue(a, b, bg [3]float64) bool {
+	t, d := rayCoverage(a, bg, b)
+	return d < 30 && t > 0.6 && t < 1/0.6
+}
+
+func colorDist(a, b [3]float64) float64 {
+	return math.Sqrt((a[0]-b[0])*(a[0]-b[0]) + (a[1]-b[1])*(a[1]-b[1]) + (a[2]-b[2])*(a[2]-b[2]))
+}
+
+func chromaOf(c [3]float64) float64 {
+	return math.Max(c[0], math.Max(c[1], c[2])) - math.Min(c[0], math.Min(c[1], c[2]))
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}

@@ -1,0 +1,179 @@
+package digitize
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"sort"
+
+	"github.com/canvasd/canvasd/imaging/ocr"
+)
+
+// maxRecover bounds how many missed ink blobs one image re-reads.
+const maxRecover = 80
+
+// recoverMissed finds ink blobs that no OCR word covers (tesseract tends to
+// drop short isolated tokens such as "96" or a dash) and reads them in one
+// extra tesseract pass over a strip that stacks the blobs one per line.
+// Flat blobs become "—" without OCR.
+func (p *page) recoverMissed(ctx context.Context, words []word, scale float64) ([]word, error) {
+	var missed []word
+	for _, b := range p.blobs() {
+		if b.h() > 2.2*p.capH || b.x1-b.x0 < 0.15*p.capH {
+			continue
+		}
+		area := (b.x1 - b.x0) * b.h()
+		covered := 0.0
+		for _, w := range words {
+			ix := math.Min(b.x1, w.x1) - math.Max(b.x0, w.x0)
+			iy := math.Min(b.y1, w.y1) - math.Max(b.y0, w.y0)
+			if ix > 0 && iy > 0 {
+				covered += ix * iy
+			}
+		}
+		if covered > 0.3*area {
+			continue
+		}
+		missed = append(missed, b)
+	}
+	var out []word
+	var toRead []word
+	for _, b := range missed {
+		w := b.x1 - b.x0
+		switch {
+		case b.h() <= 0.3*p.capH && w >= 0.4*p.capH && w <= 3*p.capH && !p.nearRuling(b):
+			b.text, b.conf = "—", 50
+			out = append(out, b)
+		case b.h() >= 0.45*p.capH:
+			toRead = append(toRead, b)
+		}
+	}
+	if len(toRead) > maxRecover {
+		toRead = toRead[:maxRecover]
+	}
+	if len(toRead) == 0 {
+		return out, nil
+	}
+	// Build the strip in the scaled space used for the main pass.
+	pad := int(math.Ceil(0.35 * p.capH))
+	gap := int(math.Ceil(1.2 * p.capH))
+	widest, height := 0, gap
+	crops := make([]image.Rectangle, len(toRead))
+	for i, b := range toRead {
+		r := image.Rect(int(b.x0)-pad, int(b.y0)-pad, int(math.Ceil(b.x1))+pad, int(math.Ceil(b.y1))+pad).Intersect(p.gray.Rect)
+		crops[i] = r
+		widest = max(widest, r.Dx())
+		height += r.Dy() + gap
+	}
+	strip := image.NewGray(image.Rect(0, 0, widest+2*gap, height))
+	for i := range strip.Pix {
+		strip.Pix[i] = p.bg
+	}
+	offsets := make([]int, len(crops))
+	y := gap
+	for i, r := range crops {
+		offsets[i] = y
+		for yy := 0; yy < r.Dy(); yy++ {
+			copy(strip.Pix[(y+yy)*strip.Stride+gap:], p.clean.Pix[(r.Min.Y+yy)*p.clean.Stride+r.Min.X:(r.Min.Y+yy)*p.clean.Stride+r.Max.X])
+		}
+		y += r.Dy() + gap
+	}
+	in := strip
+	if scale != 1 {
+		in = scaleGray(strip, scale)
+	}
+	ws, err := ocr.Recognize(ctx, in, ocr.Options{PSM: 6})
+	if err != nil {
+		return nil, fmt.Errorf("digitize: recover: %w", err)
+	}
+	parts := make([][]word, len(crops))
+	for _, w := range ws {
+		t := normalizeOCR(w.Text)
+		if t == "" {
+			continue
+		}
+		cy := (float64(w.Y) + float64(w.H)/2) / scale
+		i := sort.SearchInts(offsets, int(cy)+1) - 1
+		if i < 0 || i >= len(crops) || cy > float64(offsets[i]+crops[i].Dy()) {
+			continue
+		}
+		parts[i] = append(parts[i], word{text: t, conf: w.Conf, x0: float64(w.X) / scale, x1: float64(w.X+w.W) / scale, y0: float64(w.Y) / scale, y1: float64(w.Y+w.H) / scale})
+	}
+	for i, ps := range parts {
+		if len(ps) == 0 {
+			continue
+		}
+		text, conf := joinWords(ps)
+		b := toRead[i]
+		b.text, b.conf = text, conf*100
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// fixRaisedSuffix corrects a final "%" that is really a raised footnote
+// asterisk: the last glyph's ink ends well above the word's baseline.
+func (p *page) fixRaisedSuffix(w *word) {
+	n := len(w.text)
+	if n < 2 {
+		return
+	}
+	last := w.text[n-1]
+	if last != '%' {
+		return
+	}
+	x0, x1 := int(w.x0), int(math.Ceil(w.x1))
+	y0, y1 := int(w.y0), int(math.Ceil(w.y1))
+	x0, y0 = max(x0, 0), max(y0, 0)
+	x1, y1 = min(x1, p.w-1), min(y1, p.h-1)
+	if x1-x0 < 3 || y1-y0 < 5 {
+		return
+	}
+	// Look at the right part of the last glyph, from its rightmost ink
+	// column: "%" has ink from top to baseline there (slash and lower
+	// circle), a raised asterisk is short and ends above the baseline.
+	glyphW := float64(x1-x0) / float64(len([]rune(w.text)))
+	inkAt := func(x, y int) bool { return p.gray.Pix[y*p.gray.Stride+x] <= p.softT }
+	xr := -1
+	for x := x1; x >= x0 && xr < 0; x-- {
+		for y := y0; y <= y1; y++ {
+			if inkAt(x, y) {
+				xr = x
+				break
+			}
+		}
+	}
+	if xr < 0 {
+		return
+	}
+	top, bottom := y1, y0
+	for x := xr; x >= x0 && float64(xr-x) <= 0.45*glyphW; x-- {
+		for y := y0; y <= y1; y++ {
+			if inkAt(x, y) {
+				top, bottom = min(top, y), max(bottom, y)
+			}
+		}
+	}
+	h := float64(y1 - y0)
+	if float64(bottom-y0) < 0.8*h && float64(bottom-top) < 0.6*h {
+		w.text = w.text[:n-1] + "*"
+	}
+}
+
+// nearRuling reports whether a flat blob lies along a ruling line: residue
+// of an erased line, not a dash.
+func (p *page) nearRuling(b word) bool {
+	m := 0.4 * p.capH
+	for _, s := range p.rul.h {
+		if b.y1 >= float64(s.a)-m && b.y0 <= float64(s.b)+m && b.x1 >= float64(s.lo)-m && b.x0 <= float64(s.hi)+m {
+			return true
+		}
+	}
+	for _, s := range p.rul.v {
+		if b.x1 >= float64(s.a)-m && b.x0 <= float64(s.b)+m && b.y1 >= float64(s.lo)-m && b.y0 <= float64(s.hi)+m {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,693 @@
+package server
+
+// The synchronous crop operations of the crop-jobs dialect (/v1/...):
+// auto resize & align and background removal, and the request parsing they
+// share with banner jobs (margins, background, output format and size).
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/canvasd/canvasd/imaging"
+	"github.com/canvasd/canvasd/imaging/product"
+	"github.com/canvasd/canvasd/store"
+	"github.com/gin-gonic/gin"
+)
+
+// defaultMargins is the minimum margin when a request gives none (Crop.photo's default).
+const defaultMargins = "5%"
+
+// jobFail is a crop-jobs dialect error: status code and message.
+type jobFail struct {
+	code int
+	msg  string
+}
+
+func (e *jobFail) Error() string { return e.msg }
+
+func badInput(format string, args ...any) *jobFail {
+	return &jobFail{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+// answer writes err in the dialect; anything not a *jobFail is a 500.
+func answerJobErr(c *gin.Context, err error) {
+	var jf *jobFail
+	if errors.As(err, &jf) {
+		jobError(c, jf.code, jf.msg)
+		return
+	}
+	c.Error(err)
+	jobError(c, http.StatusInternalServerError, "Internal server error")
+}
+
+var marginToken = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*(px|%)?$`)
+
+// parseMargins reads minimum margins: a string ("5%", "8px", "8", or CSS
+// shorthand with 1 to 4 values of one unit: "10px 20px"), a number (pixels),
+// or an object {top, right, bottom, left, unit: "px"|"%"}. Empty means the
+// default.
+func parseMargins(raw json.RawMessage) (product.Margins, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return parseMarginString(defaultMargins)
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return product.Margins{}, errors.New("minimum_margins: invalid string")
+		}
+		return parseMarginString(s)
+	case '{':
+		var o struct {
+			Top, Right, Bottom, Left *float64
+			Unit                     string
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&o); err != nil {
+			return product.Margins{}, fmt.Errorf("minimum_margins: want {top, right, bottom, left, unit}: %v", err)
+		}
+		m := product.Margins{}
+		switch strings.TrimSpace(o.Unit) {
+		case "", "px":
+		case "%":
+			m.Percent = true
+		default:
+			return m, fmt.Errorf("minimum_margins.unit: want \"px\" or \"%%\", got %q", o.Unit)
+		}
+		for _, f := range []struct {
+			v   *float64
+			dst *float64
+		}{{o.Top, &m.Top}, {o.Right, &m.Right}, {o.Bottom, &m.Bottom}, {o.Left, &m.Left}} {
+			if f.v != nil {
+				*f.dst = *f.v
+			}
+		}
+		return m, checkMarginValues(m)
+	default:
+		var f float64
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return product.Margins{}, errors.New("minimum_margins: want a string like \"5%\" or \"8px\", a number of pixels, or an object")
+		}
+		m := product.Margins{Top: f, Right: f, Bottom: f, Left: f}
+		return m, checkMarginValues(m)
+	}
+}
+
+func parseMarginString(s string) (product.Margins, error) {
+	fields := strings.Fields(s)
+	if len(fields) == 0 || len(fields) > 4 {
+		return product.Margins{}, fmt.Errorf("minimum_margins %q: want 1 to 4 values like \"5%%\" or \"8px\"", s)
+	}
+	vals := make([]float64, len(fields))
+	unit := ""
+	for i, f := range fields {
+		m := marginToken.FindStringSubmatch(f)
+		if m == nil {
+			return product.Margins{}, fmt.Errorf("minimum_margins %q: %q is not a number with px or %%", s, f)
+		}
+		u := m[2]
+		if u == "" {
+			u = "px"
+		}
+		if unit != "" && u != unit {
+			return product.Margins{}, fmt.Errorf("minimum_margins %q: mixes px and %%", s)
+		}
+		unit = u
+		vals[i], _ = strconv.ParseFloat(m[1], 64)
+	}
+	// CSS shorthand: top, right, bottom, left.
+	var t, r, b, l float64
+	switch len(vals) {
+	case 1:
+		t, r, b, l = vals[0], vals[0], vals[0], vals[0]
+	case 2:
+		t, r, b, l = vals[0], vals[1], vals[0], vals[1]
+	case 3:
+		t, r, b, l = vals[0], vals[1], vals[2], vals[1]
+	case 4:
+		t, r, b, l = vals[0], vals[1], vals[2], vals[3]
+	}
+	m := product.Margins{Top: t, Right: r, Bottom: b, Left: l, Percent: unit == "%"}
+	return m, checkMarginValues(m)
+}
+
+func checkMarginValues(m product.Margins) error {
+	for _, v := range []float64{m.Top, m.Right, m.Bottom, m.Left} {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return errors.New("minimum_margins must be finite and >= 0")
+		}
+		if m.Percent && v >= 50 {
+			return errors.New("minimum_margins in % must each be below 50")
+		}
+	}
+	return nil
+}
+
+// marginsFit checks that m leaves room in a w x h output.
+func marginsFit(m product.Margins, w, h int) error {
+	t, r, b, l := m.Top, m.Right, m.Bottom, m.Left
+	if m.Percent {
+		t, b = t*float64(h)/100, b*float64(h)/100
+		l, r = l*float64(w)/100, r*float64(w)/100
+	}
+	if l+r >= float64(w) || t+b >= float64(h) {
+		return fmt.Errorf("minimum_margins leave no room in a %dx%d output", w, h)
+	}
+	return nil
+}
+
+// dimension is an output size: {"width": W, "height": H} or "WxH".
+type dimension struct {
+	Width  int `json:"width"`
+	Height int `json:"height"`
+}
+
+func (d *dimension) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		p, err := parseDimension(s)
+		if err != nil {
+			return err
+		}
+		*d = p
+		return nil
+	}
+	var o struct {
+		Width  json.Number `json:"width"`
+		Height json.Number `json:"height"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return errors.New(`an output dimension is {"width": W, "height": H} or "WxH"`)
+	}
+	w, err1 := strconv.Atoi(o.Width.String())
+	h, err2 := strconv.Atoi(o.Height.String())
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("output dimension width and height must be whole numbers, got %q x %q", o.Width, o.Height)
+	}
+	*d = dimension{w, h}
+	return nil
+}
+
+var dimPattern = regexp.MustCompile(`^\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*$`)
+
+func parseDimension(s string) (dimension, error) {
+	m := dimPattern.FindStringSubmatch(s)
+	if m == nil {
+		return dimension{}, fmt.Errorf("output dimension %q: want WIDTHxHEIGHT, e.g. 1200x628", s)
+	}
+	w, _ := strconv.Atoi(m[1])
+	h, _ := strconv.Atoi(m[2])
+	return dimension{w, h}, nil
+}
+
+func (d dimension) check() error {
+	if d.Width < 1 || d.Height < 1 || d.Width > product.MaxOutputSide || d.Height > product.MaxOutputSide {
+		return fmt.Errorf("output size %dx%d: each side must be 1..%d", d.Width, d.Height, product.MaxOutputSide)
+	}
+	if d.Width*d.Height > product.MaxOutputPixels {
+		return fmt.Errorf("output size %dx%d: more than %d pixels", d.Width, d.Height, product.MaxOutputPixels)
+	}
+	return nil
+}
+
+// parseFormat normalises output_format: png (default, also "auto") or jpeg.
+func parseFormat(s string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "png", "auto":
+		return "png", nil
+	case "jpeg", "jpg":
+		return "jpeg", nil
+	}
+	return "", fmt.Errorf("output_format %q: want png or jpeg", s)
+}
+
+// parseBackgroundFor parses background for an output format; "" gives def.
+func parseBackgroundFor(s, def, format string) (product.Background, string, error) {
+	if strings.TrimSpace(s) == "" {
+		s = def
+	}
+	if s == "" {
+		return product.Background{}, "", nil
+	}
+	bg, err := product.ParseBackground(s)
+	if err != nil {
+		return bg, "", err
+	}
+	if bg.Transparent && format == "jpeg" {
+		return bg, "", errors.New("background transparent needs output_format png: JPEG has no alpha")
+	}
+	return bg, strings.ToLower(strings.TrimSpace(s)), nil
+}
+
+func extOf(format string) string {
+	if format == "jpeg" {
+		return "jpg"
+	}
+	return "png"
+}
+
+// encodeOutput encodes an output image in format (png or jpeg).
+func encodeOutput(img image.Image, format string) ([]byte, error) {
+	var buf bytes.Buffer
+	var err error
+	if format == "jpeg" {
+		err = imaging.EncodeJPEG(&buf, img, 90)
+	} else {
+		err = imaging.EncodePNG(&buf, img)
+	}
+	return buf.Bytes(), err
+}
+
+// outputURL is the absolute URL of a stored output.
+func (s *Server) outputURL(c *gin.Context, hash, format string) string {
+	p := "/v1/outputs/" + hash + "." + extOf(format)
+	if s.cfg.PublicURL != "" {
+		return strings.TrimSuffix(s.cfg.PublicURL, "/") + p
+	}
+	if c == nil {
+		return p
+	}
+	scheme := "http"
+	if c.Request.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request.Host + p
+}
+
+// urlLoadError maps an image_url load failure to the dialect.
+func urlLoadError(field string, err error) *jobFail {
+	var fe *FetchError
+	if !errors.As(err, &fe) {
+		return &jobFail{http.StatusUnprocessableEntity, field + ": " + err.Error()}
+	}
+	code := http.StatusUnprocessableEntity
+	switch fe.Code {
+	case "invalid_url":
+		code = http.StatusBadRequest
+	case "forbidden_url":
+		code = http.StatusForbidden
+	case "not_found":
+		code = http.StatusNotFound
+	case "too_large":
+		code = http.StatusRequestEntityTooLarge
+	}
+	return &jobFail{code, field + ": " + fe.Msg}
+}
+
+// inspectInput checks that data is a raster image within the pixel limit.
+func (s *Server) inspectInput(field string, data []byte) (imaging.Format, int, int, *jobFail) {
+	f, w, h, err := imaging.Inspect(data, s.limits())
+	if err == nil && f == imaging.FormatSVG {
+		err = errors.New("vector images are not accepted")
+	}
+	if err != nil {
+		if errors.Is(err, imaging.ErrTooManyPixels) {
+			return "", 0, 0, &jobFail{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: image too large: %v", field, err)}
+		}
+		return "", 0, 0, &jobFail{http.StatusUnprocessableEntity, fmt.Sprintf("%s: not a PNG, JPEG, WebP or GIF image: %v", field, err)}
+	}
+	return f, w, h, nil
+}
+
+// formFields collects the parts of a multipart crop request: files by field
+// name in order (a field may repeat), and text values (repeats appended).
+type formFields struct {
+	files  map[string][]*uploadPart
+	values map[string][]string
+}
+
+func (f *formFields) value(names ...string) string {
+	for _, n := range names {
+		if v := f.values[n]; len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+func (f *formFields) filesOf(names ...string) []*uploadPart {
+	var out []*uploadPart
+	for _, n := range names {
+		out = append(out, f.files[n]...)
+	}
+	return out
+}
+
+// readCropForm reads a multipart body whose file parts may repeat. Parts with
+// a filename (or in fileNames) are files; the rest are text values of at most
+// 1 MiB. The whole body is limited to MaxBodyBytes.
+func (s *Server) readCropForm(c *gin.Context, fileNames map[string]bool) (*formFields, *jobFail) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return nil, badInput("Malformed multipart body: %v", err)
+	}
+	tooLarge := &jobFail{http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large: at most %d bytes", s.cfg.MaxBodyBytes)}
+	f := &formFields{files: map[string][]*uploadPart{}, values: map[string][]string{}}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return f, nil
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, tooLarge
+			}
+			return nil, badInput("Malformed multipart body: %v", err)
+		}
+		name := part.FormName()
+		isFile := fileNames[name] || part.FileName() != ""
+		limit := int64(1 << 20)
+		if isFile {
+			limit = s.cfg.MaxBodyBytes
+		}
+		data, err := io.ReadAll(io.LimitReader(part, limit+1))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, tooLarge
+			}
+			return nil, badInput("Malformed multipart body: %v", err)
+		}
+		if int64(len(data)) > limit {
+			return nil, &jobFail{http.StatusRequestEntityTooLarge, fmt.Sprintf("Part '%s' is too large: at most %d bytes", name, limit)}
+		}
+		if isFile {
+			f.files[name] = append(f.files[name], &uploadPart{data: data, filename: part.FileName()})
+		} else {
+			f.values[name] = append(f.values[name], string(data))
+		}
+	}
+}
+
+func isMultipart(c *gin.Context) bool {
+	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	return err == nil && mt == "multipart/form-data"
+}
+
+// singleImageRequest is what the synchronous operations take: an image (an
+// upload or image_url) plus JSON-ish settings.
+type singleImageRequest struct {
+	data         []byte
+	name         string
+	margins      json.RawMessage
+	dimension    string
+	format       string
+	background   string
+	responseType string
+	threshold    float64
+}
+
+// readSingleImage reads a synchronous operation's request: JSON with
+// image_url, or multipart with an image_file (or image) part and the same
+// settings as text fields.
+func (s *Server) readSingleImage(c *gin.Context) (*singleImageRequest, *jobFail) {
+	r := &singleImageRequest{}
+	var url string
+	if isMultipart(c) {
+		f, jf := s.readCropForm(c, map[string]bool{"image_file": true, "image": true})
+		if jf != nil {
+			return nil, jf
+		}
+		files := f.filesOf("image_file", "image")
+		if len(files) > 1 {
+			return nil, badInput("give one image_file")
+		}
+		if len(files) == 1 {
+			r.data, r.name = files[0].data, files[0].filename
+		}
+		url = f.value("image_url")
+		if m := f.value("minimum_margins"); m != "" {
+			if strings.HasPrefix(strings.TrimSpace(m), "{") {
+				r.margins = json.RawMessage(m)
+			} else {
+				r.margins, _ = json.Marshal(m)
+			}
+		}
+		r.dimension = f.value("output_dimension", "output_dimensions")
+		r.format = f.value("output_format")
+		r.background = f.value("background")
+		r.responseType = f.value("response_type")
+		if t := f.value("threshold"); t != "" {
+			v, err := strconv.ParseFloat(t, 64)
+			if err != nil {
+				return nil, badInput("threshold must be a number")
+			}
+			r.threshold = v
+		}
+	} else {
+		body, err := readBody(c, maxJSONBody)
+		if err != nil {
+			if errors.Is(err, errBodyTooLarge) {
+				return nil, &jobFail{http.StatusRequestEntityTooLarge, "Request body too large"}
+			}
+			return nil, badInput("Could not read request body")
+		}
+		var req struct {
+			ImageURL        string          `json:"image_url"`
+			MinimumMargins  json.RawMessage `json:"minimum_margins"`
+			OutputDimension json.RawMessage `json:"output_dimension"`
+			OutputFormat    string          `json:"output_format"`
+			Background      string          `json:"background"`
+			ResponseType    string          `json:"response_type"`
+			Threshold       float64         `json:"threshold"`
+		}
+		if err := decodeJSON(body, &req); err != nil {
+			return nil, badInput("%v", err)
+		}
+		url = req.ImageURL
+		r.margins, r.format, r.background, r.responseType, r.threshold = req.MinimumMargins, req.OutputFormat, req.Background, req.ResponseType, req.Threshold
+		if d := bytes.TrimSpace(req.OutputDimension); len(d) > 0 && string(d) != "null" {
+			var str string
+			if json.Unmarshal(d, &str) == nil {
+				r.dimension = str
+			} else {
+				var dim dimension
+				if err := json.Unmarshal(d, &dim); err != nil {
+					return nil, badInput("output_dimension: %v", err)
+				}
+				r.dimension = fmt.Sprintf("%dx%d", dim.Width, dim.Height)
+			}
+		}
+	}
+	if r.data == nil {
+		if strings.TrimSpace(url) == "" {
+			return nil, badInput("image_url or an image_file upload is required")
+		}
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 30*time.Second)
+		data, err := s.loadImageURL(ctx, c, url)
+		cancel()
+		if err != nil {
+			return nil, urlLoadError("image_url", err)
+		}
+		r.data = data
+	}
+	if math.IsNaN(r.threshold) || r.threshold < 0 || r.threshold > 100 {
+		return nil, badInput("threshold must be a CIE76 ΔE between 0 and 100 (0 = default %d)", product.DefaultDeltaE)
+	}
+	return r, nil
+}
+
+// responseJSON reports whether the caller asked for JSON instead of the image.
+func responseJSON(rt string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(rt)) {
+	case "", "stream", "image":
+		return false, nil
+	case "json", "url", "crop-info":
+		return true, nil
+	}
+	return false, fmt.Errorf("response_type %q: want stream (the image) or json", rt)
+}
+
+// decodeInput decodes an inspected input within an operation slot's time.
+func (s *Server) decodeInput(field string, data []byte) (*image.NRGBA, *jobFail) {
+	img, _, err := imaging.Decode(data, s.limits())
+	if err != nil {
+		if errors.Is(err, imaging.ErrTooManyPixels) {
+			return nil, &jobFail{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: image too large: %v", field, err)}
+		}
+		return nil, &jobFail{http.StatusUnprocessableEntity, fmt.Sprintf("%s: the image could not be decoded: %v", field, err)}
+	}
+	return img, nil
+}
+
+// sendOutput answers the result of a synchronous operation: the image, or
+// with asJSON a stored output's URL and the crop coordinates.
+func (s *Server) sendOutput(c *gin.Context, data []byte, format string, crop *product.Rect, asJSON bool, w, h int) {
+	if crop != nil {
+		c.Header("X-Crop-Coordinates", fmt.Sprintf("%g,%g,%g,%g", crop.X, crop.Y, crop.W, crop.H))
+	}
+	if !asJSON {
+		c.Header("Cache-Control", "no-store")
+		c.Data(http.StatusOK, contentTypes[imaging.Format(format)], data)
+		return
+	}
+	hash, err := s.storeOutput(data, idOf(userOf(c)))
+	if err != nil {
+		answerJobErr(c, err)
+		return
+	}
+	out := gin.H{"output_image_url": s.outputURL(c, hash, format), "width": w, "height": h}
+	if crop != nil {
+		out["crop_coordinates"] = crop
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// storeOutput writes a synchronous operation's output and records it for owner.
+func (s *Server) storeOutput(data []byte, owner uint64) (string, error) {
+	for attempt := 0; ; attempt++ {
+		h, err := s.st.PutBlobFile(data)
+		if err != nil {
+			return "", err
+		}
+		err = s.st.Write(func(tx *store.Tx) error { return tx.AddOutput(h, owner) })
+		if err == nil || !errors.Is(err, store.ErrBlobGone) || attempt == 3 {
+			return h, err
+		}
+	}
+}
+
+// autoResizeAlign trims the plain background around the subject and centres
+// it in the output size with the minimum margins.
+func (s *Server) autoResizeAlign(c *gin.Context) {
+	r, jf := s.readSingleImage(c)
+	if jf != nil {
+		jobError(c, jf.code, jf.msg)
+		return
+	}
+	_, iw, ih, jf := s.inspectInput("image", r.data)
+	if jf != nil {
+		jobError(c, jf.code, jf.msg)
+		return
+	}
+	dim := dimension{iw, ih}
+	if d := strings.TrimSpace(r.dimension); d != "" && d != "match_to_original" {
+		var err error
+		if dim, err = parseDimension(d); err != nil {
+			jobError(c, http.StatusBadRequest, err.Error()+` (or "match_to_original")`)
+			return
+		}
+	}
+	if err := dim.check(); err != nil {
+		jobError(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	margins, err := parseMargins(r.margins)
+	if err == nil {
+		err = marginsFit(margins, dim.Width, dim.Height)
+	}
+	if err != nil {
+		jobError(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	format, err := parseFormat(r.format)
+	if err != nil {
+		jobError(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	bg, _, err := parseBackgroundFor(r.background, "", format)
+	if err != nil {
+		jobError(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	asJSON, err := responseJSON(r.responseType)
+	if err != nil {
+		jobError(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	var out []byte
+	var crop product.Rect
+	s.withOpSlot(c, jobError, func() {
+		start := time.Now()
+		img, jf := s.decodeInput("image", r.data)
+		if jf != nil {
+			jobError(c, jf.code, jf.msg)
+			return
+		}
+		res, rect, err := product.TrimAlign(img, dim.Width, dim.Height, margins, &bg, r.threshold)
+		if err != nil {
+			code := http.StatusBadRequest
+			if errors.Is(err, product.ErrNoSubject) {
+				code = http.StatusUnprocessableEntity
+			}
+			jobError(c, code, err.Error())
+			return
+		}
+		if out, err = encodeOutput(res, format); err != nil {
+			answerJobErr(c, err)
+			return
+		}
+		crop = rect
+		opDuration.WithLabelValues("auto_align").Observe(time.Since(start).Seconds())
+	})
+	if c.IsAborted() {
+		return
+	}
+	s.sendOutput(c, out, format, &crop, asJSON, dim.Width, dim.Height)
+}
+
+// removeBackground answers the input with its background made transparent (PNG).
+func (s *Server) removeBackground(c *gin.Context) {
+	r, jf := s.readSingleImage(c)
+	if jf != nil {
+		jobError(c, jf.code, jf.msg)
+		return
+	}
+	_, iw, ih, jf := s.inspectInput("image", r.data)
+	if jf != nil {
+		jobError(c, jf.code, jf.msg)
+		return
+	}
+	if f, err := parseFormat(r.format); err != nil || f != "png" {
+		jobError(c, http.StatusBadRequest, "remove-background answers PNG (the only format here with alpha): output_format must be png")
+		return
+	}
+	asJSON, err := responseJSON(r.responseType)
+	if err != nil {
+		jobError(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	var out []byte
+	s.withOpSlot(c, jobError, func() {
+		start := time.Now()
+		img, jf := s.decodeInput("image", r.data)
+		if jf != nil {
+			jobError(c, jf.code, jf.msg)
+			return
+		}
+		res, err := product.RemoveBackground(img, r.threshold)
+		if err != nil {
+			code := http.StatusBadRequest
+			if errors.Is(err, product.ErrNoSubject) {
+				code = http.StatusUnprocessableEntity
+			}
+			jobError(c, code, err.Error())
+			return
+		}
+		if out, err = encodeOutput(res, "png"); err != nil {
+			answerJobErr(c, err)
+			return
+		}
+		opDuration.WithLabelValues("remove_background").Observe(time.Since(start).Seconds())
+	})
+	if c.IsAborted() {
+		return
+	}
+	s.sendOutput(c, out, "png", nil, asJSON, iw, ih)
+}

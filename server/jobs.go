@@ -1,0 +1,877 @@
+package server
+
+// Banner jobs of the crop-jobs dialect (/v1/banners/with-mask): submission,
+// status, output files, and the worker pool that runs persisted jobs.
+//
+// Exactly once: a worker marks a job processing (StartJob), renders its
+// outputs into blob files, and commits the outputs, the canvas widgets and
+// the completed status in one transaction (CompleteJob). A crash before that
+// commit leaves the job processing; the next start runs it again, and the
+// blob files of the lost attempt are collected as orphans. After the commit
+// the job is final and StartJob refuses it.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/canvasd/canvasd/imaging"
+	"github.com/canvasd/canvasd/imaging/product"
+	"github.com/canvasd/canvasd/store"
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+)
+
+// Request limits of banner jobs.
+const (
+	maxJobInputs     = 10
+	maxJobDimensions = 10
+	maxJobLabels     = 20
+	maxLabelLen      = 100
+	statusLimitMax   = 100
+	statusLimitDef   = 20
+)
+
+const jobKindBanner = "banner"
+
+func init() {
+	extraRouteHooks = append(extraRouteHooks, func(s *Server, r *gin.Engine) {
+		g := r.Group("/v1", s.bearerAuth(jobError))
+		g.POST("/banners/with-mask", s.createBannerJob)
+		g.POST("/banners/with-mask/create", s.createBannerJob) // Crop.photo's path
+		g.POST("/banners/with-mask/status", s.bannerJobStatus)
+		g.POST("/auto-resize-align", s.autoResizeAlign)
+		g.POST("/remove-background", s.removeBackground)
+		g.GET("/outputs/:file", s.getOutput)
+		g.HEAD("/outputs/:file", s.getOutput)
+	})
+	startHooks = append(startHooks, func(s *Server) { runnerOf(s).start() })
+	outputVisibleHook = func(s *Server, u *store.User, hash string) bool {
+		if u == nil || u.ID == store.GuestUserID {
+			return false
+		}
+		owner := u.ID
+		if u.Admin {
+			owner = 0 // anyone's
+		}
+		ok := false
+		s.st.View(func(tx *store.Tx) error { ok = tx.OutputOwned(hash, owner); return nil })
+		return ok
+	}
+}
+
+// bannerParams are a banner job's settings, stored in store.Job.Params.
+type bannerParams struct {
+	Sizes      []dimension     `json:"sizes"`
+	Margins    product.Margins `json:"margins"`
+	Background string          `json:"background"`
+	Format     string          `json:"format"`
+}
+
+// fileRef is an input or mask given by URL: "https://..." or {"url": "..."}
+// (also {"image_url": "..."}).
+type fileRef struct{ URL string }
+
+func (f *fileRef) UnmarshalJSON(b []byte) error {
+	if json.Unmarshal(b, &f.URL) == nil {
+		return nil
+	}
+	var o struct {
+		URL      string `json:"url"`
+		ImageURL string `json:"image_url"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return errors.New(`a file is a URL string or {"url": "..."}`)
+	}
+	f.URL = o.URL
+	if f.URL == "" {
+		f.URL = o.ImageURL
+	}
+	return nil
+}
+
+// labelList accepts a JSON array of strings or one string.
+type labelList []string
+
+func (l *labelList) UnmarshalJSON(b []byte) error {
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*l = labelList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("job_labels must be an array of strings")
+	}
+	*l = many
+	return nil
+}
+
+// jobInputData is one input's bytes before they are stored.
+type jobInputData struct {
+	image, mask         []byte
+	imageName, maskName string
+}
+
+// bannerSubmission is a validated banner job request.
+type bannerSubmission struct {
+	inputs   []jobInputData
+	params   bannerParams
+	labels   []string
+	canvasID string
+}
+
+func (s *Server) createBannerJob(c *gin.Context) {
+	sub, jf := s.readBannerRequest(c)
+	if jf == nil {
+		jf = s.validateBanner(c, sub)
+	}
+	if jf != nil {
+		jobError(c, jf.code, jf.msg)
+		return
+	}
+	u := userOf(c)
+	params, err := json.Marshal(sub.params)
+	if err != nil {
+		answerJobErr(c, err)
+		return
+	}
+	job := &store.Job{ID: uuid.NewString(), OwnerID: u.ID, Kind: jobKindBanner, Labels: sub.labels,
+		CanvasID: sub.canvasID, Params: params}
+	for attempt := 0; ; attempt++ {
+		job.Inputs = job.Inputs[:0]
+		for _, in := range sub.inputs {
+			ih, err := s.st.PutBlobFile(in.image)
+			if err != nil {
+				answerJobErr(c, err)
+				return
+			}
+			mh, err := s.st.PutBlobFile(in.mask)
+			if err != nil {
+				answerJobErr(c, err)
+				return
+			}
+			job.Inputs = append(job.Inputs, store.JobInput{Image: ih, Mask: mh, ImageName: in.imageName, MaskName: in.maskName})
+		}
+		err = s.st.Write(func(tx *store.Tx) error {
+			j := *job
+			return tx.CreateJob(&j)
+		})
+		if err == nil || !errors.Is(err, store.ErrBlobGone) || attempt == 3 {
+			break
+		}
+	}
+	if err != nil {
+		answerJobErr(c, err)
+		return
+	}
+	runnerOf(s).enqueue(job.ID)
+	c.JSON(http.StatusOK, gin.H{"job_id": job.ID, "status": store.JobPending})
+}
+
+// readBannerRequest reads the JSON or multipart form of a banner job.
+func (s *Server) readBannerRequest(c *gin.Context) (*bannerSubmission, *jobFail) {
+	sub := &bannerSubmission{}
+	var imageURLs, maskURLs []string
+	var dims []dimension
+	var margins json.RawMessage
+	var background, format string
+	if isMultipart(c) {
+		f, jf := s.readCropForm(c, map[string]bool{"input_files": true, "input_files[]": true, "input_image": true,
+			"mask_files": true, "mask_files[]": true, "mask_image": true})
+		if jf != nil {
+			return nil, jf
+		}
+		imgs := f.filesOf("input_files", "input_files[]", "input_image")
+		masks := f.filesOf("mask_files", "mask_files[]", "mask_image")
+		for i, p := range imgs {
+			in := jobInputData{image: p.data, imageName: p.filename}
+			if i < len(masks) {
+				in.mask, in.maskName = masks[i].data, masks[i].filename
+			}
+			sub.inputs = append(sub.inputs, in)
+		}
+		if len(masks) != len(imgs) {
+			return nil, badInput("give one mask_files part per input_files part: got %d inputs and %d masks", len(imgs), len(masks))
+		}
+		imageURLs = append(f.values["input_image_url"], f.values["input_urls"]...)
+		maskURLs = append(f.values["mask_image_url"], f.values["mask_urls"]...)
+		if v := f.values["output_dimensions"]; len(v) > 0 {
+			for _, one := range v {
+				ds, err := parseDimensionList(one)
+				if err != nil {
+					return nil, badInput("output_dimensions: %v", err)
+				}
+				dims = append(dims, ds...)
+			}
+		}
+		for _, v := range f.values["job_labels"] {
+			ls, err := parseLabelField(v)
+			if err != nil {
+				return nil, badInput("%v", err)
+			}
+			sub.labels = append(sub.labels, ls...)
+		}
+		if m := f.value("minimum_margins"); m != "" {
+			if strings.HasPrefix(strings.TrimSpace(m), "{") {
+				margins = json.RawMessage(m)
+			} else {
+				margins, _ = json.Marshal(m)
+			}
+		}
+		background, format, sub.canvasID = f.value("background"), f.value("output_format"), f.value("canvas_id")
+	} else {
+		body, err := readBody(c, maxJSONBody)
+		if err != nil {
+			if errors.Is(err, errBodyTooLarge) {
+				return nil, &jobFail{http.StatusRequestEntityTooLarge, "Request body too large"}
+			}
+			return nil, badInput("Could not read request body")
+		}
+		var req struct {
+			InputFiles       []fileRef       `json:"input_files"`
+			MaskFiles        []fileRef       `json:"mask_files"`
+			InputImageURL    string          `json:"input_image_url"`
+			MaskImageURL     string          `json:"mask_image_url"`
+			OutputDimensions []dimension     `json:"output_dimensions"`
+			JobLabels        labelList       `json:"job_labels"`
+			MinimumMargins   json.RawMessage `json:"minimum_margins"`
+			Background       string          `json:"background"`
+			OutputFormat     string          `json:"output_format"`
+			CanvasID         string          `json:"canvas_id"`
+		}
+		if err := decodeJSON(body, &req); err != nil {
+			return nil, badInput("%v", err)
+		}
+		for _, f := range req.InputFiles {
+			imageURLs = append(imageURLs, f.URL)
+		}
+		for _, f := range req.MaskFiles {
+			maskURLs = append(maskURLs, f.URL)
+		}
+		if req.InputImageURL != "" {
+			imageURLs = append(imageURLs, req.InputImageURL)
+		}
+		if req.MaskImageURL != "" {
+			maskURLs = append(maskURLs, req.MaskImageURL)
+		}
+		dims, sub.labels, margins = req.OutputDimensions, req.JobLabels, req.MinimumMargins
+		background, format, sub.canvasID = req.Background, req.OutputFormat, req.CanvasID
+	}
+	if len(imageURLs) != len(maskURLs) {
+		return nil, badInput("give one mask URL per input URL: got %d inputs and %d masks", len(imageURLs), len(maskURLs))
+	}
+	if n := len(sub.inputs) + len(imageURLs); n == 0 {
+		return nil, badInput("at least one input is required: input_files with mask_files (uploads or URLs)")
+	} else if n > maxJobInputs {
+		return nil, badInput("at most %d inputs per job, got %d", maxJobInputs, n)
+	}
+	if len(dims) == 0 || len(dims) > maxJobDimensions {
+		return nil, badInput("output_dimensions must list 1 to %d {width, height}, got %d", maxJobDimensions, len(dims))
+	}
+	for _, d := range dims {
+		if err := d.check(); err != nil {
+			return nil, badInput("output_dimensions: %v", err)
+		}
+	}
+	var err error
+	if sub.params.Format, err = parseFormat(format); err != nil {
+		return nil, badInput("%v", err)
+	}
+	if _, sub.params.Background, err = parseBackgroundFor(background, "white", sub.params.Format); err != nil {
+		return nil, badInput("background: %v", err)
+	}
+	if sub.params.Margins, err = parseMargins(margins); err != nil {
+		return nil, badInput("%v", err)
+	}
+	for _, d := range dims {
+		if err := marginsFit(sub.params.Margins, d.Width, d.Height); err != nil {
+			return nil, badInput("%v", err)
+		}
+	}
+	sub.params.Sizes = dims
+	if len(sub.labels) > maxJobLabels {
+		return nil, badInput("at most %d job_labels", maxJobLabels)
+	}
+	for i, l := range sub.labels {
+		l = strings.TrimSpace(l)
+		if l == "" || len(l) > maxLabelLen {
+			return nil, badInput("each job label must be 1 to %d characters", maxLabelLen)
+		}
+		sub.labels[i] = l
+	}
+	// URLs are loaded last, after every cheap check passed.
+	for i := range imageURLs {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 30*time.Second)
+		img, err := s.loadImageURL(ctx, c, imageURLs[i])
+		if err != nil {
+			cancel()
+			return nil, urlLoadError(fmt.Sprintf("input_files[%d]", len(sub.inputs)), err)
+		}
+		mask, err := s.loadImageURL(ctx, c, maskURLs[i])
+		cancel()
+		if err != nil {
+			return nil, urlLoadError(fmt.Sprintf("mask_files[%d]", len(sub.inputs)), err)
+		}
+		sub.inputs = append(sub.inputs, jobInputData{image: img, mask: mask, imageName: imageURLs[i], maskName: maskURLs[i]})
+	}
+	return sub, nil
+}
+
+// parseDimensionList reads a multipart output_dimensions value: a JSON array
+// of {width, height} or "WxH", or "WxH" values separated by commas.
+func parseDimensionList(v string) ([]dimension, error) {
+	v = strings.TrimSpace(v)
+	if strings.HasPrefix(v, "[") || strings.HasPrefix(v, "{") {
+		if strings.HasPrefix(v, "{") {
+			v = "[" + v + "]"
+		}
+		var ds []dimension
+		if err := json.Unmarshal([]byte(v), &ds); err != nil {
+			return nil, err
+		}
+		return ds, nil
+	}
+	var out []dimension
+	for _, p := range strings.Split(v, ",") {
+		d, err := parseDimension(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// parseLabelField reads a multipart job_labels value: a JSON array or a
+// comma-separated list.
+func parseLabelField(v string) ([]string, error) {
+	v = strings.TrimSpace(v)
+	if strings.HasPrefix(v, "[") {
+		var ls []string
+		if err := json.Unmarshal([]byte(v), &ls); err != nil {
+			return nil, errors.New("job_labels must be a JSON array of strings or a comma-separated list")
+		}
+		return ls, nil
+	}
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// validateBanner checks the inputs (raster images within the pixel limit,
+// masks of the input's aspect ratio) and the canvas right, before anything
+// is stored.
+func (s *Server) validateBanner(c *gin.Context, sub *bannerSubmission) *jobFail {
+	for i, in := range sub.inputs {
+		_, iw, ih, jf := s.inspectInput(fmt.Sprintf("input_files[%d]", i), in.image)
+		if jf != nil {
+			return jf
+		}
+		_, mw, mh, jf := s.inspectInput(fmt.Sprintf("mask_files[%d]", i), in.mask)
+		if jf != nil {
+			return jf
+		}
+		if mw != iw || mh != ih {
+			ra, rb := float64(iw)/float64(ih), float64(mw)/float64(mh)
+			if d := ra/rb - 1; d > 0.01 || d < -0.01 {
+				return &jobFail{http.StatusUnprocessableEntity, fmt.Sprintf("mask_files[%d] is %dx%d: a mask must have its input's size (%dx%d) or aspect ratio", i, mw, mh, iw, ih)}
+			}
+		}
+	}
+	if sub.canvasID == "" {
+		return nil
+	}
+	u := userOf(c)
+	var jf *jobFail
+	s.st.View(func(tx *store.Tx) error {
+		cv, err := tx.Canvas(sub.canvasID)
+		if err != nil || cv.AccessFor(u) == store.AccessNone {
+			jf = &jobFail{http.StatusNotFound, "canvas_id: canvas not found"}
+			return nil
+		}
+		if store.AccessRank(cv.AccessFor(u)) < store.AccessRank(store.AccessEdit) {
+			jf = &jobFail{http.StatusForbidden, "canvas_id: edit access to the canvas is required to place outputs on it"}
+		}
+		return nil
+	})
+	return jf
+}
+
+// bannerJobStatus answers the status of the caller's jobs (an admin's: all
+// jobs), by job_id or job_labels, a page at a time.
+func (s *Server) bannerJobStatus(c *gin.Context) {
+	body, err := readBody(c, maxJSONBody)
+	if err != nil {
+		if errors.Is(err, errBodyTooLarge) {
+			jobError(c, http.StatusRequestEntityTooLarge, "Request body too large")
+			return
+		}
+		jobError(c, http.StatusBadRequest, "Could not read request body")
+		return
+	}
+	var req struct {
+		JobID     string    `json:"job_id"`
+		JobLabels labelList `json:"job_labels"`
+		Start     *int      `json:"start"`
+		Limit     *int      `json:"limit"`
+	}
+	if err := decodeJSON(body, &req); err != nil {
+		jobError(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	if req.JobID != "" && len(req.JobLabels) > 0 {
+		jobError(c, http.StatusBadRequest, "give either job_id or job_labels, not both")
+		return
+	}
+	start, limit := 0, statusLimitDef
+	if req.Start != nil {
+		start = *req.Start
+	}
+	if req.Limit != nil {
+		limit = *req.Limit
+	}
+	if start < 0 {
+		jobError(c, http.StatusBadRequest, "start must be >= 0")
+		return
+	}
+	if limit < 1 || limit > statusLimitMax {
+		jobError(c, http.StatusBadRequest, fmt.Sprintf("limit must be between 1 and %d", statusLimitMax))
+		return
+	}
+	u := userOf(c)
+	var jobs []*store.Job
+	total := 0
+	err = s.st.View(func(tx *store.Tx) error {
+		if req.JobID != "" {
+			j, err := tx.Job(req.JobID)
+			if err != nil || (!u.Admin && j.OwnerID != u.ID) {
+				return store.ErrNotFound
+			}
+			total = 1
+			if start == 0 {
+				jobs = []*store.Job{j}
+			}
+			return nil
+		}
+		f := store.JobFilter{Labels: req.JobLabels}
+		if !u.Admin {
+			f.OwnerID = u.ID
+		}
+		var err error
+		jobs, total, err = tx.JobPage(f, start, limit)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		jobError(c, http.StatusNotFound, "job "+req.JobID+" not found")
+		return
+	}
+	if err != nil {
+		answerJobErr(c, err)
+		return
+	}
+	outJobs := make([]gin.H, 0, len(jobs))
+	results := make([]gin.H, 0)
+	var errs []string
+	for _, j := range jobs {
+		labels := j.Labels
+		if labels == nil {
+			labels = []string{}
+		}
+		oj := gin.H{"job_id": j.ID, "status": j.Status, "job_labels": labels}
+		if j.Error != "" {
+			oj["error_message"] = j.Error
+			if req.JobID != "" {
+				errs = append(errs, j.Error)
+			} else {
+				errs = append(errs, "job "+j.ID+": "+j.Error)
+			}
+		}
+		if j.CanvasID != "" {
+			oj["canvas_id"] = j.CanvasID
+		}
+		outJobs = append(outJobs, oj)
+		for _, o := range j.Outputs {
+			r := gin.H{
+				"output_image_url": s.outputURL(c, o.Blob, o.Format),
+				"crop_coordinates": gin.H{"x": o.Crop[0], "y": o.Crop[1], "width": o.Crop[2], "height": o.Crop[3]},
+				"job_id":           j.ID, "input_index": o.Input, "width": o.Width, "height": o.Height,
+			}
+			if o.WidgetID != "" {
+				r["widget_id"] = o.WidgetID
+			}
+			results = append(results, r)
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"jobs": outJobs, "results": results, "error_message": strings.Join(errs, "; "),
+		"start": start, "limit": limit, "total": total})
+}
+
+var outputFileName = regexp.MustCompile(`^([0-9a-f]{64})\.(png|jpg)$`)
+
+// getOutput serves a job or operation output to its owner (or an admin).
+func (s *Server) getOutput(c *gin.Context) {
+	m := outputFileName.FindStringSubmatch(c.Param("file"))
+	if m == nil || !s.outputVisible(userOf(c), m[1]) {
+		jobError(c, http.StatusNotFound, "output not found")
+		return
+	}
+	ctype := "image/png"
+	if m[2] == "jpg" {
+		ctype = "image/jpeg"
+	}
+	s.serveBlob(c, m[1], ctype, "", jobError)
+}
+
+// jobRunner is one server's job queue and worker pool.
+type jobRunner struct {
+	s      *Server
+	mu     sync.Mutex
+	queue  []string
+	queued map[string]bool
+	wake   chan struct{}
+	// depth is what this runner added to jobQueueDepth, taken back at stop.
+	depth int
+}
+
+var runners sync.Map // *Server -> *jobRunner
+
+func runnerOf(s *Server) *jobRunner {
+	if r, ok := runners.Load(s); ok {
+		return r.(*jobRunner)
+	}
+	r, _ := runners.LoadOrStore(s, &jobRunner{s: s, queued: map[string]bool{}, wake: make(chan struct{}, 1)})
+	return r.(*jobRunner)
+}
+
+func (r *jobRunner) enqueue(ids ...string) {
+	r.mu.Lock()
+	n := 0
+	for _, id := range ids {
+		if !r.queued[id] {
+			r.queued[id] = true
+			r.queue = append(r.queue, id)
+			n++
+		}
+	}
+	r.depth += n
+	r.mu.Unlock()
+	jobQueueDepth.Add(float64(n))
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *jobRunner) next() (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.queue) == 0 {
+		return "", false
+	}
+	id := r.queue[0]
+	r.queue = r.queue[1:]
+	if len(r.queue) > 0 {
+		select { // more work: pass the wake-up on to another worker
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+	return id, true
+}
+
+func (r *jobRunner) done() {
+	r.mu.Lock()
+	r.depth--
+	r.mu.Unlock()
+	jobQueueDepth.Dec()
+}
+
+// start queues every unfinished job (pending, or processing when the last
+// run was interrupted) and starts the workers.
+func (r *jobRunner) start() {
+	s := r.s
+	var ids []string
+	if err := s.st.View(func(tx *store.Tx) error {
+		var err error
+		ids, err = tx.UnfinishedJobs()
+		return err
+	}); err != nil {
+		s.log.Error().Err(err).Msg("list unfinished crop jobs")
+	}
+	r.enqueue(ids...)
+	if len(ids) > 0 {
+		s.log.Info().Int("jobs", len(ids)).Msg("resuming crop jobs")
+	}
+	var wg sync.WaitGroup
+	for range s.cfg.JobWorkers {
+		wg.Add(1)
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			defer wg.Done()
+			r.work()
+		}()
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		wg.Wait()
+		r.mu.Lock()
+		left := r.depth
+		r.depth = 0
+		r.mu.Unlock()
+		jobQueueDepth.Sub(float64(left))
+		runners.Delete(s)
+	}()
+}
+
+func (r *jobRunner) work() {
+	ctx := r.s.ctx
+	for {
+		id, ok := r.next()
+		if !ok {
+			select {
+			case <-ctx.Done():
+				return
+			case <-r.wake:
+				continue
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		r.s.runJob(ctx, id)
+		r.done()
+	}
+}
+
+// errJobInterrupted means shutdown stopped a job; it stays processing and
+// runs again at the next start.
+var errJobInterrupted = errors.New("job interrupted by shutdown")
+
+// runJob runs one job to completion or failure.
+func (s *Server) runJob(ctx context.Context, id string) {
+	var job *store.Job
+	err := s.st.Write(func(tx *store.Tx) error {
+		j, err := tx.StartJob(id)
+		job = j
+		return err
+	})
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+		return // already final: never done twice
+	}
+	if err != nil {
+		if !errors.Is(err, store.ErrClosed) {
+			s.log.Error().Err(err).Str("job_id", id).Msg("start crop job")
+		}
+		return
+	}
+	start := time.Now()
+	log := s.log.With().Str("job_id", id).Int("attempt", job.Attempts).Logger()
+	rendered, err := s.renderBanner(ctx, job)
+	if errors.Is(err, errJobInterrupted) || ctx.Err() != nil {
+		log.Info().Msg("crop job interrupted; it runs again at the next start")
+		return
+	}
+	if err == nil {
+		err = s.commitBanner(job, rendered)
+	}
+	if errors.Is(err, store.ErrClosed) {
+		return
+	}
+	if err != nil {
+		msg := err.Error()
+		var jf *jobFail
+		if !errors.As(err, &jf) {
+			log.Error().Err(err).Msg("crop job failed")
+		}
+		ferr := s.st.Write(func(tx *store.Tx) error { _, err := tx.FailJob(id, msg); return err })
+		if ferr != nil && !errors.Is(ferr, store.ErrConflict) && !errors.Is(ferr, store.ErrClosed) {
+			log.Error().Err(ferr).Msg("record crop job failure")
+		}
+		return
+	}
+	opDuration.WithLabelValues("job").Observe(time.Since(start).Seconds())
+	log.Info().Int("outputs", len(rendered)).Dur("duration", time.Since(start)).Msg("crop job completed")
+}
+
+// renderedOutput is an encoded output waiting for its commit.
+type renderedOutput struct {
+	out  store.JobOutput
+	data []byte
+}
+
+// renderBanner makes every output of a job and writes their blob files. An
+// error that is the input's fault is a *jobFail whose message the owner sees.
+func (s *Server) renderBanner(ctx context.Context, job *store.Job) (out []renderedOutput, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error().Interface("panic", p).Str("job_id", job.ID).Msg("crop job panic")
+			out, err = nil, &jobFail{http.StatusInternalServerError, "internal error while rendering the job"}
+		}
+	}()
+	var p bannerParams
+	if err := json.Unmarshal(job.Params, &p); err != nil {
+		return nil, fmt.Errorf("job params: %w", err)
+	}
+	bg, err := product.ParseBackground(p.Background)
+	if err != nil {
+		return nil, &jobFail{http.StatusBadRequest, err.Error()}
+	}
+	for i, in := range job.Inputs {
+		if err := s.acquireJobSlot(ctx); err != nil {
+			return nil, errJobInterrupted
+		}
+		outs, err := s.renderInput(ctx, i, in, p, bg)
+		s.ops.release()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, outs...)
+	}
+	return out, nil
+}
+
+// acquireJobSlot waits for an operation slot (shared with the synchronous
+// operations, so memory stays bounded) until ctx ends.
+func (s *Server) acquireJobSlot(ctx context.Context) error {
+	select {
+	case s.ops.ch <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) renderInput(ctx context.Context, i int, in store.JobInput, p bannerParams, bg product.Background) ([]renderedOutput, error) {
+	imgData, err := s.st.ReadBlob(in.Image)
+	if err != nil {
+		return nil, fmt.Errorf("input %d: read image: %w", i, err)
+	}
+	maskData, err := s.st.ReadBlob(in.Mask)
+	if err != nil {
+		return nil, fmt.Errorf("input %d: read mask: %w", i, err)
+	}
+	img, _, err := imaging.Decode(imgData, s.limits())
+	if err != nil {
+		return nil, &jobFail{http.StatusUnprocessableEntity, fmt.Sprintf("input %d: the image could not be decoded: %v", i, err)}
+	}
+	mask, _, err := imaging.Decode(maskData, s.limits())
+	if err != nil {
+		return nil, &jobFail{http.StatusUnprocessableEntity, fmt.Sprintf("input %d: the mask could not be decoded: %v", i, err)}
+	}
+	var out []renderedOutput
+	for _, d := range p.Sizes {
+		if ctx.Err() != nil {
+			return nil, errJobInterrupted
+		}
+		res, rect, err := product.MaskCrop(img, mask, d.Width, d.Height, p.Margins, bg)
+		if err != nil {
+			return nil, &jobFail{http.StatusUnprocessableEntity, fmt.Sprintf("input %d (%dx%d): %v", i, d.Width, d.Height, err)}
+		}
+		data, err := encodeOutput(res, p.Format)
+		if err != nil {
+			return nil, fmt.Errorf("input %d: %w", i, err)
+		}
+		h, err := s.st.PutBlobFile(data)
+		if err != nil {
+			return nil, fmt.Errorf("input %d: %w", i, err)
+		}
+		out = append(out, renderedOutput{data: data, out: store.JobOutput{Input: i, Width: d.Width, Height: d.Height,
+			Blob: h, Format: p.Format, Crop: [4]float64{rect.X, rect.Y, rect.W, rect.H}}})
+	}
+	return out, nil
+}
+
+// commitBanner commits the outputs, their canvas widgets and the completed
+// status in one transaction.
+func (s *Server) commitBanner(job *store.Job, rendered []renderedOutput) error {
+	outs := make([]store.JobOutput, len(rendered))
+	for i, r := range rendered {
+		outs[i] = r.out
+		if job.CanvasID != "" {
+			outs[i].WidgetID = uuid.NewString()
+		}
+	}
+	var err error
+	for attempt := 0; ; attempt++ {
+		err = s.st.Write(func(tx *store.Tx) error {
+			if _, err := tx.CompleteJob(job.ID, outs); err != nil {
+				return err
+			}
+			if job.CanvasID != "" {
+				return placeOutputs(tx, job, outs)
+			}
+			return nil
+		})
+		if !errors.Is(err, store.ErrBlobGone) || attempt == 3 {
+			break
+		}
+		// A file was collected meanwhile (an identical blob was released):
+		// write the files again and retry.
+		for _, r := range rendered {
+			if _, werr := s.st.PutBlobFile(r.data); werr != nil {
+				return werr
+			}
+		}
+	}
+	return err
+}
+
+// placeOutputs puts every output of a job on its canvas as an Image widget,
+// one row per input, in the job's completion transaction.
+func placeOutputs(tx *store.Tx, job *store.Job, outs []store.JobOutput) error {
+	cv, err := tx.Canvas(job.CanvasID)
+	if err != nil {
+		return &jobFail{http.StatusNotFound, "canvas " + job.CanvasID + " no longer exists: the outputs could not be placed"}
+	}
+	owner, err := tx.User(job.OwnerID)
+	if err != nil || store.AccessRank(cv.AccessFor(owner)) < store.AccessRank(store.AccessEdit) {
+		return &jobFail{http.StatusForbidden, "no edit access to canvas " + job.CanvasID + " any more: the outputs could not be placed"}
+	}
+	const gap = 40.0
+	x, y, rowH, row := 0.0, 0.0, 0.0, -1
+	for _, o := range outs {
+		if o.Input != row {
+			if row >= 0 {
+				y += rowH + gap
+			}
+			x, rowH, row = 0, 0, o.Input
+		}
+		name := fmt.Sprintf("banner-%d-%dx%d.%s", o.Input+1, o.Width, o.Height, extOf(o.Format))
+		w := &store.Widget{ID: o.WidgetID, CanvasID: cv.ID, Type: "Image", Props: defaultProps("Image"),
+			Blob: o.Blob, Format: o.Format, PixelW: o.Width, PixelH: o.Height, Filename: name,
+			SourceBlob: o.Blob, SourceW: o.Width, SourceH: o.Height}
+		w.Props["original_filename"] = name
+		w.Props["title"] = fmt.Sprintf("%dx%d", o.Width, o.Height)
+		w.Props["hash"] = publicHash(o.Blob)
+		w.Props["size"] = map[string]any{"width": float64(o.Width), "height": float64(o.Height)}
+		w.Props["location"] = map[string]any{"x": x, "y": y}
+		w.Props["parent_id"] = cv.RootWidget
+		w.Props["depth"] = topDepth(tx, cv.ID, cv.RootWidget, "") + 1
+		w.Versions = []store.Version{{Version: 0, Blob: o.Blob, Width: o.Width, Height: o.Height,
+			BBox: &[4]float64{0, 0, 1, 1}, Kind: "original", CreatedAt: tx.Now(), AuthorID: owner.ID, Author: owner.Name}}
+		for _, b := range store.WidgetBlobs(w) {
+			if err := tx.AddBlobRef(b); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateWidget(w); err != nil {
+			return fmt.Errorf("place output: %w", err)
+		}
+		x += float64(o.Width) + gap
+		rowH = max(rowH, float64(o.Height))
+	}
+	return nil
+}
