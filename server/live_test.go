@@ -377,6 +377,9 @@ func TestLivePresenceRelayedNeverStored(t *testing.T) {
 	head := e.st.HeadSeq(cv)
 	a.Write(ctx, websocket.MessageText, []byte(`{"type":"PRESENCE","cursor":{"x":12.5,"y":40},"selection":["w1"]}`))
 	m := readMsg(ctx, t, b)
+	for m.Type == "VIEWER_JOINED" { // A's own join may reach B after B subscribed
+		m = readMsg(ctx, t, b)
+	}
 	if m.Type != "PRESENCE" || m.Cursor["x"] != 12.5 || m.Viewer["id"] == helloB.Viewers[0] {
 		t.Fatalf("B got %+v, want A's PRESENCE", m)
 	}

@@ -108,6 +108,7 @@ type crashLedger struct {
 	notes    map[string]*ackedNote
 	images   map[string]*ackedImage
 	acks     int
+	cut      int // requests the kill left unanswered
 }
 
 func (l *crashLedger) randomCanvas(rng *rand.Rand) string {
@@ -131,6 +132,11 @@ func crashClient(ctx context.Context, base string, id int, rng *rand.Rand, l *cr
 		}
 		resp, err := hc.Do(req)
 		if err != nil {
+			if ctx.Err() == nil {
+				l.mu.Lock()
+				l.cut++
+				l.mu.Unlock()
+			}
 			return 0, nil, err
 		}
 		defer resp.Body.Close()
@@ -286,7 +292,11 @@ func TestCrashSafetySIGKILL(t *testing.T) {
 		cancel()
 		wg.Wait()
 	}
-	t.Logf("%d acknowledged writes: %d canvases, %d notes, %d images", l.acks, len(l.canvases), len(l.notes), len(l.images))
+	t.Logf("%d acknowledged writes: %d canvases, %d notes, %d images; %d requests cut by a kill",
+		l.acks, len(l.canvases), len(l.notes), len(l.images), l.cut)
+	if l.cut == 0 {
+		t.Fatalf("no request was in flight at any of the %d kills", kills)
+	}
 	if len(l.notes) < 20 || len(l.images) < 10 {
 		t.Fatalf("too little traffic to mean anything: %d notes, %d images", len(l.notes), len(l.images))
 	}

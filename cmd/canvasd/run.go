@@ -71,7 +71,8 @@ type serveConfig struct {
 	addr, data, logFormat, bootstrapToken, publicURL, origins, fetchHosts, adminAddr string
 	retention, jobWorkers, wsPerUser, uncropRate                                     int
 	maxBody, maxPixels                                                               int64
-	keepAlive                                                                        time.Duration
+	keepAlive, opWait, readHeaderTimeout, routeTimeout, uploadTimeout                time.Duration
+	maxOps, expensivePerMinute                                                       int
 }
 
 func serveFlags(args []string) (*serveConfig, error) {
@@ -92,6 +93,12 @@ func serveFlags(args []string) (*serveConfig, error) {
 	fs.Int64Var(&c.maxBody, "max-body-bytes", 30<<20, "largest request body / upload")
 	fs.Int64Var(&c.maxPixels, "max-pixels", 50_000_000, "largest image in pixels, checked before decoding")
 	fs.DurationVar(&c.keepAlive, "keepalive", 15*time.Second, "NDJSON/SSE keepalive interval")
+	fs.IntVar(&c.maxOps, "max-concurrent-ops", 4, "concurrent heavy image operations before 503")
+	fs.DurationVar(&c.opWait, "op-wait", 2*time.Second, "how long a request waits for an operation slot before 503")
+	fs.IntVar(&c.expensivePerMinute, "expensive-per-minute", 120, "re-crop/digitize/uncrop/job requests per minute per token")
+	fs.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time allowed to send request headers")
+	fs.DurationVar(&c.routeTimeout, "route-timeout", 30*time.Second, "read/write deadline of ordinary requests (streams exempt)")
+	fs.DurationVar(&c.uploadTimeout, "upload-timeout", 2*time.Minute, "read/write deadline of multipart uploads")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -137,6 +144,8 @@ func serve(args []string, out io.Writer) error {
 		AllowedOrigins: splitList(c.origins), FetchAllowHosts: splitList(c.fetchHosts),
 		KeepAlive: c.keepAlive, JobWorkers: c.jobWorkers, MaxWebsocketsPerUser: c.wsPerUser,
 		UncropRatePerMinute: c.uncropRate, SecureCookie: strings.HasPrefix(c.publicURL, "https://"),
+		MaxConcurrentOps: c.maxOps, OpWait: c.opWait, ExpensivePerMinute: c.expensivePerMinute,
+		ReadHeaderTimeout: c.readHeaderTimeout, RouteTimeout: c.routeTimeout, UploadTimeout: c.uploadTimeout,
 	}, st, h, log, server.WithWeb(web.FS()))
 
 	ln, err := net.Listen("tcp", c.addr)
