@@ -451,12 +451,9 @@ func (s *Server) readSingleImage(c *gin.Context) (*singleImageRequest, *jobFail)
 			r.threshold = v
 		}
 	} else {
-		body, err := readBody(c, maxJSONBody)
-		if err != nil {
-			if errors.Is(err, errBodyTooLarge) {
-				return nil, &jobFail{http.StatusRequestEntityTooLarge, "Request body too large"}
-			}
-			return nil, badInput("Could not read request body")
+		body, jf := readJobBody(c)
+		if jf != nil {
+			return nil, jf
 		}
 		var req struct {
 			ImageURL        string          `json:"image_url"`

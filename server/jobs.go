@@ -227,12 +227,9 @@ func (s *Server) readBannerRequest(c *gin.Context) (*bannerSubmission, *jobFail)
 		}
 		background, format, sub.canvasID = f.value("background"), f.value("output_format"), f.value("canvas_id")
 	} else {
-		body, err := readBody(c, maxJSONBody)
-		if err != nil {
-			if errors.Is(err, errBodyTooLarge) {
-				return nil, &jobFail{http.StatusRequestEntityTooLarge, "Request body too large"}
-			}
-			return nil, badInput("Could not read request body")
+		body, jf := readJobBody(c)
+		if jf != nil {
+			return nil, jf
 		}
 		var req struct {
 			InputFiles       []fileRef       `json:"input_files"`
@@ -874,4 +871,16 @@ func placeOutputs(tx *store.Tx, job *store.Job, outs []store.JobOutput) error {
 		rowH = max(rowH, float64(o.Height))
 	}
 	return nil
+}
+
+// readJobBody reads a crop-job JSON body, answering 413/400 as a jobFail.
+func readJobBody(c *gin.Context) ([]byte, *jobFail) {
+	body, err := readBody(c, maxJSONBody)
+	if err != nil {
+		if errors.Is(err, errBodyTooLarge) {
+			return nil, &jobFail{http.StatusRequestEntityTooLarge, "Request body too large"}
+		}
+		return nil, badInput("Could not read request body")
+	}
+	return body, nil
 }
