@@ -31,7 +31,10 @@ const (
 	// StatusTooManySockets refuses a user over the per-user websocket cap.
 	StatusTooManySockets websocket.StatusCode = 4029
 
-	wsProtocol    = "canvasd.v1"
+	wsProtocol = "canvasd.v1"
+	// presenceLimit: above this many viewers on a canvas, HELLO lists only
+	// this many and joins/leaves are not announced.
+	presenceLimit = 100
 	wsTokenPrefix = "token."
 )
 
@@ -151,19 +154,20 @@ func (s *Server) websocket(c *gin.Context) {
 
 // wsSession is one websocket viewer after the handshake.
 type wsSession struct {
-	s       *Server
-	conn    *websocket.Conn
-	user    *store.User
-	canvas  string
-	me      viewer
-	sub     *hub.Subscription
-	ctx     context.Context // the writer's: ends on shutdown or when the reader ends
-	cancel  context.CancelFunc
-	rctx    context.Context // the reader's: ends only after the writer has closed the socket
-	rcancel context.CancelFunc
-	lastSeq uint64
-	joined  bool
-	pending atomic.Int32 // goroutines still running; the last one cleans up
+	s        *Server
+	conn     *websocket.Conn
+	user     *store.User
+	canvas   string
+	me       viewer
+	sub      *hub.Subscription
+	ctx      context.Context // the writer's: ends on shutdown or when the reader ends
+	cancel   context.CancelFunc
+	rctx     context.Context // the reader's: ends only after the writer has closed the socket
+	rcancel  context.CancelFunc
+	lastSeq  uint64
+	joined   bool // VIEWER_JOINED was announced, so VIEWER_LEFT is owed
+	announce bool
+	pending  atomic.Int32 // goroutines still running; the last one cleans up
 }
 
 // write sends one message with the write deadline. Its context never derives
@@ -201,11 +205,19 @@ func (ws *wsSession) start(since *uint64, access string) bool {
 	}
 	ws.sub, ws.lastSeq = sub, from
 	viewers := []viewer{}
-	for _, id := range s.hub.Viewers(ws.canvas) {
+	ids := s.hub.Viewers(ws.canvas)
+	for _, id := range ids {
+		if len(viewers) == presenceLimit {
+			break
+		}
 		if v, ok := viewerInfo.Load(id); ok && id != ws.me.ID {
 			viewers = append(viewers, v.(viewer))
 		}
 	}
+	// Joins and leaves are announced only on canvases of collaborating
+	// groups: on a canvas watched by thousands, announcing every join to
+	// every viewer would cost O(N²) messages.
+	ws.announce = len(ids) <= presenceLimit
 	ws.me.Color = pickColor(ws.me.ID, viewers)
 	viewerInfo.Store(ws.me.ID, ws.me)
 	hello, _ := json.Marshal(map[string]any{"type": "HELLO", "canvas_id": ws.canvas, "seq": head, "since": from,
@@ -220,8 +232,10 @@ func (ws *wsSession) start(since *uint64, access string) bool {
 			return false
 		}
 	}
-	ws.joined = true
-	s.broadcastViewer(ws.canvas, "VIEWER_JOINED", ws.me)
+	ws.joined = ws.announce
+	if ws.announce {
+		s.broadcastViewer(ws.canvas, "VIEWER_JOINED", ws.me)
+	}
 	return true
 }
 

@@ -141,3 +141,71 @@ func marshalWidget(w *Widget) ([]byte, error) {
 	}
 	return append(out, rec[i+len(hole):]...), nil
 }
+
+// marshalPublic is json.Marshal(w.Public()) without building that map: the
+// props' keys and Public's own (id, widget_type, state, digitized, version)
+// are merged in sorted order, Public's values winning as they do there.
+func marshalPublic(w *Widget) ([]byte, error) {
+	var arr [40]string
+	keys := arr[:0]
+	for k := range w.Props {
+		switch k {
+		case "id", "widget_type", "digitized", "version":
+			continue // Public sets these itself (or drops digitized/version below)
+		}
+		keys = append(keys, k)
+	}
+	keys = append(keys, "id", "widget_type")
+	_, hasState := w.Props["state"]
+	if !hasState {
+		keys = append(keys, "state")
+	}
+	digitized, hasDig := w.Props["digitized"]
+	if len(w.Digitized) > 0 {
+		digitized, hasDig = w.Digitized, true
+	}
+	if hasDig {
+		keys = append(keys, "digitized")
+	}
+	version, hasVer := w.Props["version"]
+	if len(w.Versions) > 0 {
+		version, hasVer = w.Versions[len(w.Versions)-1].Version, true
+	}
+	if hasVer {
+		keys = append(keys, "version")
+	}
+	slices.Sort(keys)
+	dst := make([]byte, 0, 512)
+	dst = append(dst, '{')
+	for i, k := range keys {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, k)
+		dst = append(dst, ':')
+		var v any
+		switch k {
+		case "id":
+			v = w.ID
+		case "widget_type":
+			v = w.Type
+		case "digitized":
+			v = digitized
+		case "version":
+			v = version
+		case "state":
+			if hasState {
+				v = w.Props[k]
+			} else {
+				v = "normal"
+			}
+		default:
+			v = w.Props[k]
+		}
+		var err error
+		if dst, err = appendJSON(dst, v); err != nil {
+			return nil, err
+		}
+	}
+	return append(dst, '}'), nil
+}

@@ -50,6 +50,8 @@ func TestMarshalWidgetMatchesEncodingJSON(t *testing.T) {
 	ws := []*Widget{
 		{ID: "a", CanvasID: "c", Type: "Note"},
 		{ID: "a", CanvasID: "c", Type: "Note", Props: map[string]any{}},
+		{ID: "b", CanvasID: "c", Type: "Image", Props: map[string]any{"state": "deleted", "id": "other", "widget_type": "X", "version": 9.0, "digitized": "old", "a": 1.0, "zz": []any{"x"}}},
+		{ID: "b", CanvasID: "c", Type: "Image", Props: map[string]any{"version": 9.0, "digitized": map[string]any{"x": 1.0}}, Versions: []Version{{Version: 3}}, Digitized: json.RawMessage(` [ 1 ] `)},
 		{ID: `"props":null`, CanvasID: `x","props":null,"`, Type: "Image", Filename: `"props":null`,
 			Props: map[string]any{"title": `"props":null`, "location": map[string]any{"x": 1.0, "y": 2.0}, "pinned": true},
 			Blob:  "abc", PixelW: 160, PixelH: 90, Versions: []Version{{Version: 0, Blob: "abc", BBox: &bbox, CreatedAt: time.Unix(5, 6).UTC()}},
@@ -69,6 +71,9 @@ func TestMarshalWidgetMatchesEncodingJSON(t *testing.T) {
 		got, _ = marshalJSON(w.Public())
 		if !bytes.Equal(got, want) {
 			t.Errorf("public: %s, want %s", got, want)
+		}
+		if got, err = marshalPublic(w); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("marshalPublic: %s, %v; want %s", got, err, want)
 		}
 	}
 }

@@ -31,13 +31,22 @@ const memoCap = 4096
 
 // get returns a copy of the widget decoded from raw, if remembered.
 func (m *widgetMemo) get(k widgetKey, raw []byte) (*Widget, []byte) {
+	e, ok := m.lookup(k, raw)
+	if !ok {
+		return nil, nil
+	}
+	return cloneWidget(e.w), e.raw
+}
+
+// lookup returns the entry decoded from raw, if remembered. Read-only.
+func (m *widgetMemo) lookup(k widgetKey, raw []byte) (memoEntry, bool) {
 	m.mu.Lock()
 	e, ok := m.m[k]
 	m.mu.Unlock()
 	if !ok || !bytes.Equal(e.raw, raw) {
-		return nil, nil
+		return memoEntry{}, false
 	}
-	return cloneWidget(e.w), e.raw
+	return e, true
 }
 
 // put remembers w as the decoding of raw. Both must never change afterwards.
@@ -124,6 +133,9 @@ type WidgetUpdate struct {
 
 // WidgetSnapshot reads one widget of a canvas, with the exact record it was
 // decoded from, to compute a change outside the writer (PrepareWidgetUpdate).
+// Only the widget struct and its Props map are the caller's own: the values
+// inside Props (nested maps, slices), Versions and Digitized are shared with
+// the decoded-record memo, so a change must replace them, never modify them.
 func (s *Store) WidgetSnapshot(canvasID, id string) (w *Widget, base []byte, err error) {
 	err = s.db.View(func(btx *bolt.Tx) error {
 		b := btx.Bucket(bucketWidgets).Bucket([]byte(canvasID))
@@ -133,6 +145,16 @@ func (s *Store) WidgetSnapshot(canvasID, id string) (w *Widget, base []byte, err
 		raw := b.Get([]byte(id))
 		if raw == nil {
 			return ErrNotFound
+		}
+		k := widgetKey{canvasID, id}
+		if e, ok := s.memo.lookup(k, raw); ok {
+			c := *e.w
+			c.Props = make(map[string]any, len(e.w.Props)+2)
+			for pk, pv := range e.w.Props {
+				c.Props[pk] = pv
+			}
+			w, base = &c, e.raw
+			return nil
 		}
 		w, base, err = s.decodeWidget(canvasID, id, raw)
 		return err
@@ -150,7 +172,7 @@ func PrepareWidgetUpdate(w *Widget, base []byte) (*WidgetUpdate, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub, err := marshalJSON(w.Public())
+	pub, err := marshalPublic(w)
 	if err != nil {
 		return nil, err
 	}

@@ -99,7 +99,7 @@ func (t *Tx) putWidget(w *Widget, typ string, extra map[string]any) ([]byte, err
 	if err := t.widgets(w.CanvasID).Put([]byte(w.ID), rec); err != nil {
 		return nil, err
 	}
-	pub, err := marshalJSON(w.Public())
+	pub, err := marshalPublic(w)
 	if err != nil {
 		return nil, err
 	}
