@@ -416,6 +416,20 @@ type singleImageRequest struct {
 // readSingleImage reads a synchronous operation's request: JSON with
 // image_url, or multipart with an image_file (or image) part and the same
 // settings as text fields.
+// singleInput reads and inspects the one image of a synchronous route,
+// answering the error itself.
+func (s *Server) singleInput(c *gin.Context) (*singleImageRequest, int, int, bool) {
+	r, jf := s.readSingleImage(c)
+	if jf == nil {
+		var iw, ih int
+		if _, iw, ih, jf = s.inspectInput("image", r.data); jf == nil {
+			return r, iw, ih, true
+		}
+	}
+	jobError(c, jf.code, jf.msg)
+	return nil, 0, 0, false
+}
+
 func (s *Server) readSingleImage(c *gin.Context) (*singleImageRequest, *jobFail) {
 	r := &singleImageRequest{}
 	var url string
@@ -563,14 +577,8 @@ func (s *Server) storeOutput(data []byte, owner uint64) (string, error) {
 // autoResizeAlign trims the plain background around the subject and centres
 // it in the output size with the minimum margins.
 func (s *Server) autoResizeAlign(c *gin.Context) {
-	r, jf := s.readSingleImage(c)
-	if jf != nil {
-		jobError(c, jf.code, jf.msg)
-		return
-	}
-	_, iw, ih, jf := s.inspectInput("image", r.data)
-	if jf != nil {
-		jobError(c, jf.code, jf.msg)
+	r, iw, ih, ok := s.singleInput(c)
+	if !ok {
 		return
 	}
 	dim := dimension{iw, ih}
@@ -641,14 +649,8 @@ func (s *Server) autoResizeAlign(c *gin.Context) {
 
 // removeBackground answers the input with its background made transparent (PNG).
 func (s *Server) removeBackground(c *gin.Context) {
-	r, jf := s.readSingleImage(c)
-	if jf != nil {
-		jobError(c, jf.code, jf.msg)
-		return
-	}
-	_, iw, ih, jf := s.inspectInput("image", r.data)
-	if jf != nil {
-		jobError(c, jf.code, jf.msg)
+	r, iw, ih, ok := s.singleInput(c)
+	if !ok {
 		return
 	}
 	if f, err := parseFormat(r.format); err != nil || f != "png" {
