@@ -287,12 +287,3 @@ func (s *Server) canvasAccess(fail func(*gin.Context, int, string), need string)
 		c.Next()
 	}
 }
-
-// requireUser refuses anonymous requests (after an optional canvusAuth).
-func requireUser(c *gin.Context) bool {
-	if userOf(c) == nil {
-		canvusError(c, http.StatusUnauthorized, "Missing access token")
-		return false
-	}
-	return true
-}

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -231,5 +230,3 @@ func (s *Server) ndjsonLines(spec *streamSpec, u *store.User, data []byte) ([][]
 	}
 	return [][]byte{env.Widget}, head.State == "deleted"
 }
-
-var errStreamEnded = errors.New("stream ended")

@@ -72,12 +72,6 @@ func colorIndex(id string) int {
 	return int(h.Sum32() % uint32(len(viewerColors)))
 }
 
-func colorFor(id string) string {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	return viewerColors[h.Sum32()%uint32(len(viewerColors))]
-}
-
 // viewers of every canvas, for HELLO.
 var viewerInfo sync.Map // viewer id -> viewer
 
@@ -137,7 +131,6 @@ func (s *Server) websocket(c *gin.Context) {
 	conn.SetReadLimit(s.cfg.MaxWSMessage)
 	ws := &wsSession{s: s, conn: conn, user: u, canvas: cv.ID}
 	ws.me = viewer{ID: "v-" + store.RandomToken(8), UserID: idOf(u), Name: nameOf(u)}
-	ws.me.Color = colorFor(ws.me.ID)
 	s.streams.Add(1)
 	streamsOpen.WithLabelValues("websocket").Inc()
 	if !ws.start(since, access) {

@@ -160,29 +160,18 @@ func (r *raster) coverage(x, y int, c [3]float64) (alpha, dist float64) {
 }
 
 func segmentCoverage(p, bg, c [3]float64) (alpha, dist float64) {
-	var d, v [3]float64
-	dd := 0.0
-	for k := 0; k < 3; k++ {
-		d[k] = c[k] - bg[k]
-		v[k] = p[k] - bg[k]
-		dd += d[k] * d[k]
-	}
-	if dd == 0 {
-		return 0, math.Inf(1)
-	}
-	t := (v[0]*d[0] + v[1]*d[1] + v[2]*d[2]) / dd
-	tc := math.Max(0, math.Min(1, t))
-	e := 0.0
-	for k := 0; k < 3; k++ {
-		q := v[k] - tc*d[k]
-		e += q * q
-	}
-	return tc, math.Sqrt(e)
+	return project(p, bg, c, true)
 }
 
 // rayCoverage is segmentCoverage without clamping: t > 1 means p is a more
 // saturated version of c.
 func rayCoverage(p, bg, c [3]float64) (t, dist float64) {
+	return project(p, bg, c, false)
+}
+
+// project returns where p falls along the line from bg to c (0 at bg, 1 at c;
+// clamped to the segment when clamp is set) and p's distance from that point.
+func project(p, bg, c [3]float64, clamp bool) (t, dist float64) {
 	var d, v [3]float64
 	dd := 0.0
 	for k := 0; k < 3; k++ {
@@ -194,6 +183,9 @@ func rayCoverage(p, bg, c [3]float64) (t, dist float64) {
 		return 0, math.Inf(1)
 	}
 	t = (v[0]*d[0] + v[1]*d[1] + v[2]*d[2]) / dd
+	if clamp {
+		t = math.Max(0, math.Min(1, t))
+	}
 	e := 0.0
 	for k := 0; k < 3; k++ {
 		q := v[k] - t*d[k]
