@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -69,7 +71,9 @@ type Fetcher struct {
 	MaxRedirects int
 	// testAllowAddr lets tests reach one loopback ip:port (their fixture server).
 	testAllowAddr string
-	client        *http.Client
+	// resolver replaces the system resolver (tests; nil = default).
+	resolver *net.Resolver
+	client   *http.Client
 }
 
 func newFetcher(hosts []string, maxBytes int64) *Fetcher {
@@ -79,7 +83,7 @@ func newFetcher(hosts []string, maxBytes int64) *Fetcher {
 }
 
 func (f *Fetcher) build() {
-	dialer := &net.Dialer{Timeout: f.Timeout, Control: func(network, address string, _ syscall.RawConn) error {
+	dialer := &net.Dialer{Timeout: f.Timeout, Resolver: f.resolver, Control: func(network, address string, _ syscall.RawConn) error {
 		if f.testAllowAddr != "" && address == f.testAllowAddr {
 			return nil
 		}
@@ -169,7 +173,7 @@ func (f *Fetcher) Fetch(ctx context.Context, raw string) ([]byte, error) {
 		if errors.Is(err, errForbiddenAddr) {
 			return nil, &FetchError{Code: "forbidden_url", Msg: "the URL resolves to an address that is not allowed"}
 		}
-		return nil, &FetchError{Code: "fetch_failed", Msg: "could not fetch the image: " + shortErr(err)}
+		return nil, &FetchError{Code: "fetch_failed", Msg: netErrMsg(err)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -180,7 +184,7 @@ func (f *Fetcher) Fetch(ctx context.Context, raw string) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, f.MaxBytes+1))
 	if err != nil {
-		return nil, &FetchError{Code: "fetch_failed", Msg: "reading the image failed: " + shortErr(err)}
+		return nil, &FetchError{Code: "fetch_failed", Msg: "reading the image failed: " + netErrMsg(err)}
 	}
 	if int64(len(data)) > f.MaxBytes {
 		return nil, &FetchError{Code: "too_large", Msg: fmt.Sprintf("image is larger than %d bytes", f.MaxBytes)}
@@ -199,16 +203,37 @@ func rasterOnly(data []byte) error {
 	return nil
 }
 
-func shortErr(err error) string {
+// netErrMsg describes a failed fetch without the addresses in Go's error
+// text (the resolver's, the server's own): "could not resolve host", a
+// timeout, a refused or reset connection, a TLS failure, or a generic message.
+func netErrMsg(err error) string {
+	var dnsErr *net.DNSError
+	var tlsErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	switch {
+	case errors.As(err, &dnsErr):
+		return "could not resolve host"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded), isTimeout(err):
+		return "the image URL did not answer in time"
+	case errors.Is(err, context.Canceled):
+		return "the fetch was cancelled"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "the connection was closed before the image was received"
+	case errors.As(err, &tlsErr), errors.As(err, &recErr):
+		return "TLS handshake failed"
+	}
 	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
+	if errors.As(err, &ue) && strings.Contains(ue.Err.Error(), "tls:") {
+		return "TLS handshake failed"
 	}
-	s := err.Error()
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return s
+	return "could not fetch the image"
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // loadImageURL reads an image_url: this server's own URLs straight from the
