@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/subtle"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -58,18 +60,55 @@ func HubMetrics() (onSlow func(string), onDeliver func(int), onReplay func(int))
 		func(n int) { hubReplayed.Add(float64(n)) }
 }
 
+// observeHTTP records a request under bounded labels only: a known method
+// (else "other") and the matched route pattern (else "unmatched"), so that
+// clients cannot add series by inventing methods or paths.
 func observeHTTP(c *gin.Context, d time.Duration) {
 	route := c.FullPath()
 	if route == "" {
 		route = "unmatched"
 	}
-	httpDuration.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Observe(d.Seconds())
+	httpDuration.WithLabelValues(methodLabel(c.Request.Method), route, strconv.Itoa(c.Writer.Status())).Observe(d.Seconds())
 }
 
-func (s *Server) metricsHandler() gin.HandlerFunc {
+// methodLabel is the method as a metric label: one of the methods canvasd
+// knows, or "other".
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
+}
+
+// MetricsHandler serves the Prometheus metrics, without any check: mount it
+// on a private listener (cmd/canvasd's --admin-addr).
+func (s *Server) MetricsHandler() http.Handler {
 	h := promhttp.HandlerFor(Registry, promhttp.HandlerOpts{})
-	return func(c *gin.Context) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.updateStoreGauges()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// metricsHandler is GET /metrics on the public listener: 404 with
+// MetricsAdminOnly, and with MetricsToken set only for
+// "Authorization: Bearer <MetricsToken>".
+func (s *Server) metricsHandler() gin.HandlerFunc {
+	h := s.MetricsHandler()
+	return func(c *gin.Context) {
+		if s.cfg.MetricsAdminOnly {
+			canvusError(c, http.StatusNotFound, "Not found")
+			return
+		}
+		if want := s.cfg.MetricsToken; want != "" {
+			got := bearerToken(c)
+			if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+				c.Header("WWW-Authenticate", "Bearer")
+				canvusError(c, http.StatusUnauthorized, "Metrics need a bearer token")
+				return
+			}
+		}
 		h.ServeHTTP(c.Writer, c.Request)
 	}
 }
