@@ -50,6 +50,21 @@ type Config struct {
 	ExpensivePerMinute int
 	// SecureCookie sets the Secure flag on the session cookie (on when PublicURL is https).
 	SecureCookie bool
+
+	// --- security: edge ---
+	// TrustedProxies are the peers (IPs or CIDRs) whose X-Forwarded-For and
+	// X-Real-IP headers give the client address for per-IP limits. Default
+	// none: the peer's own address is the client's.
+	TrustedProxies []string
+	// MaxAnonConnsPerIP caps the requests in progress (streams included)
+	// without a valid token from one client address. Default 64.
+	MaxAnonConnsPerIP int
+	// MetricsToken, when set, makes GET /metrics require
+	// "Authorization: Bearer <MetricsToken>". Default none (open).
+	MetricsToken string
+	// MetricsAdminOnly serves /metrics only through MetricsHandler (the admin
+	// listener); the public listener answers 404. Default false.
+	MetricsAdminOnly bool
 }
 
 func (c *Config) defaults() {
@@ -106,5 +121,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxWebsocketsPerUser <= 0 {
 		c.MaxWebsocketsPerUser = 64
+	}
+	// --- security: edge ---
+	if c.MaxAnonConnsPerIP <= 0 {
+		c.MaxAnonConnsPerIP = 64
 	}
 }

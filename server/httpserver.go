@@ -1,20 +1,25 @@
 package server
 
 import (
+	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 )
 
-// HTTP timeouts. Streams (websocket, ?subscribe, SSE) are exempt from the
-// per-route deadlines; every other request must be read and answered within
-// them.
+// HTTP timeouts. Every request starts under the per-route deadlines; a
+// stream lifts them itself once it is authorised and has read its body (see
+// liftDeadlines), so a client cannot turn them off with a header or a query.
 const (
 	ReadHeaderTimeout = 10 * time.Second
 	routeTimeout      = 30 * time.Second
 	uploadTimeout     = 2 * time.Minute
+	// streamBodyLimit is the most body bytes a stream request may still
+	// hold when it starts; a longer body keeps the deadlines.
+	streamBodyLimit = 64 << 10
 )
 
 // NewHTTPServer wraps the handler in an http.Server with canvasd's timeouts:
@@ -28,30 +33,139 @@ func (s *Server) NewHTTPServer() *http.Server {
 	}
 }
 
-// isStream reports whether the request opens a long-lived stream.
-func isStream(c *gin.Context) bool {
-	if strings.EqualFold(c.GetHeader("Upgrade"), "websocket") || subscribeRequested(c) {
-		return true
-	}
-	p := c.Request.URL.Path
-	return strings.Contains(p, "/batch-digitize")
-}
-
-// deadlines sets read and write deadlines on ordinary requests.
+// deadlines sets read and write deadlines on every request: RouteTimeout,
+// or UploadTimeout for multipart bodies. Nothing the client sends lifts
+// them; only a stream handler does, through liftDeadlines.
 func (s *Server) deadlines() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !isStream(c) {
-			d := s.cfg.RouteTimeout
-			if strings.HasPrefix(c.ContentType(), "multipart/") {
-				d = s.cfg.UploadTimeout
-			}
-			rc := http.NewResponseController(c.Writer)
-			now := time.Now()
-			rc.SetReadDeadline(now.Add(d))
-			rc.SetWriteDeadline(now.Add(d + 5*time.Second))
+		d := s.cfg.RouteTimeout
+		if strings.HasPrefix(c.ContentType(), "multipart/") {
+			d = s.cfg.UploadTimeout
 		}
+		rc := http.NewResponseController(c.Writer)
+		now := time.Now()
+		rc.SetReadDeadline(now.Add(d))
+		rc.SetWriteDeadline(now.Add(d + 5*time.Second))
 		c.Next()
 	}
+}
+
+// liftDeadlines is called by a stream handler (NDJSON ?subscribe, SSE) at
+// the point its stream starts, after authorisation and after it has read
+// its request body. What is left of the body is read first, under the
+// deadline still in force and up to streamBodyLimit bytes; a body that does
+// not end in time keeps the deadlines, so such a stream ends with them.
+// Then the read deadline goes (the server's only read is then the one that
+// notices the client leaving) and so does the route's write deadline (every
+// stream write sets its own, WriteTimeout). Websockets need no call: the
+// upgrade hijacks the connection, which clears its deadlines.
+func (s *Server) liftDeadlines(c *gin.Context) {
+	if b := c.Request.Body; b != nil && b != http.NoBody {
+		n, err := io.Copy(io.Discard, io.LimitReader(b, streamBodyLimit+1))
+		if err != nil || n > streamBodyLimit {
+			return
+		}
+	}
+	rc := http.NewResponseController(c.Writer)
+	rc.SetReadDeadline(time.Time{})
+	rc.SetWriteDeadline(time.Time{})
+}
+
+// trustProxies makes gin take the client address from X-Forwarded-For /
+// X-Real-IP only when the peer is one of cfg.TrustedProxies (none by
+// default: the peer's own address is the client's).
+func (s *Server) trustProxies() {
+	if err := s.engine.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		s.log.Error().Err(err).Strs("trusted_proxies", s.cfg.TrustedProxies).Msg("invalid trusted proxies: trusting none")
+		s.engine.SetTrustedProxies(nil)
+	}
+}
+
+// anonCounter counts the requests in progress without a valid token, per
+// client address.
+type anonCounter struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func (a *anonCounter) acquire(ip string, max int) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.m == nil {
+		a.m = map[string]int{}
+	}
+	if a.m[ip] >= max {
+		return false
+	}
+	a.m[ip]++
+	return true
+}
+
+func (a *anonCounter) release(ip string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.m[ip]--; a.m[ip] <= 0 {
+		delete(a.m, ip)
+	}
+}
+
+func (a *anonCounter) count(ip string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.m[ip]
+}
+
+// anonConns caps the requests in progress that carry no valid token at
+// MaxAnonConnsPerIP per client address (NDJSON/SSE streams count while they
+// run; a websocket counts until its upgrade, and is then under the stream
+// caps). Over the cap the request is answered 429 in its route's dialect
+// before anything else runs.
+func (s *Server) anonConns() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if s.hasValidToken(c) {
+			c.Next()
+			return
+		}
+		ip := c.ClientIP()
+		if !s.anon.acquire(ip, s.cfg.MaxAnonConnsPerIP) {
+			rejected.WithLabelValues("anonymous").Inc()
+			c.Header("Retry-After", "1")
+			failFor(c.Request.URL.Path)(c, http.StatusTooManyRequests,
+				"Too many unauthenticated requests from your address: retry later, or send an access token")
+			return
+		}
+		defer s.anon.release(ip)
+		c.Next()
+	}
+}
+
+// hasValidToken reports whether the request carries a token, in any of the
+// dialects' places, that authenticates.
+func (s *Server) hasValidToken(c *gin.Context) bool {
+	for _, plain := range []string{canvusToken(c), bearerToken(c), strings.TrimSpace(c.GetHeader("x-api-key"))} {
+		if plain == "" {
+			continue
+		}
+		if _, _, err := s.authenticate(plain); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// failFor answers in the dialect of the API a path belongs to.
+func failFor(p string) func(*gin.Context, int, string) {
+	switch {
+	case strings.HasPrefix(p, "/api/v1"):
+		return canvusError
+	case strings.HasPrefix(p, "/api/canvas"):
+		return detailError
+	case strings.HasPrefix(p, "/uncrop"):
+		return clipdropError
+	case strings.HasPrefix(p, "/v1/"):
+		return jobError
+	}
+	return canvusError
 }
 
 // expensive rate-limits costly routes per token (or per client address for

@@ -42,6 +42,8 @@ type Server struct {
 	wsByUser map[uint64]int
 
 	auth authCache // tokens' users and canvases' sharing, see authenticate
+
+	anon anonCounter // requests in progress without a valid token, per IP (anonConns)
 }
 
 // Option adjusts a Server at construction.
@@ -71,7 +73,8 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log zerolog.Logger, opts ...Op
 	st.SetOnCommit(s.publish)
 	s.engine = gin.New()
 	s.engine.HandleMethodNotAllowed = false
-	s.engine.Use(s.recoverer(), s.requestLog(), s.deadlines())
+	s.trustProxies()
+	s.engine.Use(s.recoverer(), s.requestLog(), s.deadlines(), s.anonConns())
 	s.routes()
 	return s
 }

@@ -190,6 +190,7 @@ type sseStream struct {
 // middleware does, and Content-Encoding stays unset), and X-Accel-Buffering
 // keeps nginx from holding events back.
 func (s *Server) startSSE(c *gin.Context) *sseStream {
+	s.liftDeadlines(c)
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")

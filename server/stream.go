@@ -85,6 +85,7 @@ func (s *Server) ndjson(c *gin.Context, body any, spec *streamSpec) {
 		canvusError(c, http.StatusInternalServerError, "encode")
 		return
 	}
+	s.liftDeadlines(c)
 	s.streams.Add(1)
 	defer s.streams.Done()
 	streamsOpen.WithLabelValues("ndjson").Inc()

@@ -14,8 +14,11 @@ import (
 	"github.com/rs/zerolog"
 )
 
-func serveAdmin(addr string, log zerolog.Logger) {
+// serveAdmin serves pprof and /metrics (the only place for them with
+// --metrics-admin-only) on a private listener.
+func serveAdmin(addr string, log zerolog.Logger, metrics http.Handler) {
 	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

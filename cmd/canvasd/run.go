@@ -73,6 +73,11 @@ type serveConfig struct {
 	maxBody, maxPixels                                                               int64
 	keepAlive, opWait, readHeaderTimeout, routeTimeout, uploadTimeout                time.Duration
 	maxOps, expensivePerMinute                                                       int
+
+	// --- security: edge ---
+	trustedProxies, metricsToken string
+	maxAnonConnsPerIP            int
+	metricsAdminOnly             bool
 }
 
 func serveFlags(args []string) (*serveConfig, error) {
@@ -99,11 +104,24 @@ func serveFlags(args []string) (*serveConfig, error) {
 	fs.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time allowed to send request headers")
 	fs.DurationVar(&c.routeTimeout, "route-timeout", 30*time.Second, "read/write deadline of ordinary requests (streams exempt)")
 	fs.DurationVar(&c.uploadTimeout, "upload-timeout", 2*time.Minute, "read/write deadline of multipart uploads")
+	// --- security: edge ---
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "peers (IPs or CIDRs, comma-separated) whose X-Forwarded-For/X-Real-IP are believed; default none")
+	fs.IntVar(&c.maxAnonConnsPerIP, "max-anon-conns-per-ip", 64, "requests in progress without a valid token per client address before 429")
+	fs.StringVar(&c.metricsToken, "metrics-token", "", "when set, /metrics needs Authorization: Bearer <token>")
+	fs.BoolVar(&c.metricsAdminOnly, "metrics-admin-only", false, "serve /metrics only on the --admin-addr listener")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if err := envFlags(fs); err != nil {
 		return nil, err
+	}
+	for _, p := range splitList(c.trustedProxies) {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is neither an IP address nor a CIDR", p)
+		}
+	}
+	if c.metricsAdminOnly && c.adminAddr == "" {
+		return nil, errors.New("--metrics-admin-only needs --admin-addr")
 	}
 	if c.logFormat != "json" && c.logFormat != "console" {
 		return nil, fmt.Errorf("--log-format must be json or console, got %q", c.logFormat)
@@ -146,6 +164,8 @@ func serve(args []string, out io.Writer) error {
 		UncropRatePerMinute: c.uncropRate, SecureCookie: strings.HasPrefix(c.publicURL, "https://"),
 		MaxConcurrentOps: c.maxOps, OpWait: c.opWait, ExpensivePerMinute: c.expensivePerMinute,
 		ReadHeaderTimeout: c.readHeaderTimeout, RouteTimeout: c.routeTimeout, UploadTimeout: c.uploadTimeout,
+		TrustedProxies: splitList(c.trustedProxies), MaxAnonConnsPerIP: c.maxAnonConnsPerIP,
+		MetricsToken: c.metricsToken, MetricsAdminOnly: c.metricsAdminOnly,
 	}, st, h, log, server.WithWeb(web.FS()))
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -169,7 +189,7 @@ func serve(args []string, out io.Writer) error {
 
 	hs := srv.NewHTTPServer()
 	if c.adminAddr != "" {
-		go serveAdmin(c.adminAddr, log)
+		go serveAdmin(c.adminAddr, log, srv.MetricsHandler())
 	}
 	srv.Start()
 	errc := make(chan error, 1)
