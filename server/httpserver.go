@@ -53,17 +53,17 @@ func (s *Server) deadlines() gin.HandlerFunc {
 // liftDeadlines is called by a stream handler (NDJSON ?subscribe, SSE) at
 // the point its stream starts, after authorisation and after it has read
 // its request body. What is left of the body is read first, under the
-// deadline still in force and up to streamBodyLimit bytes; a body that does
-// not end in time keeps the deadlines, so such a stream ends with them.
-// Then the read deadline goes (the server's only read is then the one that
-// notices the client leaving) and so does the route's write deadline (every
-// stream write sets its own, WriteTimeout). Websockets need no call: the
-// upgrade hijacks the connection, which clears its deadlines.
+// deadline still in force and up to streamBodyLimit bytes; when the body
+// does not end in time the handler is aborted and the connection closed.
+// Then the read deadline goes (the server's only read is then
+// the one that notices the client leaving) and so does the route's write
+// deadline (every stream write sets its own, WriteTimeout). Websockets need
+// no call: the upgrade hijacks the connection, which clears its deadlines.
 func (s *Server) liftDeadlines(c *gin.Context) {
 	if b := c.Request.Body; b != nil && b != http.NoBody {
 		n, err := io.Copy(io.Discard, io.LimitReader(b, streamBodyLimit+1))
 		if err != nil || n > streamBodyLimit {
-			return
+			panic(http.ErrAbortHandler) // closes the connection, quietly
 		}
 	}
 	rc := http.NewResponseController(c.Writer)

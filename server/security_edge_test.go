@@ -76,6 +76,7 @@ func TestSecurity06_NoDeadlineEscape(t *testing.T) {
 		"GET with Upgrade: websocket":    "GET " + cv.path("/widgets") + " HTTP/1.1\r\n" + host + "\r\nUpgrade: websocket",
 		"POST to /batch-digitize":        "POST /api/canvas/" + cv.ID + "/images/batch-digitize HTTP/1.1\r\n" + host + "\r\nContent-Type: application/json",
 		"POST /batch-digitize, no route": "POST " + cv.path("/notes/batch-digitize") + " HTTP/1.1\r\n" + host + "\r\nContent-Type: application/json",
+		"GET ?subscribe, slow body":      "GET " + cv.path("/notes") + "?subscribe HTTP/1.1\r\n" + host,
 	}
 	for name, head := range attacks {
 		if sent := slowBody(t, e, head, total); sent >= total {
