@@ -71,7 +71,7 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log zerolog.Logger, opts ...Op
 	st.SetOnCommit(s.publish)
 	s.engine = gin.New()
 	s.engine.HandleMethodNotAllowed = false
-	s.engine.Use(s.recoverer(), s.requestLog(), s.deadlines())
+	s.engine.Use(s.recoverer(), s.securityHeaders(), s.requestLog(), s.deadlines())
 	s.routes()
 	return s
 }
