@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -30,13 +31,24 @@ func init() {
 }
 
 // dealAuth authenticates with "Authorization: Bearer", falling back to the
-// Canvus header or session cookie (so a browser <img> can load versioned
-// URLs), and to anonymous access under a link permission.
+// Canvus Private-Token header, and to anonymous access under a link
+// permission. The session cookie counts only on the image GETs of
+// dealCookieRoutes, so that a browser <img> can load versioned URLs: a
+// cookie is sent by the browser on its own, and nothing else on these
+// routes should be reachable with an ambient credential.
 func (s *Server) dealAuth() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		plain := bearerToken(c)
 		if plain == "" {
-			plain = canvusToken(c)
+			plain = strings.TrimSpace(c.GetHeader("Private-Token"))
+		}
+		if plain == "" {
+			plain = wsProtocolToken(c)
+		}
+		if plain == "" && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) && dealCookieRoutes[c.FullPath()] {
+			if ck, err := c.Cookie(SessionCookie); err == nil {
+				plain = ck
+			}
 		}
 		if plain == "" {
 			c.Next()
@@ -52,6 +64,13 @@ func (s *Server) dealAuth() gin.HandlerFunc {
 		c.Set(ctxToken, tk)
 		c.Next()
 	}
+}
+
+// dealCookieRoutes are the deal routes that answer an image (a version or
+// the source render) and so accept the CanvusSession cookie on GET/HEAD.
+var dealCookieRoutes = map[string]bool{
+	"/api/canvas/:id/images/:wid/versions/:file": true,
+	"/api/canvas/:id/images/:wid/source":         true,
 }
 
 // dealFail answers in the deal dialect, with FastAPI's wording for 401.
@@ -312,13 +331,18 @@ func (s *Server) getVersion(c *gin.Context) {
 		return
 	}
 	v := w.Versions[n]
-	ctype := "image/png"
+	ctype, disposition := "image/png", ""
 	if n == 0 { // the original may be any format
 		if f, err := s.sniffBlob(v.Blob); err == nil {
 			ctype = contentTypes[f]
+			if !f.IsRaster() {
+				// An uploaded SVG is never shown inline on this origin
+				// (serveBlob: attachment, sandbox CSP); <img> still renders it.
+				disposition = contentDisposition(svgAttachmentName(w))
+			}
 		}
 	}
-	s.serveBlob(c, v.Blob, ctype, "", detailError)
+	s.serveBlob(c, v.Blob, ctype, disposition, detailError)
 }
 
 func (s *Server) sniffBlob(hash string) (imaging.Format, error) {
@@ -347,4 +371,17 @@ func (s *Server) getSource(c *gin.Context) {
 		return
 	}
 	s.serveBlob(c, w.SourceBlob, contentTypes[f], "", detailError)
+}
+
+// svgAttachmentName is the download name of an SVG original: the uploaded
+// name with an .svg extension.
+func svgAttachmentName(w *store.Widget) string {
+	name := w.Filename
+	if fn, _ := w.Props["original_filename"].(string); fn != "" {
+		name = fn
+	}
+	if name == "" {
+		name = "image"
+	}
+	return strings.TrimSuffix(name, filepath.Ext(name)) + ".svg"
 }

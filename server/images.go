@@ -349,15 +349,26 @@ func urlPathEscape(s string) string {
 	return b.String()
 }
 
-// serveBlob sends an immutable blob with caching headers.
+// serveBlob sends an immutable blob with caching headers. Only raster types
+// are served inline; anything else (SVG above all, which can carry script)
+// is forced to an attachment. Every blob gets the sandboxing blobCSP.
 func (s *Server) serveBlob(c *gin.Context, blob, ctype, disposition string, fail func(*gin.Context, int, string)) {
 	etag := `"` + blob + `"`
+	if !inlineBlobTypes[ctype] {
+		if ctype == "" {
+			ctype = "application/octet-stream"
+		}
+		if disposition == "" {
+			disposition = "attachment"
+		}
+	}
 	c.Header("Cache-Control", "private, max-age=157680000, immutable")
 	c.Header("ETag", etag)
 	if disposition != "" {
 		c.Header("Content-Disposition", disposition)
 	}
 	c.Header("X-Content-Type-Options", "nosniff")
+	c.Header("Content-Security-Policy", blobCSP)
 	if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
 		c.Status(http.StatusNotModified)
 		return

@@ -74,7 +74,7 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log zerolog.Logger, opts ...Op
 	s.engine = gin.New()
 	s.engine.HandleMethodNotAllowed = false
 	s.trustProxies()
-	s.engine.Use(s.recoverer(), s.requestLog(), s.deadlines(), s.anonConns())
+	s.engine.Use(s.recoverer(), s.securityHeaders(), s.requestLog(), s.deadlines(), s.anonConns())
 	s.routes()
 	return s
 }

@@ -12,6 +12,7 @@ import (
 // serveWeb serves the embedded browser client; unknown paths get index.html
 // so client-side routes (/c/<canvas>) load the app.
 func (s *Server) serveWeb(c *gin.Context) {
+	c.Header("Content-Security-Policy", webCSP)
 	p := strings.TrimPrefix(path.Clean(c.Request.URL.Path), "/")
 	if p == "" {
 		p = "index.html"

@@ -1,12 +1,16 @@
 // api.js: the HTTP side of the client. Canvus routes (/api/v1) take the
 // token as Private-Token (the CanvusSession cookie works too); deal-canvas
-// routes (/api/canvas) take it as Authorization: Bearer.
+// routes (/api/canvas) take it as Authorization: Bearer, and accept the
+// cookie only for image GETs, so the client always sends the header.
 
 const TOKEN_KEY = 'canvasd.token';
 const SOURCE_KEY = 'canvasd.token-source';
 
+// memToken keeps the token for this page when localStorage refused it.
+let memToken = '';
+
 export function getToken() {
-  try { return localStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; }
+  try { return localStorage.getItem(TOKEN_KEY) || memToken; } catch { return memToken; }
 }
 
 /**
@@ -15,6 +19,7 @@ export function getToken() {
  * token from a token link (signing out only forgets it here).
  */
 export function setToken(t, source = 'login') {
+  memToken = '';
   try {
     if (t) {
       localStorage.setItem(TOKEN_KEY, t);
@@ -23,7 +28,7 @@ export function setToken(t, source = 'login') {
       localStorage.removeItem(TOKEN_KEY);
       localStorage.removeItem(SOURCE_KEY);
     }
-  } catch { /* private mode: the cookie still authenticates */ }
+  } catch { memToken = t || ''; /* private mode: kept for this page only */ }
 }
 
 export function tokenSource() {
