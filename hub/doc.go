@@ -62,6 +62,15 @@
 // in a short-lived goroutine, for a subscriber that later sees a gap in its
 // own sequence. Replayed messages do not count against QueueBytes.
 //
+// When History is a PagedHistory (the store's is), a replay reads the log a
+// page of about Options.ReplayPageBytes at a time: Subscribe queues the first
+// page, and Next reads the next one only when the queue has run dry, so a
+// subscriber holds one page however long the log and however slowly it
+// reads. Live messages that arrive meanwhile wait in the subscriber's hold,
+// bounded by QueueBytes as usual (overflow ends it with *SlowError, and the
+// client resumes from its last Seq). A page that cannot be read (the log was
+// trimmed beneath a slow reader) ends the subscriber with *SlowError too.
+//
 // Without History (Options.History == nil), Subscribe with *since > 0 returns
 // ErrTooOld, so the transport sends RESYNC; *since == 0 means "from the first
 // event", which works only for a canvas with no events yet: any gap ends the

@@ -48,6 +48,20 @@ type History interface {
 	Since(canvas string, since uint64) ([]Message, error)
 }
 
+// PagedHistory is a History that can also read the log a page at a time.
+// When Options.History implements it, a subscriber's replay (Subscribe with
+// since, and its later catch-ups) reads pages of about Options.ReplayPageBytes
+// lazily, as its transport drains the queue, instead of the whole log at
+// once: a replay then holds one page per subscriber, whatever the log's size.
+type PagedHistory interface {
+	History
+	// SincePage is Since limited to about maxBytes of Data: it returns at
+	// least one event when there is one, stops after the event that reaches
+	// maxBytes, and reports whether later events existed at the time of the
+	// read.
+	SincePage(canvas string, since uint64, maxBytes int) (msgs []Message, more bool, err error)
+}
+
 // Options configures a Hub. The zero value is usable.
 type Options struct {
 	// QueueBytes bounds each subscriber's queue, counted in bytes of Data.
@@ -67,6 +81,9 @@ type Options struct {
 	// filling the hole from History without waiting for GapTimeout.
 	// Default 1024.
 	MaxPending int
+	// ReplayPageBytes is the page size, in bytes of Data, of a replay read
+	// from a PagedHistory. Default 1 MiB.
+	ReplayPageBytes int
 
 	// Metrics hooks; each may be nil. They are called from publishing or
 	// subscribing goroutines, never under a hub lock, and must not block.
@@ -89,6 +106,7 @@ const (
 	defaultQueueBytes = 1 << 20
 	defaultGapTimeout = 500 * time.Millisecond
 	defaultMaxPending = 1024
+	defaultPageBytes  = 1 << 20
 	// maxCatchUp bounds how often a subscriber re-reads History to close a
 	// hole between replayed and buffered live events. Two reads always
 	// suffice with a correct History; more means events are missing.
@@ -142,6 +160,9 @@ func New(opts Options) *Hub {
 	}
 	if opts.MaxPending <= 0 {
 		opts.MaxPending = defaultMaxPending
+	}
+	if opts.ReplayPageBytes <= 0 {
+		opts.ReplayPageBytes = defaultPageBytes
 	}
 	if opts.Broker == nil {
 		opts.Broker = NewMemoryBroker()
@@ -566,9 +587,20 @@ func (h *Hub) detach(s *Subscription) {
 	}
 }
 
+// readPage reads the events of canvas after from: one page when History is
+// a PagedHistory (more reports that the log goes on), else all of them.
+func (h *Hub) readPage(canvas string, from uint64) ([]Message, bool, error) {
+	if ph, ok := h.opts.History.(PagedHistory); ok {
+		return ph.SincePage(canvas, from, h.opts.ReplayPageBytes)
+	}
+	evs, err := h.opts.History.Since(canvas, from)
+	return evs, false, err
+}
+
 // catchUp reads History from s's last Seq until the replay joins the live
 // messages held for s, and merges them. It returns how many events it
-// replayed. On success s is live again.
+// replayed. On success s is live again, or, when the log holds more than a
+// page, s is paging: Next reads the following pages as the queue drains.
 func (h *Hub) catchUp(s *Subscription) (int, error) {
 	total := 0
 	for attempt := 1; ; attempt++ {
@@ -581,13 +613,13 @@ func (h *Hub) catchUp(s *Subscription) (int, error) {
 		from := s.lastEnq
 		s.mu.Unlock()
 
-		events, err := h.opts.History.Since(s.canvas, from)
+		events, more, err := h.readPage(s.canvas, from)
 		if err != nil {
 			return total, err
 		}
-		n, done, err := s.merge(events)
+		n, st, err := s.merge(events, more)
 		total += n
-		if err != nil || done {
+		if err != nil || st != mergeHole {
 			return total, err
 		}
 		if attempt >= maxCatchUp {
@@ -596,18 +628,41 @@ func (h *Hub) catchUp(s *Subscription) (int, error) {
 	}
 }
 
+// nextPage continues a paging replay of s; called by Next (the only reader
+// of the queue) when the queue ran dry. A subscriber that cannot go on is
+// ended with *SlowError, so the client resumes from its last Seq.
+func (h *Hub) nextPage(s *Subscription) {
+	n, err := h.catchUp(s)
+	if n > 0 && h.opts.OnReplay != nil {
+		h.opts.OnReplay(n)
+	}
+	if err != nil {
+		s.mu.Lock()
+		ended := s.err == nil
+		if ended {
+			s.endLocked(&SlowError{LastSeq: s.lastSeq})
+		}
+		s.mu.Unlock()
+		if ended {
+			h.detach(s)
+		}
+	}
+}
+
 // catchUpGroup closes the hole after Seq from for subscribers that found it
 // in live delivery, reading History once for the whole group. A subscriber
 // that cannot catch up is ended with *SlowError.
 func (h *Hub) catchUpGroup(canvas string, from uint64, subs []*Subscription) {
-	events, err := h.opts.History.Since(canvas, from)
+	events, more, err := h.readPage(canvas, from)
 	for _, s := range subs {
 		n, done := 0, false
 		var serr error
+		st := mergeHole
 		if err == nil {
-			n, done, serr = s.merge(events)
+			n, st, serr = s.merge(events, more)
+			done = serr == nil && st != mergeHole
 		}
-		if err == nil && serr == nil && !done {
+		if err == nil && serr == nil && st == mergeHole {
 			var m int
 			m, serr = h.catchUp(s)
 			n += m

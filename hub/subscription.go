@@ -25,6 +25,7 @@ type Subscription struct {
 	lastEnq  uint64    // last Seq enqueued or replayed; meaningful if hasSeq
 	hasSeq   bool      // lastEnq is known: later Seqs must follow it without a hole
 	catching bool      // reading History; live messages go to hold
+	paging   bool      // catching, and History holds more pages: Next reads them
 	released bool      // Close was called
 	err      error     // why the subscription ended; nil while it runs
 	done     chan struct{}
@@ -119,19 +120,30 @@ func (s *Subscription) pushLocked(m Message, replay bool) {
 	}
 }
 
+// mergeState says how a merge left a catching subscription.
+type mergeState uint8
+
+const (
+	mergeDone mergeState = iota // joined the live messages; s is live again
+	mergeMore                   // a page was queued and the log goes on: s is paging
+	mergeHole                   // a hole remains before the held messages: read History again now
+)
+
 // merge appends events read from History after s.lastEnq, then the held live
-// messages that follow them. done is false if a hole remains between the two
-// (History must be read again from the new s.lastEnq). n counts replayed
-// events. err is set if the subscription has ended.
-func (s *Subscription) merge(events []Message) (n int, done bool, err error) {
+// messages that follow them. more says History holds events after these
+// (a page of a PagedHistory): then only the page is queued, held messages
+// it covers are dropped, and s is left paging for Next to read on. n counts
+// replayed events. err is set if the subscription has ended.
+func (s *Subscription) merge(events []Message, more bool) (n int, st mergeState, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
-		return 0, false, s.err
+		return 0, mergeHole, s.err
 	}
 	if !s.catching {
-		return 0, true, nil
+		return 0, mergeDone, nil
 	}
+	s.paging = false
 	last := s.lastEnq
 	for _, m := range events {
 		if m.Seq <= last {
@@ -143,6 +155,26 @@ func (s *Subscription) merge(events []Message) (n int, done bool, err error) {
 		s.pushLocked(m, true)
 		last = m.Seq
 		n++
+	}
+	if more && n == 0 {
+		s.lastEnq = last
+		return 0, mergeHole, nil // the page does not follow on: a hole in History
+	}
+	if more {
+		// Drop held messages this page covers; the rest wait for later pages.
+		s.lastEnq = last
+		kept := s.hold[:0]
+		for _, m := range s.hold {
+			if m.Seq != 0 && m.Seq <= last {
+				s.bytes -= len(m.Data)
+				continue
+			}
+			kept = append(kept, m)
+		}
+		clear(s.hold[len(kept):])
+		s.hold = kept
+		s.paging = true
+		return n, mergeMore, nil
 	}
 	i := 0
 	for ; i < len(s.hold); i++ {
@@ -164,11 +196,11 @@ func (s *Subscription) merge(events []Message) (n int, done bool, err error) {
 		rest := make([]Message, len(s.hold)-i)
 		copy(rest, s.hold[i:])
 		s.hold = rest
-		return n, false, nil
+		return n, mergeHole, nil
 	}
 	s.hold = nil
 	s.catching = false
-	return n, true, nil
+	return n, mergeDone, nil
 }
 
 // endLocked ends the subscription with err: the queue is dropped, Next
@@ -180,6 +212,7 @@ func (s *Subscription) endLocked(err error) {
 	s.hold = nil
 	s.bytes = 0
 	s.catching = false
+	s.paging = false
 	if s.done != nil {
 		close(s.done)
 	}
@@ -227,9 +260,16 @@ func (s *Subscription) Next(ctx context.Context) (Message, error) {
 			return Message{}, err
 		}
 		m, ok := s.popLocked()
+		paging := !ok && s.paging
 		s.mu.Unlock()
 		if ok {
 			return m, nil
+		}
+		if paging {
+			// The replay's page was sent: read the next one. Only Next
+			// reads pages, so one page at a time is held.
+			s.h.nextPage(s)
+			continue
 		}
 		select {
 		case <-s.notify:

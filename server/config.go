@@ -34,7 +34,8 @@ type Config struct {
 	UncropMaxOutputPixels int64
 	// JobWorkers is the crop-job worker count. Default 2.
 	JobWorkers int
-	// MaxWebsocketsPerUser caps concurrent websockets of one user. Default 64.
+	// MaxWebsocketsPerUser is the former name of MaxStreamsPerUser, kept as
+	// its default. Default 64.
 	MaxWebsocketsPerUser int
 	// MaxConcurrentOps bounds concurrent heavy image operations. Default 4.
 	MaxConcurrentOps int
@@ -65,6 +66,15 @@ type Config struct {
 	// MetricsAdminOnly serves /metrics only through MetricsHandler (the admin
 	// listener); the public listener answers 404. Default false.
 	MetricsAdminOnly bool
+	// --- security: streams ---
+
+	// MaxStreamsPerUser caps the live streams (websockets and NDJSON
+	// ?subscribe streams together) one signed-in user holds open. Default
+	// MaxWebsocketsPerUser (64).
+	MaxStreamsPerUser int
+	// MaxStreamsPerIP caps the live streams anonymous viewers hold open from
+	// one client IP (as gin's ClientIP reports it). Default 64.
+	MaxStreamsPerIP int
 }
 
 func (c *Config) defaults() {
@@ -125,5 +135,12 @@ func (c *Config) defaults() {
 	// --- security: edge ---
 	if c.MaxAnonConnsPerIP <= 0 {
 		c.MaxAnonConnsPerIP = 64
+	}
+	// --- security: streams ---
+	if c.MaxStreamsPerUser <= 0 {
+		c.MaxStreamsPerUser = c.MaxWebsocketsPerUser
+	}
+	if c.MaxStreamsPerIP <= 0 {
+		c.MaxStreamsPerIP = 64
 	}
 }

@@ -29,6 +29,25 @@ func (h History) Since(canvas string, since uint64) ([]hub.Message, error) {
 	return out, nil
 }
 
+var _ hub.PagedHistory = History{}
+
+// SincePage implements hub.PagedHistory: a replay reads the log a page at a
+// time, each page in its own short read transaction.
+func (h History) SincePage(canvas string, since uint64, maxBytes int) ([]hub.Message, bool, error) {
+	evs, more, err := h.St.EventsPage(canvas, since, maxBytes)
+	if errors.Is(err, store.ErrTooOld) {
+		return nil, false, hub.ErrTooOld
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]hub.Message, len(evs))
+	for i, e := range evs {
+		out[i] = hub.Message{Canvas: canvas, Seq: e.Seq, Data: e.Data}
+	}
+	return out, more, nil
+}
+
 // NewHub builds the hub the server expects: store-backed history and metrics hooks.
 func NewHub(st *store.Store, queueBytes int) *hub.Hub {
 	onSlow, onDeliver, onReplay := HubMetrics()

@@ -38,8 +38,7 @@ type Server struct {
 	cancel  context.CancelFunc
 	streams sync.WaitGroup // open NDJSON/SSE/websocket streams
 
-	wsMu     sync.Mutex
-	wsByUser map[uint64]int
+	live liveRegistry // open streams: caps and credential re-checks
 
 	auth authCache // tokens' users and canvases' sharing, see authenticate
 
@@ -61,7 +60,7 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log zerolog.Logger, opts ...Op
 	gin.SetMode(gin.ReleaseMode)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, st: st, hub: h, log: log, ctx: ctx, cancel: cancel,
-		cache: imaging.NewSourceCache(cfg.SourceCacheBytes), wsByUser: map[uint64]int{}}
+		cache: imaging.NewSourceCache(cfg.SourceCacheBytes)}
 	s.fetcher = newFetcher(cfg.FetchAllowHosts, cfg.MaxBodyBytes)
 	s.ops = newOpSlots(cfg.MaxConcurrentOps, cfg.OpWait)
 	s.uncropLimit = newKeyLimiter(cfg.UncropRatePerMinute)

@@ -244,9 +244,17 @@ func (s *Server) follow(ctx context.Context, st *sseStream, l *eventLog, after u
 }
 
 // sseContext is the life of an SSE stream: the request's, cut short by
-// server shutdown.
+// server shutdown or by the revocation of the caller's credentials or canvas
+// access (see liveStream). SSE streams are not counted toward the stream
+// caps: each belongs to one batch, and batches are rate-limited.
 func (s *Server) sseContext(c *gin.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(c.Request.Context())
-	stop := context.AfterFunc(s.ctx, cancel)
-	return ctx, func() { stop(); cancel() }
+	ctx, cancel := context.WithCancelCause(c.Request.Context())
+	stop := context.AfterFunc(s.ctx, func() { cancel(nil) })
+	canvas := ""
+	if cv := canvasOf(c); cv != nil {
+		canvas = cv.ID
+	}
+	live, _ := s.openStream(c, canvas, false)
+	live.bind(cancel)
+	return ctx, func() { stop(); live.close(); cancel(nil) }
 }

@@ -56,7 +56,16 @@ type resourceHead struct {
 }
 
 func (s *Server) ndjson(c *gin.Context, body any, spec *streamSpec) {
-	u := userOf(c)
+	canvas := ""
+	if spec != nil && spec.topic != canvasListTopic {
+		canvas = spec.topic
+	}
+	live, ok := s.openStream(c, canvas, true)
+	if !ok {
+		canvusError(c, http.StatusTooManyRequests, "Too many open streams for this user or address")
+		return
+	}
+	defer live.close()
 	var sub *hub.Subscription
 	if spec != nil {
 		var since *uint64
@@ -106,8 +115,10 @@ func (s *Server) ndjson(c *gin.Context, body any, spec *streamSpec) {
 	if !write(first) {
 		return
 	}
-	ctx, cancel := context.WithCancel(c.Request.Context())
+	ctx, cancelCause := context.WithCancelCause(c.Request.Context())
+	cancel := func() { cancelCause(nil) }
 	defer cancel()
+	live.bind(cancelCause) // revocation ends the stream
 	go func() {
 		select {
 		case <-s.ctx.Done():
@@ -115,6 +126,19 @@ func (s *Server) ndjson(c *gin.Context, body any, spec *streamSpec) {
 		case <-ctx.Done():
 		}
 	}()
+	// The canvas list shows, and later mentions, only canvases the
+	// subscriber could see: shown tracks which ids it has been given.
+	var shown map[string]bool
+	if spec != nil && spec.kind == "canvas" && spec.list {
+		shown = map[string]bool{}
+		if l, ok := body.([]map[string]any); ok {
+			for _, m := range l {
+				if id, ok := m["id"].(string); ok {
+					shown[id] = true
+				}
+			}
+		}
+	}
 	msgs := make(chan hub.Message)
 	errc := make(chan error, 1)
 	if sub != nil {
@@ -147,7 +171,10 @@ func (s *Server) ndjson(c *gin.Context, body any, spec *streamSpec) {
 				return
 			}
 		case m := <-msgs:
-			lines, end := s.ndjsonLines(spec, u, m.Data)
+			if live.check() != nil {
+				return // credentials or access revoked
+			}
+			lines, end := s.ndjsonLines(spec, live.currentUser(), m.Data, shown)
 			for _, l := range lines {
 				if !write(l) {
 					return
@@ -184,8 +211,10 @@ func (s *Server) snapshot(c *gin.Context, spec *streamSpec) (any, bool) {
 }
 
 // ndjsonLines turns one event into the stream's lines, and says whether the
-// stream ends (its resource was deleted, or the viewer lost access).
-func (s *Server) ndjsonLines(spec *streamSpec, u *store.User, data []byte) ([][]byte, bool) {
+// stream ends (its resource was deleted, or the viewer lost access). shown
+// is the canvas list's set of ids the subscriber was given (nil otherwise):
+// a canvas it cannot see is mentioned only to withdraw one it was shown.
+func (s *Server) ndjsonLines(spec *streamSpec, u *store.User, data []byte, shown map[string]bool) ([][]byte, bool) {
 	var env envelope
 	if json.Unmarshal(data, &env) != nil {
 		return nil, false
@@ -202,12 +231,19 @@ func (s *Server) ndjsonLines(spec *streamSpec, u *store.User, data []byte) ([][]
 		}
 		if spec.kind == "canvas" {
 			if env.Type == store.EvCanvasDeleted || access == store.AccessNone {
-				var m map[string]any
-				json.Unmarshal(env.Canvas, &m)
-				m["state"] = "deleted"
-				m["access"] = store.AccessNone
-				line, _ := json.Marshal(m)
+				// Nothing about a canvas the subscriber cannot see: only
+				// its id, to withdraw it, and only if it was shown.
+				if spec.list {
+					if !shown[head.ID] {
+						return nil, false
+					}
+					delete(shown, head.ID)
+				}
+				line, _ := json.Marshal(map[string]string{"id": head.ID, "state": "deleted"})
 				return [][]byte{line}, !spec.list
+			}
+			if spec.list {
+				shown[head.ID] = true
 			}
 			line, _ := json.Marshal(canvasJSON(cv, access))
 			return [][]byte{line}, false

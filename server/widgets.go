@@ -163,8 +163,8 @@ func applyProps(tx *store.Tx, w *store.Widget, body map[string]json.RawMessage, 
 			if err := json.Unmarshal(raw, &s); err != nil {
 				return false, store.Invalidf(fmt.Sprintf("Field '%s' must be a string", k))
 			}
-			if len(s) > 1<<20 {
-				return false, store.Invalidf(fmt.Sprintf("Field '%s' is too long", k))
+			if limit := maxFieldBytes(k); len(s) > limit {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' is too long: %d bytes, at most %d", k, len(s), limit))
 			}
 			w.Props[k] = s
 		case fPoint:
@@ -207,6 +207,25 @@ func applyProps(tx *store.Tx, w *store.Widget, body map[string]json.RawMessage, 
 		return false, store.Invalidf("Connector needs both 'src' and 'dst'")
 	}
 	return autoRaise, nil
+}
+
+// Widget string fields are bounded so that one event, which carries the
+// whole widget, stays small: every live viewer is sent it, and the event
+// log keeps thousands of them.
+const (
+	// maxTextBytes bounds a note's text.
+	maxTextBytes = 256 << 10
+	// maxStringFieldBytes bounds every other string field (titles, names,
+	// colours, file names).
+	maxStringFieldBytes = 4 << 10
+)
+
+// maxFieldBytes is the longest value, in bytes, the string field k takes.
+func maxFieldBytes(k string) int {
+	if k == "text" {
+		return maxTextBytes
+	}
+	return maxStringFieldBytes
 }
 
 // fitBox fits a pw×ph image into the bw×bh box keeping the aspect ratio.

@@ -28,7 +28,11 @@ const (
 	StatusSlowConsumer websocket.StatusCode = 4008
 	// StatusAccessRevoked closes a viewer who lost view access.
 	StatusAccessRevoked websocket.StatusCode = 4003
-	// StatusTooManySockets refuses a user over the per-user websocket cap.
+	// StatusUnauthorized closes a viewer whose credentials were revoked
+	// (logout, token deleted or expired, user blocked or deleted).
+	StatusUnauthorized websocket.StatusCode = 4001
+	// StatusTooManySockets refuses a user (or, anonymous, a client IP) over
+	// its stream cap.
 	StatusTooManySockets websocket.StatusCode = 4029
 
 	wsProtocol = "canvasd.v1"
@@ -87,23 +91,6 @@ func wsProtocolToken(c *gin.Context) string {
 	return ""
 }
 
-func (s *Server) wsAcquire(u *store.User) bool {
-	s.wsMu.Lock()
-	defer s.wsMu.Unlock()
-	id := idOf(u)
-	if s.wsByUser[id] >= s.cfg.MaxWebsocketsPerUser {
-		return false
-	}
-	s.wsByUser[id]++
-	return true
-}
-
-func (s *Server) wsRelease(u *store.User) {
-	s.wsMu.Lock()
-	s.wsByUser[idOf(u)]--
-	s.wsMu.Unlock()
-}
-
 func (s *Server) websocket(c *gin.Context) {
 	u := userOf(c)
 	cv := canvasOf(c)
@@ -124,12 +111,13 @@ func (s *Server) websocket(c *gin.Context) {
 	if err != nil {
 		return // Accept has answered (403 for a bad origin)
 	}
-	if !s.wsAcquire(u) {
-		conn.Close(StatusTooManySockets, "too many websockets for this user")
+	live, ok := s.openStream(c, cv.ID, true)
+	if !ok {
+		conn.Close(StatusTooManySockets, "too many streams for this user or address")
 		return
 	}
 	conn.SetReadLimit(s.cfg.MaxWSMessage)
-	ws := &wsSession{s: s, conn: conn, user: u, canvas: cv.ID}
+	ws := &wsSession{s: s, conn: conn, user: u, canvas: cv.ID, live: live}
 	ws.me = viewer{ID: "v-" + store.RandomToken(8), UserID: idOf(u), Name: nameOf(u)}
 	s.streams.Add(1)
 	streamsOpen.WithLabelValues("websocket").Inc()
@@ -150,6 +138,7 @@ type wsSession struct {
 	s        *Server
 	conn     *websocket.Conn
 	user     *store.User
+	live     *liveStream // credentials re-check and the stream cap's slot
 	canvas   string
 	me       viewer
 	sub      *hub.Subscription
@@ -175,7 +164,9 @@ func (ws *wsSession) write(data []byte) error {
 // start subscribes (replaying from since) and sends HELLO (and RESYNC).
 func (ws *wsSession) start(since *uint64, access string) bool {
 	s := ws.s
-	ws.ctx, ws.cancel = context.WithCancel(s.ctx)
+	ctx, cancel := context.WithCancelCause(s.ctx)
+	ws.ctx, ws.cancel = ctx, func() { cancel(nil) }
+	ws.live.bind(cancel) // revocation ends the writer with its cause
 	// A read with a cancelled context tears the connection down at once, so
 	// the reader must outlive the writer's close handshake (1001, 4008...).
 	ws.rctx, ws.rcancel = context.WithCancel(context.Background())
@@ -246,7 +237,7 @@ func (ws *wsSession) finish(joined bool) {
 	if joined {
 		ws.s.broadcastViewer(ws.canvas, "VIEWER_LEFT", ws.me)
 	}
-	ws.s.wsRelease(ws.user)
+	ws.live.close()
 	streamsOpen.WithLabelValues("websocket").Dec()
 	ws.s.streams.Done()
 }
@@ -266,12 +257,18 @@ func (ws *wsSession) writeLoop() {
 		m, err := ws.sub.Next(ws.ctx)
 		if err != nil {
 			var slow *hub.SlowError
-			switch {
+			switch end := streamEnd(ws.ctx); {
+			case end != nil:
+				ws.closeRevoked(end)
 			case errors.As(err, &slow):
 				ws.conn.Close(StatusSlowConsumer, fmt.Sprintf("slow consumer: last_seq=%d", slow.LastSeq))
 			case s.ctx.Err() != nil || errors.Is(err, hub.ErrClosed):
 				ws.conn.Close(websocket.StatusGoingAway, "server shutting down")
 			}
+			return
+		}
+		if err := ws.live.check(); err != nil {
+			ws.closeRevoked(err)
 			return
 		}
 		if m.Seq > 0 {
@@ -291,6 +288,16 @@ func (ws *wsSession) writeLoop() {
 			return
 		}
 	}
+}
+
+// closeRevoked closes the socket of a viewer whose credentials (4001) or
+// canvas access (4003) were revoked.
+func (ws *wsSession) closeRevoked(why error) {
+	if errors.Is(why, errStreamForbidden) {
+		ws.conn.Close(StatusAccessRevoked, fmt.Sprintf("access revoked: last_seq=%d", ws.lastSeq))
+		return
+	}
+	ws.conn.Close(StatusUnauthorized, fmt.Sprintf("credentials revoked: last_seq=%d", ws.lastSeq))
 }
 
 func (ws *wsSession) readLoop() {

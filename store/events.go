@@ -117,6 +117,46 @@ func (s *Store) EventsSince(canvasID string, since uint64) ([]Event, error) {
 	return out, err
 }
 
+// EventsPage is EventsSince limited to a page: it copies events until their
+// data reaches maxBytes (always at least one event when there is one) and
+// reports whether later events exist. Each page is its own short read
+// transaction, so a replay of a large log never holds one open while the
+// caller sends the page.
+func (s *Store) EventsPage(canvasID string, since uint64, maxBytes int) (out []Event, more bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEvents).Bucket([]byte(canvasID))
+		if b == nil {
+			if since > 0 {
+				return ErrTooOld
+			}
+			return nil
+		}
+		head := b.Sequence()
+		if since > head {
+			return ErrTooOld // a seq from the future: the log was reset
+		}
+		if since == head {
+			return nil
+		}
+		c := b.Cursor()
+		k, _ := c.First()
+		if k == nil || btoi(k) > since+1 {
+			return ErrTooOld
+		}
+		size := 0
+		for k, v := c.Seek(itob(since + 1)); k != nil; k, v = c.Next() {
+			if size >= maxBytes {
+				more = true
+				break
+			}
+			out = append(out, Event{Seq: btoi(k), CanvasID: canvasID, Data: append([]byte(nil), v...)})
+			size += len(v)
+		}
+		return nil
+	})
+	return out, more, err
+}
+
 // HeadSeq returns the canvas's current seq.
 func (s *Store) HeadSeq(canvasID string) uint64 {
 	var h uint64

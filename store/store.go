@@ -43,7 +43,10 @@ type Store struct {
 
 	// authGen counts commits that changed users, tokens or canvases; see AuthGen.
 	authGen atomic.Uint64
-	memo    widgetMemo
+	// authWake is closed (and cleared) when authGen moves; see AuthChanged.
+	authWakeMu sync.Mutex
+	authWake   chan struct{}
+	memo       widgetMemo
 
 	serverID   string
 	rootFolder string
@@ -253,6 +256,12 @@ func (s *Store) runBatch(batch []*writeReq) {
 			// caller's 2xx for a revoked token or a changed permission must
 			// find every auth cache entry stale.
 			s.authGen.Add(1)
+			s.authWakeMu.Lock()
+			if s.authWake != nil {
+				close(s.authWake)
+				s.authWake = nil
+			}
+			s.authWakeMu.Unlock()
 		}
 		if errors.Is(err, errRetryBatch) {
 			reqs[failed].err <- failedErr
@@ -337,6 +346,17 @@ func (t *Tx) authChanged() {
 // entry only while AuthGen equals the value read before the entry's data
 // was read.
 func (s *Store) AuthGen() uint64 { return s.authGen.Load() }
+
+// AuthChanged returns a channel that is closed the next time AuthGen moves,
+// so that open streams can re-check their credentials without polling.
+func (s *Store) AuthChanged() <-chan struct{} {
+	s.authWakeMu.Lock()
+	defer s.authWakeMu.Unlock()
+	if s.authWake == nil {
+		s.authWake = make(chan struct{})
+	}
+	return s.authWake
+}
 
 // Now is the store's clock (Options.Now), in UTC: what a transaction
 // started now would see as Tx.Now.

@@ -78,6 +78,8 @@ type serveConfig struct {
 	trustedProxies, metricsToken string
 	maxAnonConnsPerIP            int
 	metricsAdminOnly             bool
+	// --- security: streams ---
+	streamsPerUser, streamsPerIP int
 }
 
 func serveFlags(args []string) (*serveConfig, error) {
@@ -93,7 +95,9 @@ func serveFlags(args []string) (*serveConfig, error) {
 	fs.StringVar(&c.adminAddr, "admin-addr", "", "pprof listener (off when empty), e.g. 127.0.0.1:6060")
 	fs.IntVar(&c.retention, "event-retention", 10000, "events kept per canvas log")
 	fs.IntVar(&c.jobWorkers, "job-workers", 2, "crop job workers")
-	fs.IntVar(&c.wsPerUser, "max-websockets-per-user", 64, "concurrent websockets per user")
+	fs.IntVar(&c.wsPerUser, "max-websockets-per-user", 64, "former name of --max-streams-per-user, its default")
+	fs.IntVar(&c.streamsPerUser, "max-streams-per-user", 0, "concurrent live streams (websockets and NDJSON ?subscribe) per signed-in user (0: --max-websockets-per-user)")
+	fs.IntVar(&c.streamsPerIP, "max-streams-per-ip", 64, "concurrent live streams (websockets and NDJSON ?subscribe) of anonymous viewers per client IP")
 	fs.IntVar(&c.uncropRate, "uncrop-rate", 60, "uncrop requests per minute per key")
 	fs.Int64Var(&c.maxBody, "max-body-bytes", 30<<20, "largest request body / upload")
 	fs.Int64Var(&c.maxPixels, "max-pixels", 50_000_000, "largest image in pixels, checked before decoding")
@@ -166,6 +170,7 @@ func serve(args []string, out io.Writer) error {
 		ReadHeaderTimeout: c.readHeaderTimeout, RouteTimeout: c.routeTimeout, UploadTimeout: c.uploadTimeout,
 		TrustedProxies: splitList(c.trustedProxies), MaxAnonConnsPerIP: c.maxAnonConnsPerIP,
 		MetricsToken: c.metricsToken, MetricsAdminOnly: c.metricsAdminOnly,
+		MaxStreamsPerUser: c.streamsPerUser, MaxStreamsPerIP: c.streamsPerIP,
 	}, st, h, log, server.WithWeb(web.FS()))
 
 	ln, err := net.Listen("tcp", c.addr)
