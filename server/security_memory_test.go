@@ -461,7 +461,6 @@ func FuzzMultipartUpload(f *testing.F) {
 		f.Add(seed)
 	}
 	e := newFuzzEnv(f)
-	e.srv.uploadLimit = newKeyLimiter(1 << 30) // fuzzing runs far more than 60 a minute
 	ct := "multipart/form-data; boundary=" + fuzzBoundary
 	var mu sync.Mutex // the widget/blob counts below need one upload at a time
 	f.Fuzz(func(t *testing.T, body []byte) {
