@@ -625,7 +625,7 @@ func (s *Server) autoResizeAlign(c *gin.Context) {
 	var out []byte
 	var crop product.Rect
 	// Decode, the result and its resize buffer, and the encoding.
-	weight := s.inputCost(r.data) + 8*int64(dim.Width)*int64(dim.Height)
+	weight := s.guard.weigh(s.inputCost(r.data), 8*int64(dim.Width)*int64(dim.Height))
 	s.withDecodeSlot(c, jobError, weight, func() {
 		start := time.Now()
 		img, jf := s.decodeInput("image", r.data)
@@ -672,7 +672,7 @@ func (s *Server) removeBackground(c *gin.Context) {
 	}
 	var out []byte
 	// Decode, then the result (4 B/px) and the masks (5 B/px).
-	weight := s.inputCost(r.data) + 10*int64(iw)*int64(ih)
+	weight := s.guard.weigh(s.inputCost(r.data), 10*int64(iw)*int64(ih))
 	s.withDecodeSlot(c, jobError, weight, func() {
 		start := time.Now()
 		img, jf := s.decodeInput("image", r.data)

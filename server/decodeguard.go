@@ -22,8 +22,9 @@ import (
 // from the header before any pixel is allocated (16-bit channels, alpha and
 // the decoder's intermediate copies count), plus what the operation itself
 // allocates. A request that cannot get both within OpWait answers 503 with
-// Retry-After; an image whose weight exceeds the whole budget is refused
-// (413, or 422 for a stored source) instead of waiting for ever. Background
+// Retry-After; an image whose decode alone exceeds the whole budget is
+// refused (413, or 422 for a stored source) instead of waiting for ever (an
+// operation larger only with its other buffers runs alone, see weigh). Background
 // work (digitize batches, crop jobs) waits as long as its context lives.
 //
 // Decoded sources kept by re-crop's SourceCache are outside the budget: the
@@ -95,6 +96,19 @@ func (g *decodeGuard) acquire(ctx context.Context, weight int64, wait time.Durat
 	}
 	g.held.Add(weight)
 	return nil
+}
+
+// weigh is the weight of an operation whose largest single decode costs
+// decode bytes and whose other buffers (a second decode, its result, the
+// encoding) cost extra. Only a decode larger than the whole budget is
+// refused; an operation that is larger only with its extra buffers is
+// capped at the budget, so it runs alone rather than never.
+func (g *decodeGuard) weigh(decode, extra int64) int64 {
+	w := decode + extra
+	if decode <= g.budget && w > g.budget {
+		w = g.budget
+	}
+	return w
 }
 
 // release gives back what acquire took.

@@ -764,7 +764,7 @@ func jobWeight(s *Server, imgData, maskData []byte, p bannerParams) int64 {
 	for _, d := range p.Sizes {
 		out = max(out, 8*int64(d.Width)*int64(d.Height))
 	}
-	return ci + cm + out
+	return s.guard.weigh(max(ci, cm), min(ci, cm)+out)
 }
 
 func (s *Server) renderInput(ctx context.Context, i int, imgData, maskData []byte, p bannerParams, bg product.Background) ([]renderedOutput, error) {

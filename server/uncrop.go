@@ -206,7 +206,7 @@ func (s *Server) uncropAPI(c *gin.Context) {
 		return
 	}
 	_, iw, ih, cost, _ := imaging.DecodeCost(img.data, imaging.Limits{MaxPixels: uncropMaxInputPixels})
-	s.withDecodeSlot(c, clipdropError, cost+s.uncropWeight(iw, ih, p), func() {
+	s.withDecodeSlot(c, clipdropError, s.guard.weigh(cost, s.uncropWeight(iw, ih, p)), func() {
 		src, _, err := imaging.Decode(img.data, imaging.Limits{MaxPixels: uncropMaxInputPixels})
 		if err != nil {
 			clipdropError(c, http.StatusBadRequest, "Input image format is not valid: "+err.Error())
@@ -293,7 +293,7 @@ func (s *Server) canvasUncrop(c *gin.Context) {
 		return
 	}
 	_, iw, ih, cost, _ := s.decodeCost(data)
-	s.withDecodeSlot(c, canvusError, cost+s.uncropWeight(iw, ih, p), func() {
+	s.withDecodeSlot(c, canvusError, s.guard.weigh(cost, s.uncropWeight(iw, ih, p)), func() {
 		src, _, err := imaging.Decode(data, s.limits())
 		if err != nil {
 			canvusError(c, http.StatusBadRequest, "The image cannot be decoded: "+err.Error())
