@@ -8,7 +8,10 @@
 //   - the pixel guard: Inspect reads only the header (image.DecodeConfig of
 //     the sniffed decoder) and refuses more than Limits.MaxPixels before any
 //     pixel memory is allocated; Decode inspects first, then decodes to
-//     *image.NRGBA whatever the source's colour model;
+//     *image.NRGBA whatever the source's colour model; DecodeCost bounds,
+//     from the header, the bytes Decode will allocate (16-bit channels,
+//     alpha and intermediate copies included), the weight of the server's
+//     decode guard;
 //   - encoding: EncodePNG at zlib BestSpeed (large NRGBA images through a
 //     deterministic strip-parallel encoder, the rest through image/png with
 //     pooled buffers) and EncodeJPEG;

@@ -121,18 +121,7 @@ func Inspect(b []byte, lim Limits) (Format, int, int, error) {
 		w, h := svgSize(b)
 		return f, w, h, nil
 	}
-	var cfg image.Config
-	r := bytes.NewReader(b)
-	switch f {
-	case FormatPNG:
-		cfg, err = png.DecodeConfig(r)
-	case FormatJPEG:
-		cfg, err = jpeg.DecodeConfig(r)
-	case FormatGIF:
-		cfg, err = gif.DecodeConfig(r)
-	case FormatWebP:
-		cfg, err = webp.DecodeConfig(r)
-	}
+	cfg, err := configOf(f, b)
 	if err != nil {
 		return f, 0, 0, fmt.Errorf("%w: %s header: %w", ErrInvalidImage, f, err)
 	}
@@ -144,6 +133,22 @@ func Inspect(b []byte, lim Limits) (Format, int, int, error) {
 			ErrTooManyPixels, cfg.Width, cfg.Height, px, lim.maxPixels())
 	}
 	return f, cfg.Width, cfg.Height, nil
+}
+
+// configOf reads the header of raster format f with that format's decoder.
+func configOf(f Format, b []byte) (image.Config, error) {
+	r := bytes.NewReader(b)
+	switch f {
+	case FormatPNG:
+		return png.DecodeConfig(r)
+	case FormatJPEG:
+		return jpeg.DecodeConfig(r)
+	case FormatGIF:
+		return gif.DecodeConfig(r)
+	case FormatWebP:
+		return webp.DecodeConfig(r)
+	}
+	return image.Config{}, ErrUnsupported
 }
 
 // Decode inspects b (format and pixel guard), then decodes it and returns the
@@ -175,7 +180,7 @@ func Decode(b []byte, lim Limits) (*image.NRGBA, Format, error) {
 		img, err = webp.Decode(r)
 	}
 	if err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, png.FormatError("not enough pixel data")) {
 			return nil, f, fmt.Errorf("%w: %s is truncated: %w", ErrInvalidImage, f, err)
 		}
 		return nil, f, fmt.Errorf("%w: %s: %w", ErrInvalidImage, f, err)

@@ -39,7 +39,7 @@ type Config struct {
 	MaxWebsocketsPerUser int
 	// MaxConcurrentOps bounds concurrent heavy image operations. Default 4.
 	MaxConcurrentOps int
-	// OpWait is how long a request waits for an operation slot before 503. Default 2 s.
+	// OpWait is how long a request waits for an operation slot (and its DecodeBudgetBytes share) before 503. Default 2 s.
 	OpWait time.Duration
 	// ReadHeaderTimeout cuts off clients that send headers too slowly. Default 10 s.
 	ReadHeaderTimeout time.Duration
@@ -75,6 +75,19 @@ type Config struct {
 	// MaxStreamsPerIP caps the live streams anonymous viewers hold open from
 	// one client IP (as gin's ClientIP reports it). Default 64.
 	MaxStreamsPerIP int
+	// --- security: memory ---
+
+	// DecodeBudgetBytes bounds the memory of concurrent image decodes: each
+	// decode holds its decoded size (from the header, before decoding:
+	// width x height x bytes per pixel, 16-bit and alpha included, plus the
+	// decoder's intermediate copies) until its operation ends. A request
+	// that cannot get its share within OpWait answers 503; one image needing
+	// more than the whole budget is refused (413). Default 1 GiB.
+	DecodeBudgetBytes int64
+	// UploadsPerMinute rate-limits image uploads per user (signed-in
+	// callers, whatever token they use) and per client IP (anonymous and
+	// link guests). Default 60.
+	UploadsPerMinute int
 }
 
 func (c *Config) defaults() {
@@ -142,5 +155,11 @@ func (c *Config) defaults() {
 	}
 	if c.MaxStreamsPerIP <= 0 {
 		c.MaxStreamsPerIP = 64
+	}
+	if c.DecodeBudgetBytes <= 0 {
+		c.DecodeBudgetBytes = 1 << 30
+	}
+	if c.UploadsPerMinute <= 0 {
+		c.UploadsPerMinute = 60
 	}
 }

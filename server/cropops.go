@@ -525,6 +525,12 @@ func responseJSON(rt string) (bool, error) {
 	return false, fmt.Errorf("response_type %q: want stream (the image) or json", rt)
 }
 
+// inputCost is the decode-guard weight of an inspected input's decode.
+func (s *Server) inputCost(data []byte) int64 {
+	_, _, _, cost, _ := s.decodeCost(data)
+	return cost
+}
+
 // decodeInput decodes an inspected input within an operation slot's time.
 func (s *Server) decodeInput(field string, data []byte) (*image.NRGBA, *jobFail) {
 	img, _, err := imaging.Decode(data, s.limits())
@@ -618,7 +624,9 @@ func (s *Server) autoResizeAlign(c *gin.Context) {
 	}
 	var out []byte
 	var crop product.Rect
-	s.withOpSlot(c, jobError, func() {
+	// Decode, the result and its resize buffer, and the encoding.
+	weight := s.guard.weigh(s.inputCost(r.data), 8*int64(dim.Width)*int64(dim.Height))
+	s.withDecodeSlot(c, jobError, weight, func() {
 		start := time.Now()
 		img, jf := s.decodeInput("image", r.data)
 		if jf != nil {
@@ -663,7 +671,9 @@ func (s *Server) removeBackground(c *gin.Context) {
 		return
 	}
 	var out []byte
-	s.withOpSlot(c, jobError, func() {
+	// Decode, then the result (4 B/px) and the masks (5 B/px).
+	weight := s.guard.weigh(s.inputCost(r.data), 10*int64(iw)*int64(ih))
+	s.withDecodeSlot(c, jobError, weight, func() {
 		start := time.Now()
 		img, jf := s.decodeInput("image", r.data)
 		if jf != nil {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -182,17 +183,48 @@ func (s *Server) recrop(c *gin.Context) {
 		box = imaging.AspectLock(box, float64(v0.Width)/float64(v0.Height), w.SourceW, w.SourceH)
 	}
 	start := time.Now()
+	// A miss decodes under the decode guard; its weight is held until the
+	// crop is encoded. Waiters on another request's load share its image.
+	var held int64 = -1
+	defer func() {
+		if held >= 0 {
+			s.guard.release(held)
+		}
+	}()
 	src, _, err := s.cache.Get(w.SourceBlob, func() (*image.NRGBA, error) {
 		data, err := s.st.ReadBlob(w.SourceBlob)
 		if err != nil {
 			return nil, err
 		}
+		_, _, _, cost, err := s.decodeCost(data)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.guard.acquire(c.Request.Context(), cost, s.cfg.OpWait); err != nil {
+			return nil, err
+		}
+		held = cost
 		img, _, err := imaging.Decode(data, s.limits())
 		return img, err
 	})
 	if err != nil {
-		c.Error(err)
-		detailError(c, http.StatusInternalServerError, "Could not read the source render")
+		var ob *overBudgetError
+		switch {
+		case errors.Is(err, errDecodeBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			s.guardFail(c, detailError, http.StatusUnprocessableEntity, err)
+		case errors.As(err, &ob):
+			rejected.WithLabelValues("decode_budget").Inc()
+			validationError(c, []imaging.FieldError{fieldErr([]any{"path", "element_id"},
+				"Value error, element's source render is too large for this server: "+ob.Error(), "value_error", w.ID)})
+		case errors.Is(err, imaging.ErrInvalidImage), errors.Is(err, imaging.ErrUnsupported), errors.Is(err, imaging.ErrTooManyPixels):
+			// A store written before uploads were fully decoded may hold a
+			// corrupt source: the request is fine, the element is not.
+			validationError(c, []imaging.FieldError{fieldErr([]any{"path", "element_id"},
+				"Value error, element's source render cannot be decoded: "+err.Error(), "value_error", w.ID)})
+		default:
+			c.Error(err)
+			detailError(c, http.StatusInternalServerError, "Could not read the source render")
+		}
 		return
 	}
 	crop := imaging.CropFrac(src, box)

@@ -383,14 +383,21 @@ func (s *Server) digitizeElement(ctx context.Context, c *gin.Context, batchID st
 	if err != nil {
 		return nil, loadError(ctx, err)
 	}
-	if err := s.acquireOp(ctx); err != nil {
+	// The decode guard's weight comes from the header; a bad header fails
+	// in analyse, without a slot.
+	_, _, _, cost, _ := s.decodeCost(data)
+	if err := s.guard.acquire(ctx, cost, 0); err != nil {
+		var ob *overBudgetError
+		if errors.As(err, &ob) {
+			return nil, &elementError{"too_large", ob.Error()}
+		}
 		return nil, &elementError{"cancelled", "the batch was cancelled"}
 	}
 	start := time.Now()
 	actx, cancel := context.WithTimeout(ctx, digitizeElementTimeout)
 	out, eerr := s.analyse(actx, el.Type, data)
 	cancel()
-	s.ops.release()
+	s.guard.release(cost)
 	if eerr != nil {
 		return nil, eerr
 	}
@@ -413,17 +420,6 @@ func (s *Server) digitizeElement(ctx context.Context, c *gin.Context, batchID st
 // on a copy of the request context, so c.Error would not reach the request log).
 func (s *Server) logBatchError(c *gin.Context, batchID string, err error, what string) {
 	s.log.Error().Err(err).Str("request_id", c.GetString("request_id")).Str("batch_id", batchID).Msg(what)
-}
-
-// acquireOp takes an operation slot, waiting as long as the batch lives: the
-// stream is open and keeps alive, so queueing here is better than failing.
-func (s *Server) acquireOp(ctx context.Context) error {
-	select {
-	case s.ops.ch <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func loadError(ctx context.Context, err error) *elementError {

@@ -46,7 +46,8 @@ func newFuzzEnv(tb testing.TB) *fuzzEnv {
 		tb.Fatal(err)
 	}
 	h := NewHub(st, 0)
-	srv := New(Config{}, st, h, zerolog.Nop())
+	// Fuzzing uploads far more than the default 60 a minute.
+	srv := New(Config{UploadsPerMinute: 1 << 30}, st, h, zerolog.Nop())
 	srv.Start()
 	tok, _, err := Bootstrap(st, testAdminToken)
 	if err != nil {

@@ -96,9 +96,20 @@ func inspectError(part string, err error) (int, string) {
 	return http.StatusBadRequest, fmt.Sprintf("'%s' is not an image of an allowed format (JPEG, PNG, WebP, GIF, SVG): %v", part, err)
 }
 
+// decodeError turns a failed full decode into a message and status.
+func decodeError(part string, err error) (int, string) {
+	if errors.Is(err, imaging.ErrTooManyPixels) || errors.Is(err, imaging.ErrUnsupported) {
+		return inspectError(part, err)
+	}
+	return http.StatusBadRequest, fmt.Sprintf("Image in '%s' is corrupt or truncated: %v", part, err)
+}
+
 func (s *Server) limits() imaging.Limits { return imaging.Limits{MaxPixels: s.cfg.MaxPixels} }
 
 func (s *Server) createImage(c *gin.Context) {
+	if !s.allowUpload(c) {
+		return
+	}
 	parts, ok := s.multipartParts(c, canvusError, map[string]bool{"data": true, "source": true}, map[string]bool{"json": true})
 	if !ok {
 		return
@@ -126,10 +137,9 @@ func (s *Server) createImage(c *gin.Context) {
 		cropBox = &b
 	}
 	w := &store.Widget{ID: uuid.NewString(), CanvasID: canvasOf(c).ID, Type: "Image", Props: defaultProps("Image")}
-	var srcFmt imaging.Format
 	var srcW, srcH int
 	if source != nil {
-		f, sw, sh, err := imaging.Inspect(source.data, s.limits())
+		f, sw, sh, cost, err := s.decodeCost(source.data)
 		if err == nil && f == imaging.FormatSVG {
 			err = errors.New("a source render must be a raster image")
 		}
@@ -138,37 +148,57 @@ func (s *Server) createImage(c *gin.Context) {
 			canvusError(c, code, msg)
 			return
 		}
-		srcFmt, srcW, srcH = f, sw, sh
-	}
-	if data == nil {
-		// The server makes the pipeline crop from the source render.
-		img, _, err := imaging.Decode(source.data, s.limits())
-		if err != nil {
-			code, msg := inspectError("source", err)
-			canvusError(c, code, msg)
-			return
-		}
+		srcW, srcH = sw, sh
 		box := imaging.Whole
 		if cropBox != nil {
 			box = *cropBox
 		}
-		if r := box.PixelRect(srcW, srcH); r.Empty() {
-			canvusError(c, http.StatusBadRequest, "crop_bbox is smaller than one pixel of the source")
+		if data == nil {
+			if r := box.PixelRect(srcW, srcH); r.Empty() {
+				canvusError(c, http.StatusBadRequest, "crop_bbox is smaller than one pixel of the source")
+				return
+			}
+		}
+		// The whole source is decoded under the decode guard, which also
+		// refuses a truncated or corrupt file here rather than at re-crop.
+		// Without a data part the server makes the pipeline crop from it.
+		s.withDecodeSlot(c, canvusError, cost, func() {
+			img, _, err := imaging.Decode(source.data, s.limits())
+			if err != nil {
+				code, msg := decodeError("source", err)
+				canvusError(c, code, msg)
+				return
+			}
+			if data != nil {
+				return
+			}
+			var buf bytes.Buffer
+			if err := imaging.EncodePNG(&buf, imaging.CropFrac(img, box)); err != nil {
+				canvusStoreError(c, err, "Image")
+				return
+			}
+			data = &uploadPart{data: buf.Bytes(), filename: strings.TrimSuffix(source.filename, filepath.Ext(source.filename)) + "-crop.png"}
+		})
+		if c.IsAborted() {
 			return
 		}
-		var buf bytes.Buffer
-		if err := imaging.EncodePNG(&buf, imaging.CropFrac(img, box)); err != nil {
-			canvusStoreError(c, err, "Image")
-			return
-		}
-		data = &uploadPart{data: buf.Bytes(), filename: strings.TrimSuffix(source.filename, filepath.Ext(source.filename)) + "-crop.png"}
 	}
-	_ = srcFmt
-	format, pw, ph, err := imaging.Inspect(data.data, s.limits())
+	format, pw, ph, cost, err := s.decodeCost(data.data)
 	if err != nil {
 		code, msg := inspectError("data", err)
 		canvusError(c, code, msg)
 		return
+	}
+	if format.IsRaster() && parts["data"] != nil {
+		s.withDecodeSlot(c, canvusError, cost, func() {
+			if _, _, err := imaging.Decode(data.data, s.limits()); err != nil {
+				code, msg := decodeError("data", err)
+				canvusError(c, code, msg)
+			}
+		})
+		if c.IsAborted() {
+			return
+		}
 	}
 	w.Format, w.PixelW, w.PixelH = string(format), pw, ph
 	w.Filename = data.filename
@@ -247,6 +277,23 @@ func (s *Server) createImage(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, w.Public())
 	s.fillHashLater(w.CanvasID, w.ID, hashes[0])
+}
+
+// allowUpload takes one upload from the caller's budget (per user when
+// signed in, whatever the token; per client IP for anonymous and link
+// guests), or answers 429 with Retry-After.
+func (s *Server) allowUpload(c *gin.Context) bool {
+	key := "ip:" + c.ClientIP()
+	if u := userOf(c); u != nil {
+		key = "user:" + strconv.FormatUint(u.ID, 10)
+	}
+	ok, wait := s.uploadLimit.allow(key, s.now())
+	if !ok {
+		rejected.WithLabelValues("rate").Inc()
+		c.Header("Retry-After", retryAfter(wait))
+		canvusError(c, http.StatusTooManyRequests, fmt.Sprintf("Too many uploads: at most %d a minute, retry after %s s", s.cfg.UploadsPerMinute, retryAfter(wait)))
+	}
+	return ok
 }
 
 func nameOf(u *store.User) string {

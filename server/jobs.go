@@ -727,11 +727,26 @@ func (s *Server) renderBanner(ctx context.Context, job *store.Job) (out []render
 		return nil, &jobFail{http.StatusBadRequest, err.Error()}
 	}
 	for i, in := range job.Inputs {
-		if err := s.acquireJobSlot(ctx); err != nil {
+		imgData, err := s.st.ReadBlob(in.Image)
+		if err != nil {
+			return nil, fmt.Errorf("input %d: read image: %w", i, err)
+		}
+		maskData, err := s.st.ReadBlob(in.Mask)
+		if err != nil {
+			return nil, fmt.Errorf("input %d: read mask: %w", i, err)
+		}
+		// The decode guard (shared with the synchronous operations, so
+		// memory stays bounded), waited for until ctx ends.
+		weight := jobWeight(s, imgData, maskData, p)
+		if err := s.guard.acquire(ctx, weight, 0); err != nil {
+			var ob *overBudgetError
+			if errors.As(err, &ob) {
+				return nil, &jobFail{http.StatusRequestEntityTooLarge, fmt.Sprintf("input %d: %v", i, ob)}
+			}
 			return nil, errJobInterrupted
 		}
-		outs, err := s.renderInput(ctx, i, in, p, bg)
-		s.ops.release()
+		outs, err := s.renderInput(ctx, i, imgData, maskData, p, bg)
+		s.guard.release(weight)
 		if err != nil {
 			return nil, err
 		}
@@ -740,26 +755,19 @@ func (s *Server) renderBanner(ctx context.Context, job *store.Job) (out []render
 	return out, nil
 }
 
-// acquireJobSlot waits for an operation slot (shared with the synchronous
-// operations, so memory stays bounded) until ctx ends.
-func (s *Server) acquireJobSlot(ctx context.Context) error {
-	select {
-	case s.ops.ch <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+// jobWeight is the decode-guard weight of one job input: its image and mask
+// decodes plus the largest output (the result and its encoding buffer).
+func jobWeight(s *Server, imgData, maskData []byte, p bannerParams) int64 {
+	_, _, _, ci, _ := s.decodeCost(imgData)
+	_, _, _, cm, _ := s.decodeCost(maskData)
+	var out int64
+	for _, d := range p.Sizes {
+		out = max(out, 8*int64(d.Width)*int64(d.Height))
 	}
+	return s.guard.weigh(max(ci, cm), min(ci, cm)+out)
 }
 
-func (s *Server) renderInput(ctx context.Context, i int, in store.JobInput, p bannerParams, bg product.Background) ([]renderedOutput, error) {
-	imgData, err := s.st.ReadBlob(in.Image)
-	if err != nil {
-		return nil, fmt.Errorf("input %d: read image: %w", i, err)
-	}
-	maskData, err := s.st.ReadBlob(in.Mask)
-	if err != nil {
-		return nil, fmt.Errorf("input %d: read mask: %w", i, err)
-	}
+func (s *Server) renderInput(ctx context.Context, i int, imgData, maskData []byte, p bannerParams, bg product.Background) ([]renderedOutput, error) {
 	img, _, err := imaging.Decode(imgData, s.limits())
 	if err != nil {
 		return nil, &jobFail{http.StatusUnprocessableEntity, fmt.Sprintf("input %d: the image could not be decoded: %v", i, err)}

@@ -2,61 +2,13 @@ package server
 
 import (
 	"math"
-	"net/http"
 	"sort"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"golang.org/x/time/rate"
 )
-
-// opSlots bounds concurrent heavy image work (decodes and operations). A
-// request that finds every slot busy for longer than opWait answers 503 with
-// Retry-After instead of queueing without bound.
-type opSlots struct {
-	ch   chan struct{}
-	wait time.Duration
-}
-
-func newOpSlots(n int, wait time.Duration) *opSlots {
-	if n <= 0 {
-		n = 4
-	}
-	return &opSlots{ch: make(chan struct{}, n), wait: wait}
-}
-
-func (o *opSlots) acquire(c *gin.Context) bool {
-	select {
-	case o.ch <- struct{}{}:
-		return true
-	default:
-	}
-	t := time.NewTimer(o.wait)
-	defer t.Stop()
-	select {
-	case o.ch <- struct{}{}:
-		return true
-	case <-t.C:
-	case <-c.Request.Context().Done():
-	}
-	return false
-}
-
-func (o *opSlots) release() { <-o.ch }
-
-// withOpSlot runs fn holding a slot, or answers 503 in the route's dialect.
-func (s *Server) withOpSlot(c *gin.Context, fail func(*gin.Context, int, string), fn func()) {
-	if !s.ops.acquire(c) {
-		rejected.WithLabelValues("saturated").Inc()
-		c.Header("Retry-After", "1")
-		fail(c, http.StatusServiceUnavailable, "Server busy: too many image operations in progress, retry shortly")
-		return
-	}
-	defer s.ops.release()
-	fn()
-}
 
 // keyLimiter is a per-key token bucket with an injectable clock. Its map
 // stays bounded: a bucket unused for as long as it takes to fill up again is

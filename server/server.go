@@ -28,7 +28,8 @@ type Server struct {
 	web         fs.FS
 	cache       *imaging.SourceCache
 	fetcher     *Fetcher
-	ops         *opSlots
+	guard       *decodeGuard // every decode's slot and memory weight, see decodeguard.go
+	uploadLimit *keyLimiter  // image uploads per user (signed in) or per client IP
 	uncropLimit *keyLimiter
 	opLimit     *keyLimiter
 	now         func() time.Time
@@ -62,7 +63,8 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log zerolog.Logger, opts ...Op
 	s := &Server{cfg: cfg, st: st, hub: h, log: log, ctx: ctx, cancel: cancel,
 		cache: imaging.NewSourceCache(cfg.SourceCacheBytes)}
 	s.fetcher = newFetcher(cfg.FetchAllowHosts, cfg.MaxBodyBytes)
-	s.ops = newOpSlots(cfg.MaxConcurrentOps, cfg.OpWait)
+	s.guard = newDecodeGuard(cfg.MaxConcurrentOps, cfg.DecodeBudgetBytes, cfg.OpWait)
+	s.uploadLimit = newKeyLimiter(cfg.UploadsPerMinute)
 	s.uncropLimit = newKeyLimiter(cfg.UncropRatePerMinute)
 	s.opLimit = newKeyLimiter(cfg.ExpensivePerMinute)
 	s.now = time.Now

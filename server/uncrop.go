@@ -109,6 +109,19 @@ type uncropParams struct {
 	seed int64
 }
 
+// uncropWeight is the decode-guard weight of an uncrop beyond its decode:
+// the output and the full-size buffers of the fill (upsampled synthesis,
+// detail transfer), about 16 bytes per output pixel; the PatchMatch work
+// itself runs at a bounded working resolution. Outputs over
+// UncropMaxOutputPixels are refused before anything is allocated.
+func (s *Server) uncropWeight(iw, ih int, p uncropParams) int64 {
+	ow, oh := int64(iw+p.ext.Left+p.ext.Right), int64(ih+p.ext.Up+p.ext.Down)
+	if ow <= 0 || oh <= 0 {
+		return 0
+	}
+	return 16 * min(ow*oh, s.cfg.UncropMaxOutputPixels)
+}
+
 // runUncrop decodes, fills and returns the result image (not encoded).
 func (s *Server) runUncrop(src *image.NRGBA, p uncropParams) (*image.NRGBA, int, string) {
 	b := src.Bounds()
@@ -192,7 +205,8 @@ func (s *Server) uncropAPI(c *gin.Context) {
 		clipdropError(c, http.StatusBadRequest, "Input image format is not valid: JPEG, PNG or WebP expected")
 		return
 	}
-	s.withOpSlot(c, clipdropError, func() {
+	_, iw, ih, cost, _ := imaging.DecodeCost(img.data, imaging.Limits{MaxPixels: uncropMaxInputPixels})
+	s.withDecodeSlot(c, clipdropError, s.guard.weigh(cost, s.uncropWeight(iw, ih, p)), func() {
 		src, _, err := imaging.Decode(img.data, imaging.Limits{MaxPixels: uncropMaxInputPixels})
 		if err != nil {
 			clipdropError(c, http.StatusBadRequest, "Input image format is not valid: "+err.Error())
@@ -273,12 +287,13 @@ func (s *Server) canvasUncrop(c *gin.Context) {
 		canvusError(c, http.StatusBadRequest, "SVG images cannot be uncropped")
 		return
 	}
-	s.withOpSlot(c, canvusError, func() {
-		data, err := s.st.ReadBlob(w.Blob)
-		if err != nil {
-			canvusError(c, http.StatusInternalServerError, "Could not read the image")
-			return
-		}
+	data, err := s.st.ReadBlob(w.Blob)
+	if err != nil {
+		canvusError(c, http.StatusInternalServerError, "Could not read the image")
+		return
+	}
+	_, iw, ih, cost, _ := s.decodeCost(data)
+	s.withDecodeSlot(c, canvusError, s.guard.weigh(cost, s.uncropWeight(iw, ih, p)), func() {
 		src, _, err := imaging.Decode(data, s.limits())
 		if err != nil {
 			canvusError(c, http.StatusBadRequest, "The image cannot be decoded: "+err.Error())

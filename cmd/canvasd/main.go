@@ -25,7 +25,8 @@ func main() {
 	// small live heap, so the default GOGC=100 collects very often: a fifth
 	// of the CPU of a durable image PATCH went to GC. 300 lets the heap grow
 	// to 4x the live data between collections, cutting the CPU per PATCH by
-	// about 20% (BENCHMARKS.md). An explicit GOGC wins; GOMEMLIMIT still caps the heap.
+	// about 20% (BENCHMARKS.md). An explicit GOGC wins; GOMEMLIMIT (or
+	// --memory-limit, see serve) still caps the heap.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(300)
 	}

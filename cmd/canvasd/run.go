@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -80,6 +83,10 @@ type serveConfig struct {
 	metricsAdminOnly             bool
 	// --- security: streams ---
 	streamsPerUser, streamsPerIP int
+	// --- security: memory ---
+	decodeBudget     byteSize
+	memoryLimit      byteSize
+	uploadsPerMinute int
 }
 
 func serveFlags(args []string) (*serveConfig, error) {
@@ -113,6 +120,10 @@ func serveFlags(args []string) (*serveConfig, error) {
 	fs.IntVar(&c.maxAnonConnsPerIP, "max-anon-conns-per-ip", 64, "requests in progress without a valid token per client address before 429")
 	fs.StringVar(&c.metricsToken, "metrics-token", "", "when set, /metrics needs Authorization: Bearer <token>")
 	fs.BoolVar(&c.metricsAdminOnly, "metrics-admin-only", false, "serve /metrics only on the --admin-addr listener")
+	c.decodeBudget = 1 << 30
+	fs.Var(&c.decodeBudget, "decode-budget", "memory budget of concurrent image decodes (bytes, or with KiB/MiB/GiB); an image needing more is refused")
+	fs.Var(&c.memoryLimit, "memory-limit", "soft Go heap limit (debug.SetMemoryLimit, GOMEMLIMIT syntax, e.g. 3GiB); default none, or GOMEMLIMIT")
+	fs.IntVar(&c.uploadsPerMinute, "uploads-per-minute", 60, "image uploads per minute per user (signed in) or per client IP (guests)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -131,6 +142,37 @@ func serveFlags(args []string) (*serveConfig, error) {
 		return nil, fmt.Errorf("--log-format must be json or console, got %q", c.logFormat)
 	}
 	return c, nil
+}
+
+// byteSize is a flag of bytes: a plain number or one with a B, KiB, MiB,
+// GiB or TiB suffix (GOMEMLIMIT's syntax).
+type byteSize int64
+
+func (b *byteSize) String() string {
+	if b == nil || *b == 0 {
+		return ""
+	}
+	return strconv.FormatInt(int64(*b), 10)
+}
+
+func (b *byteSize) Set(v string) error {
+	v = strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(v, u.suffix) {
+			v, mult = strings.TrimSpace(strings.TrimSuffix(v, u.suffix)), u.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return fmt.Errorf("want a byte count such as 1073741824 or 1GiB, got %q", v)
+	}
+	*b = byteSize(n * mult)
+	return nil
 }
 
 func splitList(s string) []string {
@@ -156,6 +198,11 @@ func serve(args []string, out io.Writer) error {
 		return err
 	}
 	log := newLogger(c.logFormat, os.Stderr)
+	if c.memoryLimit > 0 {
+		// A soft limit makes the GC collect harder near it, so RSS comes
+		// back down after a spike instead of staying at GOGC's 4x the live heap.
+		debug.SetMemoryLimit(int64(c.memoryLimit))
+	}
 	st, err := store.Open(c.data, store.Options{EventRetention: c.retention})
 	if err != nil {
 		return err
@@ -171,6 +218,7 @@ func serve(args []string, out io.Writer) error {
 		TrustedProxies: splitList(c.trustedProxies), MaxAnonConnsPerIP: c.maxAnonConnsPerIP,
 		MetricsToken: c.metricsToken, MetricsAdminOnly: c.metricsAdminOnly,
 		MaxStreamsPerUser: c.streamsPerUser, MaxStreamsPerIP: c.streamsPerIP,
+		DecodeBudgetBytes: int64(c.decodeBudget), UploadsPerMinute: c.uploadsPerMinute,
 	}, st, h, log, server.WithWeb(web.FS()))
 
 	ln, err := net.Listen("tcp", c.addr)
