@@ -73,6 +73,9 @@ type serveConfig struct {
 	maxBody, maxPixels                                                               int64
 	keepAlive, opWait, readHeaderTimeout, routeTimeout, uploadTimeout                time.Duration
 	maxOps, expensivePerMinute                                                       int
+	// --- security: accounts ---
+	loginFailuresPerAccount, loginFailuresPerIP int
+	loginFailureWindow, loginMaxBackoff         time.Duration
 }
 
 func serveFlags(args []string) (*serveConfig, error) {
@@ -99,6 +102,11 @@ func serveFlags(args []string) (*serveConfig, error) {
 	fs.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time allowed to send request headers")
 	fs.DurationVar(&c.routeTimeout, "route-timeout", 30*time.Second, "read/write deadline of ordinary requests (streams exempt)")
 	fs.DurationVar(&c.uploadTimeout, "upload-timeout", 2*time.Minute, "read/write deadline of multipart uploads")
+	// --- security: accounts ---
+	fs.IntVar(&c.loginFailuresPerAccount, "login-failures-per-account", 5, "failed password sign-ins per email (per window) before 429 with a doubling delay")
+	fs.IntVar(&c.loginFailuresPerIP, "login-failures-per-ip", 20, "failed password sign-ins per client address (per window) before 429 with a doubling delay")
+	fs.DurationVar(&c.loginFailureWindow, "login-failure-window", 15*time.Minute, "how long failed sign-ins are remembered")
+	fs.DurationVar(&c.loginMaxBackoff, "login-max-backoff", 15*time.Minute, "longest sign-in delay after failures (no lockout lasts longer)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -134,7 +142,7 @@ func serve(args []string, out io.Writer) error {
 		return err
 	}
 	log := newLogger(c.logFormat, os.Stderr)
-	st, err := store.Open(c.data, store.Options{EventRetention: c.retention})
+	st, err := store.Open(c.data, store.Options{EventRetention: c.retention, Logf: func(f string, a ...any) { log.Warn().Msgf(f, a...) }})
 	if err != nil {
 		return err
 	}
@@ -146,6 +154,9 @@ func serve(args []string, out io.Writer) error {
 		UncropRatePerMinute: c.uncropRate, SecureCookie: strings.HasPrefix(c.publicURL, "https://"),
 		MaxConcurrentOps: c.maxOps, OpWait: c.opWait, ExpensivePerMinute: c.expensivePerMinute,
 		ReadHeaderTimeout: c.readHeaderTimeout, RouteTimeout: c.routeTimeout, UploadTimeout: c.uploadTimeout,
+		// --- security: accounts ---
+		LoginFailuresPerAccount: c.loginFailuresPerAccount, LoginFailuresPerIP: c.loginFailuresPerIP,
+		LoginFailureWindow: c.loginFailureWindow, LoginMaxBackoff: c.loginMaxBackoff,
 	}, st, h, log, server.WithWeb(web.FS()))
 
 	ln, err := net.Listen("tcp", c.addr)
