@@ -144,7 +144,7 @@ func TestUsersCRUD(t *testing.T) {
 	e.doJSON("POST", "/api/v1/users", e.Admin, `{"email": "z@example.com",`).expect(t, 400)
 
 	// List and get.
-	users := e.doJSON("GET", "/api/v1/users", alice.Token, nil).expect(t, 200).list(t)
+	users := e.doJSON("GET", "/api/v1/users", e.Admin, nil).expect(t, 200).list(t) // only admins see others' emails (TestSecurityNote_NonAdminsSeeNoEmails)
 	var emails []string
 	for _, u := range users {
 		emails = append(emails, u.str("email"))
@@ -157,7 +157,7 @@ func TestUsersCRUD(t *testing.T) {
 			t.Fatalf("user list %v lacks %s", emails, want)
 		}
 	}
-	got := e.mustJSON("GET", fmt.Sprintf("/api/v1/users/%d", bob.ID), alice.Token, nil, 200)
+	got := e.mustJSON("GET", fmt.Sprintf("/api/v1/users/%d", bob.ID), e.Admin, nil, 200)
 	if got.str("email") != bob.Email || got.str("name") != bob.Name || got.boolean("admin") {
 		t.Fatalf("get user: %v", got)
 	}

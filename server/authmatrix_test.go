@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -276,5 +277,96 @@ func TestAuthMatrixWriteRoutes(t *testing.T) {
 				t.Fatalf("editor: %s", r)
 			}
 		})
+	}
+}
+
+// The permission-escalation matrix: who may make which change through POST
+// /canvases/:id/permissions. Every actor is tried with every change on a
+// fresh canvas (alice owns it; carol and olga are named owners, ed a named
+// editor, vera a named viewer, the link gives edit to anyone), and the
+// answer and the sharing afterwards are checked. A new actor or change needs
+// a row in escalationWant, or the test fails.
+var escalationActors = []string{"owner", "co-owner", "editor", "editor, sharing off", "link editor", "viewer + link edit", "guest"}
+
+var escalationChanges = []string{"grant view", "grant edit", "grant owner", "lower an owner", "remove an owner",
+	"editors_can_share off", "link off", "write down own link right"}
+
+// escalationWant: the changes each actor may make (all others are 403).
+var escalationWant = map[string][]string{
+	"owner":               escalationChanges,
+	"co-owner":            escalationChanges,
+	"editor":              {"grant view", "grant edit", "write down own link right"}, // the last is no change: ed's edit is a named grant
+	"editor, sharing off": nil,
+	"link editor":         nil,
+	"viewer + link edit":  nil,
+	"guest":               nil,
+}
+
+func TestAuthMatrixPermissionEscalation(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	alice, carol, olga := e.createUser("alice", false), e.createUser("carol", false), e.createUser("olga", false)
+	ed, vera, lin, bob := e.createUser("ed", false), e.createUser("vera", false), e.createUser("lin", false), e.createUser("bob", false)
+	token := map[string]string{"owner": alice.Token, "co-owner": carol.Token, "editor": ed.Token, "editor, sharing off": ed.Token,
+		"link editor": lin.Token, "viewer + link edit": vera.Token, "guest": ""}
+	self := map[string]uint64{"owner": alice.ID, "co-owner": carol.ID, "editor": ed.ID, "editor, sharing off": ed.ID,
+		"link editor": lin.ID, "viewer + link edit": vera.ID, "guest": store.GuestUserID}
+	for actor := range escalationWant {
+		if token[actor] == "" && actor != "guest" || !slices.Contains(escalationActors, actor) {
+			t.Fatalf("escalation actor %q is not set up", actor)
+		}
+	}
+	for _, actor := range escalationActors {
+		if _, ok := escalationWant[actor]; !ok {
+			t.Fatalf("escalation actor %q has no row in escalationWant", actor)
+		}
+		for _, change := range escalationChanges {
+			t.Run(actor+"/"+change, func(t *testing.T) {
+				c := e.createCanvas(alice.Token, "esc")
+				e.mustJSON("POST", c.path("/permissions"), alice.Token, map[string]any{
+					"link_permission": "edit", "editors_can_share": actor != "editor, sharing off",
+					"users": []any{
+						map[string]any{"id": carol.ID, "permission": "owner"},
+						map[string]any{"id": olga.ID, "permission": "owner"},
+						map[string]any{"id": ed.ID, "permission": "edit"},
+						map[string]any{"id": vera.ID, "permission": "view"},
+					}}, 200)
+				before := e.mustJSON("GET", c.path("/permissions"), alice.Token, nil, 200)
+				var body any
+				switch change {
+				case "grant view":
+					body = grant(bob.ID, "view")
+				case "grant edit":
+					body = grant(bob.ID, "edit")
+				case "grant owner":
+					body = grant(bob.ID, "owner")
+				case "lower an owner":
+					body = grant(olga.ID, "view")
+				case "remove an owner":
+					body = grant(olga.ID, "none")
+				case "editors_can_share off":
+					body = map[string]any{"editors_can_share": false}
+				case "link off":
+					body = map[string]any{"link_permission": "none"}
+				case "write down own link right":
+					body = grant(self[actor], "edit")
+				default:
+					t.Fatalf("change %q has no request", change)
+				}
+				r := e.doJSON("POST", c.path("/permissions"), token[actor], body)
+				after := e.mustJSON("GET", c.path("/permissions"), alice.Token, nil, 200)
+				if !slices.Contains(escalationWant[actor], change) {
+					r.expect(t, http.StatusForbidden)
+					if fmt.Sprint(after) != fmt.Sprint(before) {
+						t.Fatalf("refused, yet the sharing changed:\n%v\n%v", before, after)
+					}
+					return
+				}
+				r.expect(t, http.StatusOK)
+				if fmt.Sprint(after) == fmt.Sprint(before) && change != "write down own link right" {
+					t.Fatalf("allowed, yet nothing changed: %v", after)
+				}
+			})
+		}
 	}
 }

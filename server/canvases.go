@@ -453,11 +453,6 @@ func (s *Server) setPermissions(c *gin.Context) {
 		return
 	}
 	cv := canvasOf(c)
-	access := accessOf(c)
-	if access != store.AccessOwner && !(access == store.AccessEdit && cv.EditorsCanShare && userOf(c) != nil) {
-		canvusError(c, http.StatusForbidden, "Permission denied: you may not change the permissions of this canvas")
-		return
-	}
 	if req.LinkPermission != nil {
 		switch *req.LinkPermission {
 		case store.AccessNone, store.AccessView, store.AccessEdit:
@@ -475,10 +470,10 @@ func (s *Server) setPermissions(c *gin.Context) {
 			canvusError(c, http.StatusBadRequest, "users[].permission must be none, view, edit or owner")
 			return
 		}
-		if p.Permission == store.AccessOwner && access != store.AccessOwner {
-			canvusError(c, http.StatusForbidden, "Permission denied: only an owner can grant owner")
-			return
-		}
+	}
+	if msg := sharingDenied(cv, userOf(c), accessOf(c) == store.AccessOwner, req.EditorsCanShare, req.LinkPermission); msg != "" {
+		canvusError(c, http.StatusForbidden, msg)
+		return
 	}
 	var out *store.Canvas
 	err := s.st.Write(func(tx *store.Tx) error {
@@ -486,6 +481,12 @@ func (s *Server) setPermissions(c *gin.Context) {
 		if err != nil {
 			return err
 		}
+		// Checked again on the canvas as it is now: it may have changed
+		// since the access check.
+		if msg := sharingDenied(cur, userOf(c), cur.AccessFor(userOf(c)) == store.AccessOwner, req.EditorsCanShare, req.LinkPermission); msg != "" {
+			return &permissionError{msg}
+		}
+		owner := cur.AccessFor(userOf(c)) == store.AccessOwner
 		if req.EditorsCanShare != nil {
 			cur.EditorsCanShare = *req.EditorsCanShare
 		}
@@ -499,6 +500,9 @@ func (s *Server) setPermissions(c *gin.Context) {
 			if _, err := tx.User(*p.ID); err != nil {
 				return store.Invalidf("User " + strconv.FormatUint(*p.ID, 10) + " does not exist")
 			}
+			if msg := grantDenied(cur, owner, *p.ID, p.Permission); msg != "" {
+				return &permissionError{msg}
+			}
 			if *p.ID == cur.OwnerID {
 				continue // the owner stays owner
 			}
@@ -511,9 +515,76 @@ func (s *Server) setPermissions(c *gin.Context) {
 		out = cur
 		return tx.PutCanvas(cur)
 	})
+	if pe, ok := err.(*permissionError); ok {
+		canvusError(c, http.StatusForbidden, pe.msg)
+		return
+	}
 	if err != nil {
 		canvusStoreError(c, err, "Canvas")
 		return
 	}
 	c.JSON(http.StatusOK, permissionsJSON(out))
+}
+
+// Who may change a canvas's sharing (POST /permissions):
+//   - An owner (the canvas's owner, a named owner, an admin) may change
+//     anything: every grant (owner included), link_permission and
+//     editors_can_share. The canvas's owner always stays owner.
+//   - An editor by a named grant may, while editors_can_share is on, grant,
+//     change or remove view and edit grants of users who are not owners. An
+//     editor can never grant owner, lower or remove an owner, or change
+//     link_permission or editors_can_share.
+//   - Anyone whose edit right comes only from link_permission=edit (a guest,
+//     or a signed-in user with at most a named view grant) may change nothing:
+//     a right that comes from the link is never written down as a named grant.
+//   - Viewers may change nothing.
+//
+// A field or grant sent with the value it already has is no change and is
+// allowed, so that a client may post back what GET /permissions gave it.
+
+// permissionError carries a 403 message out of a store transaction.
+type permissionError struct{ msg string }
+
+func (e *permissionError) Error() string { return e.msg }
+
+// sharingDenied says why user u (owner: u's right is owner) may not make
+// this change to cv's sharing settings, or "".
+func sharingDenied(cv *store.Canvas, u *store.User, owner bool, editorsCanShare *bool, link *string) string {
+	if owner {
+		return ""
+	}
+	if u == nil || u.ID == store.GuestUserID || store.AccessRank(cv.Users[u.ID]) < store.AccessRank(store.AccessEdit) {
+		return "Permission denied: you may not change the permissions of this canvas (an edit right that comes from the shared link does not allow sharing)"
+	}
+	if !cv.EditorsCanShare {
+		return "Permission denied: editors may not share this canvas (editors_can_share is off)"
+	}
+	if editorsCanShare != nil && *editorsCanShare != cv.EditorsCanShare {
+		return "Permission denied: only an owner can change editors_can_share"
+	}
+	if link != nil && *link != cv.LinkPermission {
+		return "Permission denied: only an owner can change link_permission"
+	}
+	return ""
+}
+
+// grantDenied says why a caller (owner or an editor that passed
+// sharingDenied) may not set user id's grant on cv to perm, or "".
+func grantDenied(cv *store.Canvas, owner bool, id uint64, perm string) string {
+	cur := cv.Users[id]
+	if id == cv.OwnerID {
+		cur = store.AccessOwner
+	} else if cur == "" {
+		cur = store.AccessNone
+	}
+	if owner || cur == perm {
+		return ""
+	}
+	if cur == store.AccessOwner {
+		return "Permission denied: only an owner can change an owner's permission"
+	}
+	if store.AccessRank(perm) > store.AccessRank(store.AccessEdit) {
+		return "Permission denied: only an owner can grant owner"
+	}
+	return ""
 }

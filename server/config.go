@@ -88,6 +88,19 @@ type Config struct {
 	// callers, whatever token they use) and per client IP (anonymous and
 	// link guests). Default 60.
 	UploadsPerMinute int
+	// --- security: accounts ---
+	// LoginFailuresPerAccount is how many failed password sign-ins for one
+	// email within LoginFailureWindow close sign-in for that email: for 1 s,
+	// and twice as long after each further failure (429 with Retry-After).
+	// Default 5.
+	LoginFailuresPerAccount int
+	// LoginFailuresPerIP is the same per client address. Default 20.
+	LoginFailuresPerIP int
+	// LoginFailureWindow is how long failures are remembered. Default 15 min.
+	LoginFailureWindow time.Duration
+	// LoginMaxBackoff caps the delay, so that nobody can lock an account for
+	// longer than this after their last failure. Default 15 min.
+	LoginMaxBackoff time.Duration
 }
 
 func (c *Config) defaults() {
@@ -161,5 +174,18 @@ func (c *Config) defaults() {
 	}
 	if c.UploadsPerMinute <= 0 {
 		c.UploadsPerMinute = 60
+	}
+	// --- security: accounts ---
+	if c.LoginFailuresPerAccount <= 0 {
+		c.LoginFailuresPerAccount = 5
+	}
+	if c.LoginFailuresPerIP <= 0 {
+		c.LoginFailuresPerIP = 20
+	}
+	if c.LoginFailureWindow <= 0 {
+		c.LoginFailureWindow = 15 * time.Minute
+	}
+	if c.LoginMaxBackoff <= 0 {
+		c.LoginMaxBackoff = 15 * time.Minute
 	}
 }

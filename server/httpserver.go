@@ -168,13 +168,13 @@ func failFor(p string) func(*gin.Context, int, string) {
 	return canvusError
 }
 
-// expensive rate-limits costly routes per token (or per client address for
+// expensive rate-limits costly routes per user (or per client address for
 // anonymous requests); fail answers 429 in the route's dialect.
 func (s *Server) expensive(fail func(*gin.Context, int, string)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		key := c.ClientIP()
 		if t := tokenOf(c); t != nil {
-			key = t.ID
+			key = userRateKey(t.UserID) // per user, not per token: a new token is no new budget
 		}
 		if ok, wait := s.opLimit.allow(key, s.now()); !ok {
 			rejected.WithLabelValues("rate").Inc()

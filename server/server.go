@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/canvasd/canvasd/hub"
@@ -44,6 +45,8 @@ type Server struct {
 	auth authCache // tokens' users and canvases' sharing, see authenticate
 
 	anon anonCounter // requests in progress without a valid token, per IP (anonConns)
+	logins     *loginThrottle // failed password sign-ins, see throttle.go
+	pwCompares atomic.Int64   // bcrypt comparisons made by sign-in (real and dummy)
 }
 
 // Option adjusts a Server at construction.
@@ -67,6 +70,7 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log zerolog.Logger, opts ...Op
 	s.uploadLimit = newKeyLimiter(cfg.UploadsPerMinute)
 	s.uncropLimit = newKeyLimiter(cfg.UncropRatePerMinute)
 	s.opLimit = newKeyLimiter(cfg.ExpensivePerMinute)
+	s.logins = newLoginThrottle(cfg.LoginFailuresPerAccount, cfg.LoginFailuresPerIP, cfg.LoginFailureWindow, cfg.LoginMaxBackoff)
 	s.now = time.Now
 	for _, o := range opts {
 		o(s)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -34,17 +35,30 @@ func (s *Server) adminOnly(c *gin.Context) {
 	}
 }
 
+// creditsJSON is what the credits routes answer for token tk: "credits" is
+// what tk may still spend (null = unlimited), the smaller of its user's
+// credits ("user_credits") and its own cap ("token_cap").
+func creditsJSON(tx *store.Tx, tk *store.Token) gin.H {
+	opt := func(n int64, ok bool) any {
+		if ok {
+			return n
+		}
+		return nil
+	}
+	n, ok := tx.Credits(tk)
+	un, uok := tx.UserCredits(tk.UserID)
+	cn, cok := tx.TokenCap(tk.ID)
+	return gin.H{"token_id": tk.ID, "user_id": tk.UserID, "credits": opt(n, ok), "user_credits": opt(un, uok), "token_cap": opt(cn, cok)}
+}
+
 func (s *Server) getCredits(c *gin.Context) {
 	var out gin.H
 	err := s.st.View(func(tx *store.Tx) error {
-		if _, err := tx.Token(c.Param("tid")); err != nil {
+		tk, err := tx.Token(c.Param("tid"))
+		if err != nil {
 			return err
 		}
-		if n, ok := tx.Credits(c.Param("tid")); ok {
-			out = gin.H{"token_id": c.Param("tid"), "credits": n}
-		} else {
-			out = gin.H{"token_id": c.Param("tid"), "credits": nil}
-		}
+		out = creditsJSON(tx, tk)
 		return nil
 	})
 	if err != nil {
@@ -54,38 +68,74 @@ func (s *Server) getCredits(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// setCredits sets a token's uncrop credits; {"credits": null} is unlimited.
+// setCredits sets uncrop credits. Credits belong to the account: the token in
+// the path names its user, and {"credits": N} sets that user's credits, shared
+// by all their tokens and logins ({"credits": null} is unlimited), and clears
+// this token's own cap unless the body sets one. {"token_cap": N} caps this
+// one token further ({"token_cap": null} removes the cap); a cap never raises
+// what the user may spend.
 func (s *Server) setCredits(c *gin.Context) {
 	var req struct {
-		Credits *int64 `json:"credits"`
+		Credits  *int64 `json:"credits"`
+		TokenCap *int64 `json:"token_cap"`
 	}
-	if !canvusJSON(c, &req) {
+	raw := map[string]json.RawMessage{}
+	if !canvusJSON(c, &raw) {
 		return
 	}
-	n := int64(-1)
-	if req.Credits != nil {
-		if *req.Credits < 0 {
-			canvusError(c, http.StatusBadRequest, "credits must be >= 0, or null for unlimited")
-			return
-		}
-		n = *req.Credits
+	b, _ := json.Marshal(raw)
+	if err := json.Unmarshal(b, &req); err != nil {
+		canvusError(c, http.StatusBadRequest, "credits and token_cap must be integers >= 0, or null")
+		return
 	}
+	_, setUser := raw["credits"]
+	_, setCap := raw["token_cap"]
+	if !setUser && !setCap {
+		setUser = true // {} was "unlimited" before token caps existed
+	}
+	if setUser && !setCap {
+		setCap = true // "this key has N credits": no older cap of the key's may hide them
+	}
+	user, tcap := int64(-1), int64(-1)
+	if req.Credits != nil {
+		user = *req.Credits
+	}
+	if req.TokenCap != nil {
+		tcap = *req.TokenCap
+	}
+	if (setUser && req.Credits != nil && user < 0) || (setCap && req.TokenCap != nil && tcap < 0) {
+		canvusError(c, http.StatusBadRequest, "credits must be >= 0, or null for unlimited")
+		return
+	}
+	var out gin.H
 	err := s.st.Write(func(tx *store.Tx) error {
-		if _, err := tx.Token(c.Param("tid")); err != nil {
+		tk, err := tx.Token(c.Param("tid"))
+		if err != nil {
 			return err
 		}
-		return tx.SetCredits(c.Param("tid"), n)
+		if setUser {
+			if err := tx.SetUserCredits(tk.UserID, user); err != nil {
+				return err
+			}
+		}
+		if setCap {
+			if err := tx.SetTokenCap(tk.ID, tcap); err != nil {
+				return err
+			}
+		}
+		out = creditsJSON(tx, tk)
+		return nil
 	})
 	if err != nil {
 		canvusStoreError(c, err, "Access token")
 		return
 	}
-	var credits any
-	if n >= 0 {
-		credits = n
-	}
-	c.JSON(http.StatusOK, gin.H{"token_id": c.Param("tid"), "credits": credits})
+	c.JSON(http.StatusOK, out)
 }
+
+// userRateKey is the rate-limit key of a signed-in user's requests, whichever
+// token or login they come with.
+func userRateKey(id uint64) string { return "user:" + strconv.FormatUint(id, 10) }
 
 // parseExtent reads one optional integer form field.
 func parseExtent(parts map[string]*uploadPart, name string, lo, hi int) (int, error) {
@@ -155,15 +205,17 @@ func (s *Server) uncropAPI(c *gin.Context) {
 		clipdropError(c, http.StatusForbidden, "Invalid or revoked api key")
 		return
 	}
-	if ok, wait := s.uncropLimit.allow(tk.ID, s.now()); !ok {
+	// The rate belongs to the account, not the key: a new key or a login
+	// does not start a fresh budget.
+	if ok, wait := s.uncropLimit.allow(userRateKey(tk.UserID), s.now()); !ok {
 		rejected.WithLabelValues("rate").Inc()
 		c.Header("Retry-After", retryAfter(wait))
-		clipdropError(c, http.StatusTooManyRequests, "Too many requests: the limit is "+strconv.Itoa(s.cfg.UncropRatePerMinute)+" per minute per api key")
+		clipdropError(c, http.StatusTooManyRequests, "Too many requests: the limit is "+strconv.Itoa(s.cfg.UncropRatePerMinute)+" per minute per account")
 		return
 	}
 	var left int64
 	var limited bool
-	s.st.View(func(tx *store.Tx) error { left, limited = tx.Credits(tk.ID); return nil })
+	s.st.View(func(tx *store.Tx) error { left, limited = tx.Credits(tk); return nil })
 	if limited && left <= 0 {
 		clipdropError(c, http.StatusPaymentRequired, "Your account has no remaining credits")
 		return
@@ -223,7 +275,7 @@ func (s *Server) uncropAPI(c *gin.Context) {
 			return
 		}
 		remaining := int64(-1)
-		err = s.st.Write(func(tx *store.Tx) (err error) { remaining, err = tx.ChargeCredit(tk.ID); return })
+		err = s.st.Write(func(tx *store.Tx) (err error) { remaining, err = tx.ChargeCredit(tk); return })
 		if errors.Is(err, store.ErrNoCredits) {
 			clipdropError(c, http.StatusPaymentRequired, "Your account has no remaining credits")
 			return

@@ -24,6 +24,16 @@ func userJSON(u *store.User) gin.H {
 	}
 }
 
+// userJSONFor is userJSON as viewer may see it: an admin sees every record
+// in full and a user their own; anyone else sees only id, name and state
+// (no email, no flags, no times).
+func userJSONFor(viewer, u *store.User) gin.H {
+	if viewer != nil && (viewer.Admin || viewer.ID == u.ID) {
+		return userJSON(u)
+	}
+	return gin.H{"id": u.ID, "name": u.Name, "state": "normal"}
+}
+
 func tokenJSON(t *store.Token) gin.H {
 	return gin.H{"created_at": store.FormatTime(t.CreatedAt), "description": t.Description, "id": t.ID}
 }
@@ -67,15 +77,28 @@ func (s *Server) login(c *gin.Context) {
 			canvusError(c, http.StatusBadRequest, "email and password are required")
 			return
 		}
+		account, addr := strings.ToLower(strings.TrimSpace(req.Email)), c.ClientIP()
+		if ok, wait := s.logins.check(account, addr, s.now()); !ok {
+			rejected.WithLabelValues("rate").Inc()
+			c.Header("Retry-After", retryAfter(wait))
+			canvusError(c, http.StatusTooManyRequests, "Too many failed sign-ins: retry after "+retryAfter(wait)+" s")
+			return
+		}
 		var u *store.User
 		s.st.View(func(tx *store.Tx) error {
 			u, _ = tx.UserByEmail(req.Email)
 			return nil
 		})
-		if u == nil || !u.CheckPassword(req.Password) {
+		var hash []byte // none: compare with the dummy hash, as long as a real one
+		if u != nil {
+			hash = u.PasswordHash
+		}
+		if !s.comparePassword(hash, req.Password) || u == nil {
+			s.logins.fail(account, addr, s.now())
 			canvusError(c, http.StatusUnauthorized, "Invalid email or password")
 			return
 		}
+		s.logins.succeed(account)
 		if u.Blocked {
 			canvusError(c, http.StatusForbidden, "User is blocked")
 			return
@@ -138,8 +161,9 @@ func (s *Server) listUsers(c *gin.Context) {
 		return
 	}
 	out := make([]gin.H, 0, len(users))
+	me := userOf(c)
 	for _, u := range users {
-		out = append(out, userJSON(u))
+		out = append(out, userJSONFor(me, u))
 	}
 	s.respond(c, out, nil)
 }
@@ -162,23 +186,23 @@ func (s *Server) createUser(c *gin.Context) {
 	if !canvusJSON(c, &req) {
 		return
 	}
-	if req.Email == nil || strings.TrimSpace(*req.Email) == "" || !strings.Contains(*req.Email, "@") {
+	if req.Email == nil {
 		canvusError(c, http.StatusBadRequest, "A valid email is required")
+		return
+	}
+	email, err := store.NormalizeEmail(*req.Email)
+	if err != nil {
+		canvusStoreError(c, err, "User")
 		return
 	}
 	if req.Name == nil || strings.TrimSpace(*req.Name) == "" {
 		canvusError(c, http.StatusBadRequest, "name is required")
 		return
 	}
-	u := &store.User{Email: *req.Email, Name: *req.Name, Approved: true}
+	u := &store.User{Email: email, Name: *req.Name, Approved: true}
 	if req.Password != nil {
-		if len(*req.Password) < 4 {
-			canvusError(c, http.StatusBadRequest, "Password must be at least 4 characters")
-			return
-		}
-		h, err := store.HashPassword(*req.Password)
-		if err != nil {
-			canvusError(c, http.StatusBadRequest, "Invalid password")
+		h, ok := hashPassword(c, *req.Password)
+		if !ok {
 			return
 		}
 		u.PasswordHash = h
@@ -197,6 +221,25 @@ func (s *Server) createUser(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, userJSON(u))
+}
+
+// hashPassword checks a new password's length (4 characters to 72 bytes, the
+// most bcrypt reads) and hashes it, or answers 400.
+func hashPassword(c *gin.Context, pw string) ([]byte, bool) {
+	if len(pw) < 4 {
+		canvusError(c, http.StatusBadRequest, "Password must be at least 4 characters")
+		return nil, false
+	}
+	if len(pw) > store.MaxPasswordBytes {
+		canvusError(c, http.StatusBadRequest, "Password is too long: at most 72 bytes")
+		return nil, false
+	}
+	h, err := store.HashPassword(pw)
+	if err != nil {
+		canvusStoreError(c, err, "User")
+		return nil, false
+	}
+	return h, true
 }
 
 // userParam resolves :uid and checks that the caller may act on that user.
@@ -230,7 +273,7 @@ func (s *Server) getUser(c *gin.Context) {
 		canvusError(c, http.StatusNotFound, "User not found")
 		return
 	}
-	s.respond(c, userJSON(u), nil)
+	s.respond(c, userJSONFor(userOf(c), u), nil)
 }
 
 func (s *Server) patchUser(c *gin.Context) {
@@ -253,11 +296,17 @@ func (s *Server) patchUser(c *gin.Context) {
 	}
 	var pw []byte
 	if req.Password != nil {
-		if len(*req.Password) < 4 {
-			canvusError(c, http.StatusBadRequest, "Password must be at least 4 characters")
+		if pw, ok = hashPassword(c, *req.Password); !ok {
 			return
 		}
-		pw, _ = store.HashPassword(*req.Password)
+	}
+	if req.Email != nil {
+		email, err := store.NormalizeEmail(*req.Email)
+		if err != nil {
+			canvusStoreError(c, err, "User")
+			return
+		}
+		req.Email = &email
 	}
 	var out *store.User
 	err := s.st.Write(func(tx *store.Tx) error {
@@ -266,9 +315,6 @@ func (s *Server) patchUser(c *gin.Context) {
 			return err
 		}
 		if req.Email != nil {
-			if !strings.Contains(*req.Email, "@") {
-				return store.Invalidf("A valid email is required")
-			}
 			cur.Email = *req.Email
 		}
 		if req.Name != nil {

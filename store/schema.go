@@ -15,9 +15,13 @@ var (
 	bucketWidgets   = []byte("widgets")    // canvas id -> nested bucket: widget id -> Widget JSON
 	bucketEvents    = []byte("events")     // canvas id -> nested bucket: itob(seq) -> encoded event envelope; the nested bucket's Sequence() is the canvas head seq
 	bucketBlobs     = []byte("blobs")      // sha256 hex -> blobRef JSON (refcount, size)
-	bucketCredits   = []byte("credits")    // token public id -> itob(remaining credits); absent = unlimited
-	bucketJobs      = []byte("jobs")       // job id -> Job JSON
-	bucketJobOrder  = []byte("job_order")  // itob(job sequence) -> job id (creation order)
+	bucketCredits   = []byte("credits")    // token public id -> itob(the token's own cap on uncrop credits); absent = no cap
+	// bucketUserCredits holds each account's uncrop credits: itob(user id) ->
+	// itob(remaining); absent = unlimited. A token's cap (bucketCredits) can
+	// only narrow them.
+	bucketUserCredits = []byte("user_credits")
+	bucketJobs        = []byte("jobs")      // job id -> Job JSON
+	bucketJobOrder    = []byte("job_order") // itob(job sequence) -> job id (creation order)
 	// bucketOutputs indexes crop-job and crop-operation outputs for access
 	// checks: outputKey(sha256 hex, owner user id) -> job id, or "" for the
 	// output of a synchronous operation. A job's outputs are referenced by the
@@ -29,10 +33,13 @@ var (
 	metaSchema     = []byte("schema")
 	metaRootFolder = []byte("root_folder")
 	metaNextUser   = []byte("next_user") // itob(next user id)
+	// metaUserCredits marks a store whose per-token credits were carried
+	// over to their users (see migrateCredits).
+	metaUserCredits = []byte("credits_by_user")
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketUsers, bucketUserEmail, bucketTokens, bucketTokenIDs,
-	bucketFolders, bucketCanvases, bucketWidgets, bucketEvents, bucketBlobs, bucketCredits, bucketJobs, bucketJobOrder, bucketOutputs}
+	bucketFolders, bucketCanvases, bucketWidgets, bucketEvents, bucketBlobs, bucketCredits, bucketJobs, bucketJobOrder, bucketOutputs, bucketUserCredits}
 
 const schemaVersion = "1"
 

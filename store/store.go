@@ -26,6 +26,8 @@ type Options struct {
 	NoSync bool
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Logf receives what Open repaired or migrated (one line each). Default: discarded.
+	Logf func(format string, args ...any)
 }
 
 // Store is the durable state of one data directory.
@@ -68,6 +70,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "blobs", "tmp"), 0o750); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -125,6 +130,12 @@ func (s *Store) init() error {
 		}
 		s.serverID = string(meta.Get(metaServerID))
 		s.rootFolder = string(meta.Get(metaRootFolder))
+		if err := s.repairEmails(tx); err != nil {
+			return fmt.Errorf("repair email index: %w", err)
+		}
+		if err := s.migrateCredits(tx); err != nil {
+			return fmt.Errorf("migrate credits: %w", err)
+		}
 		return nil
 	})
 }

@@ -5,14 +5,19 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"net/mail"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
 
-// HashPassword bcrypts a password.
+// HashPassword bcrypts a password. bcrypt reads at most 72 bytes, so a longer
+// password is refused (InvalidError) rather than silently cut or dropped.
 func HashPassword(pw string) ([]byte, error) {
+	if len(pw) > MaxPasswordBytes {
+		return nil, Invalidf("Password is too long: at most 72 bytes")
+	}
 	return bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
 }
 
@@ -39,15 +44,38 @@ func NewPlainToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// CreateUser stores a new user with the next id. Email must be unique.
+// MaxPasswordBytes is the longest password bcrypt can take.
+const MaxPasswordBytes = 72
+
+// NormalizeEmail returns the one form an email address is stored and indexed
+// in: trimmed, lower-cased, and a plain address (net/mail) — no display name,
+// no angle brackets, no comments.
+func NormalizeEmail(s string) (string, error) {
+	e := strings.ToLower(strings.TrimSpace(s))
+	if e == "" {
+		return "", Invalidf("email is required")
+	}
+	a, err := mail.ParseAddress(e)
+	if err != nil || a.Name != "" || a.Address != e || !strings.Contains(e, "@") {
+		return "", Invalidf("A valid email is required (a plain address such as name@example.com)")
+	}
+	return e, nil
+}
+
+// emailKey is the index key of a stored email, normalised or not (records
+// written before NormalizeEmail existed may be untrimmed or mixed-case).
+func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// CreateUser stores a new user with the next id. Email must be unique; it is
+// stored in its normal form (NormalizeEmail).
 func (t *Tx) CreateUser(u *User) error {
 	t.authChanged()
-	email := strings.ToLower(strings.TrimSpace(u.Email))
-	if email == "" {
-		return Invalidf("email is required")
+	email, err := NormalizeEmail(u.Email)
+	if err != nil {
+		return err
 	}
 	idx := t.btx.Bucket(bucketUserEmail)
-	if idx.Get([]byte(email)) != nil {
+	if t.emailTaken(email, 0) {
 		return &InvalidError{Msg: "A user with this email already exists"}
 	}
 	meta := t.btx.Bucket(bucketMeta)
@@ -56,7 +84,7 @@ func (t *Tx) CreateUser(u *User) error {
 		return err
 	}
 	u.ID = id
-	u.Email = strings.TrimSpace(u.Email)
+	u.Email = email
 	u.CreatedAt = t.now
 	if err := idx.Put([]byte(email), itob(id)); err != nil {
 		return err
@@ -92,7 +120,8 @@ func uitoa(v uint64) string {
 	return string(b[i:])
 }
 
-// PutUser updates a user, keeping the email index right.
+// PutUser updates a user, keeping the email index exact: a changed email is
+// stored in its normal form, its index entry added and the old one removed.
 func (t *Tx) PutUser(u *User) error {
 	t.authChanged()
 	old, err := t.User(u.ID)
@@ -100,24 +129,54 @@ func (t *Tx) PutUser(u *User) error {
 		return err
 	}
 	idx := t.btx.Bucket(bucketUserEmail)
-	oldEmail, newEmail := strings.ToLower(old.Email), strings.ToLower(strings.TrimSpace(u.Email))
-	if oldEmail != newEmail {
-		if newEmail == "" {
+	oldKey := emailKey(old.Email)
+	if u.Email != old.Email {
+		if u.Email == "" && old.Email != "" {
 			return Invalidf("email is required")
 		}
-		if idx.Get([]byte(newEmail)) != nil {
-			return Invalidf("A user with this email already exists")
-		}
-		if oldEmail != "" {
-			if err := idx.Delete([]byte(oldEmail)); err != nil {
+		if u.Email != "" {
+			email, err := NormalizeEmail(u.Email)
+			if err != nil {
 				return err
 			}
+			u.Email = email
 		}
-		if err := idx.Put([]byte(newEmail), itob(u.ID)); err != nil {
+	}
+	if newKey := emailKey(u.Email); newKey != oldKey {
+		if t.emailTaken(newKey, u.ID) {
+			return Invalidf("A user with this email already exists")
+		}
+		if err := t.unindexEmail(oldKey, u.ID); err != nil {
+			return err
+		}
+		if err := idx.Put([]byte(newKey), itob(u.ID)); err != nil {
 			return err
 		}
 	}
 	return putJSON(t.btx.Bucket(bucketUsers), itob(u.ID), u)
+}
+
+// emailTaken reports whether the index gives key to a user other than id
+// whose email really is key (a stale entry does not count).
+func (t *Tx) emailTaken(key string, id uint64) bool {
+	v := t.btx.Bucket(bucketUserEmail).Get([]byte(key))
+	if v == nil || btoi(v) == id {
+		return false
+	}
+	other, err := t.User(btoi(v))
+	return err == nil && emailKey(other.Email) == key
+}
+
+// unindexEmail removes key from the email index if it names user id.
+func (t *Tx) unindexEmail(key string, id uint64) error {
+	if key == "" {
+		return nil
+	}
+	idx := t.btx.Bucket(bucketUserEmail)
+	if v := idx.Get([]byte(key)); v != nil && btoi(v) == id {
+		return idx.Delete([]byte(key))
+	}
+	return nil
 }
 
 // User returns a user by id.
@@ -131,11 +190,19 @@ func (t *Tx) User(id uint64) (*User, error) {
 
 // UserByEmail returns a user by email (case-insensitive).
 func (t *Tx) UserByEmail(email string) (*User, error) {
-	v := t.btx.Bucket(bucketUserEmail).Get([]byte(strings.ToLower(strings.TrimSpace(email))))
-	if v == nil {
+	key := emailKey(email)
+	v := t.btx.Bucket(bucketUserEmail).Get([]byte(key))
+	if v == nil || key == "" {
 		return nil, ErrNotFound
 	}
-	return t.User(btoi(v))
+	u, err := t.User(btoi(v))
+	if err != nil {
+		return nil, err
+	}
+	if emailKey(u.Email) != key {
+		return nil, ErrNotFound // a stale entry: the user has another email now
+	}
+	return u, nil
 }
 
 // Users lists every user in id order.
@@ -159,10 +226,11 @@ func (t *Tx) DeleteUser(id uint64) error {
 	if err != nil {
 		return err
 	}
-	if u.Email != "" {
-		if err := t.btx.Bucket(bucketUserEmail).Delete([]byte(strings.ToLower(u.Email))); err != nil {
-			return err
-		}
+	if err := t.unindexEmail(emailKey(u.Email), id); err != nil {
+		return err
+	}
+	if err := t.btx.Bucket(bucketUserCredits).Delete(itob(id)); err != nil {
+		return err
 	}
 	toks, err := t.Tokens(id)
 	if err != nil {
@@ -264,8 +332,30 @@ func (t *Tx) DeleteToken(id string) error {
 	return t.btx.Bucket(bucketTokenIDs).Delete([]byte(id))
 }
 
-// Credits returns a token's remaining credits; ok=false means unlimited.
-func (t *Tx) Credits(tokenID string) (n int64, ok bool) {
+// Uncrop credits belong to the account (bucketUserCredits); a token may carry
+// its own cap (bucketCredits) that only narrows them. What a token may spend
+// is the smaller of the two; a new token or a login never brings credits.
+
+// UserCredits returns a user's remaining credits; ok=false means unlimited.
+func (t *Tx) UserCredits(userID uint64) (n int64, ok bool) {
+	v := t.btx.Bucket(bucketUserCredits).Get(itob(userID))
+	if v == nil {
+		return 0, false
+	}
+	return int64(btoi(v)), true
+}
+
+// SetUserCredits sets a user's credits; n < 0 makes them unlimited.
+func (t *Tx) SetUserCredits(userID uint64, n int64) error {
+	if n < 0 {
+		return t.btx.Bucket(bucketUserCredits).Delete(itob(userID))
+	}
+	return t.btx.Bucket(bucketUserCredits).Put(itob(userID), itob(uint64(n)))
+}
+
+// TokenCap returns a token's own cap; ok=false means none (the user's
+// credits alone apply).
+func (t *Tx) TokenCap(tokenID string) (n int64, ok bool) {
 	v := t.btx.Bucket(bucketCredits).Get([]byte(tokenID))
 	if v == nil {
 		return 0, false
@@ -273,23 +363,50 @@ func (t *Tx) Credits(tokenID string) (n int64, ok bool) {
 	return int64(btoi(v)), true
 }
 
-// SetCredits sets a token's credits; n < 0 makes it unlimited.
-func (t *Tx) SetCredits(tokenID string, n int64) error {
+// SetTokenCap sets a token's own cap; n < 0 removes it.
+func (t *Tx) SetTokenCap(tokenID string, n int64) error {
 	if n < 0 {
 		return t.btx.Bucket(bucketCredits).Delete([]byte(tokenID))
 	}
 	return t.btx.Bucket(bucketCredits).Put([]byte(tokenID), itob(uint64(n)))
 }
 
-// ChargeCredit takes one credit. It returns the remaining count (-1 for
-// unlimited) or ErrNoCredits.
-func (t *Tx) ChargeCredit(tokenID string) (int64, error) {
-	n, ok := t.Credits(tokenID)
+// Credits returns what tk may still spend: the smaller of its user's credits
+// and its own cap; ok=false means unlimited.
+func (t *Tx) Credits(tk *Token) (n int64, ok bool) {
+	un, uok := t.UserCredits(tk.UserID)
+	tn, tok := t.TokenCap(tk.ID)
+	switch {
+	case uok && tok:
+		return min(un, tn), true
+	case uok:
+		return un, true
+	case tok:
+		return tn, true
+	}
+	return 0, false
+}
+
+// ChargeCredit takes one credit from tk's user and from tk's cap (each when
+// limited). It returns what tk may still spend (-1 for unlimited) or
+// ErrNoCredits.
+func (t *Tx) ChargeCredit(tk *Token) (int64, error) {
+	n, ok := t.Credits(tk)
 	if !ok {
 		return -1, nil
 	}
 	if n <= 0 {
 		return 0, ErrNoCredits
 	}
-	return n - 1, t.SetCredits(tokenID, n-1)
+	if un, uok := t.UserCredits(tk.UserID); uok {
+		if err := t.SetUserCredits(tk.UserID, un-1); err != nil {
+			return 0, err
+		}
+	}
+	if tn, tok := t.TokenCap(tk.ID); tok {
+		if err := t.SetTokenCap(tk.ID, tn-1); err != nil {
+			return 0, err
+		}
+	}
+	return n - 1, nil
 }

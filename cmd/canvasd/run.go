@@ -87,6 +87,9 @@ type serveConfig struct {
 	decodeBudget     byteSize
 	memoryLimit      byteSize
 	uploadsPerMinute int
+	// --- security: accounts ---
+	loginFailuresPerAccount, loginFailuresPerIP int
+	loginFailureWindow, loginMaxBackoff         time.Duration
 }
 
 func serveFlags(args []string) (*serveConfig, error) {
@@ -124,6 +127,11 @@ func serveFlags(args []string) (*serveConfig, error) {
 	fs.Var(&c.decodeBudget, "decode-budget", "memory budget of concurrent image decodes (bytes, or with KiB/MiB/GiB); an image needing more is refused")
 	fs.Var(&c.memoryLimit, "memory-limit", "soft Go heap limit (debug.SetMemoryLimit, GOMEMLIMIT syntax, e.g. 3GiB); default none, or GOMEMLIMIT")
 	fs.IntVar(&c.uploadsPerMinute, "uploads-per-minute", 60, "image uploads per minute per user (signed in) or per client IP (guests)")
+	// --- security: accounts ---
+	fs.IntVar(&c.loginFailuresPerAccount, "login-failures-per-account", 5, "failed password sign-ins per email (per window) before 429 with a doubling delay")
+	fs.IntVar(&c.loginFailuresPerIP, "login-failures-per-ip", 20, "failed password sign-ins per client address (per window) before 429 with a doubling delay")
+	fs.DurationVar(&c.loginFailureWindow, "login-failure-window", 15*time.Minute, "how long failed sign-ins are remembered")
+	fs.DurationVar(&c.loginMaxBackoff, "login-max-backoff", 15*time.Minute, "longest sign-in delay after failures (no lockout lasts longer)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -203,7 +211,7 @@ func serve(args []string, out io.Writer) error {
 		// back down after a spike instead of staying at GOGC's 4x the live heap.
 		debug.SetMemoryLimit(int64(c.memoryLimit))
 	}
-	st, err := store.Open(c.data, store.Options{EventRetention: c.retention})
+	st, err := store.Open(c.data, store.Options{EventRetention: c.retention, Logf: func(f string, a ...any) { log.Warn().Msgf(f, a...) }})
 	if err != nil {
 		return err
 	}
@@ -219,6 +227,9 @@ func serve(args []string, out io.Writer) error {
 		MetricsToken: c.metricsToken, MetricsAdminOnly: c.metricsAdminOnly,
 		MaxStreamsPerUser: c.streamsPerUser, MaxStreamsPerIP: c.streamsPerIP,
 		DecodeBudgetBytes: int64(c.decodeBudget), UploadsPerMinute: c.uploadsPerMinute,
+		// --- security: accounts ---
+		LoginFailuresPerAccount: c.loginFailuresPerAccount, LoginFailuresPerIP: c.loginFailuresPerIP,
+		LoginFailureWindow: c.loginFailureWindow, LoginMaxBackoff: c.loginMaxBackoff,
 	}, st, h, log, server.WithWeb(web.FS()))
 
 	ln, err := net.Listen("tcp", c.addr)
