@@ -44,7 +44,7 @@ type Server struct {
 
 	auth authCache // tokens' users and canvases' sharing, see authenticate
 
-	anon anonCounter // requests in progress without a valid token, per IP (anonConns)
+	anon       anonCounter    // requests in progress without a valid token, per IP (anonConns)
 	logins     *loginThrottle // failed password sign-ins, see throttle.go
 	pwCompares atomic.Int64   // bcrypt comparisons made by sign-in (real and dummy)
 }
