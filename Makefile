@@ -1,12 +1,14 @@
 # canvasd — see README.md. `make run` serves on :8080 with data in ./data;
-# `make test` runs every test (browser tests included).
+# `make test` runs every test (browser tests included) under -race, then the
+# imaging accuracy tests (build tag accuracy) without -race, where their
+# thresholds are enforced.
 GO            ?= go
 BIN           ?= bin/canvasd
 STATICCHECK   ?= honnef.co/go/tools/cmd/staticcheck@v0.6.1
 TEST_TIMEOUT  ?= 25m
 FUZZTIME      ?= 30s
 
-.PHONY: run build test lint bench fuzz tidy-check
+.PHONY: run build test test-accuracy lint bench fuzz tidy-check
 
 run: build
 	$(BIN) serve
@@ -16,10 +18,19 @@ build:
 
 test:
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(MAKE) --no-print-directory test-accuracy
+
+# The acceptance figures of BENCHMARKS.md (table and chart accuracy on the
+# committed corpus), enforced, and the fast PNG decoder against image/png on
+# every PNG test image, the 10 MP page included. Without -race: the figures are not what the race detector checks,
+# and the tests refuse to run under it. About 2-3 minutes on 2 busy cores.
+test-accuracy:
+	$(GO) test -count=1 -timeout 15m -tags accuracy -run '^TestAccuracy' ./imaging/...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags accuracy ./imaging/...
 	$(GO) run $(STATICCHECK) ./...
 
 tidy-check:

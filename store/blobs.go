@@ -43,7 +43,7 @@ func (s *Store) PutBlobFile(data []byte) (string, error) {
 	tmp := f.Name()
 	_, werr := f.Write(data)
 	if werr == nil && !s.opts.NoSync {
-		werr = f.Sync()
+		werr = s.fsync(f, "blob-file")
 	}
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
@@ -58,11 +58,20 @@ func (s *Store) PutBlobFile(data []byte) (string, error) {
 	}
 	if !s.opts.NoSync {
 		if d, err := os.Open(dir); err == nil {
-			d.Sync()
+			s.fsync(d, "blob-dir")
 			d.Close()
 		}
 	}
 	return hash, nil
+}
+
+// fsync syncs f and reports it to Options.onSync (set by tests only).
+func (s *Store) fsync(f *os.File, kind string) error {
+	err := f.Sync()
+	if s.opts.onSync != nil {
+		s.opts.onSync(syncEvent{kind: kind, synced: err == nil, path: f.Name()})
+	}
+	return err
 }
 
 // OpenBlob opens a blob file for reading.

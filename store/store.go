@@ -28,6 +28,21 @@ type Options struct {
 	Now func() time.Time
 	// Logf receives what Open repaired or migrated (one line each). Default: discarded.
 	Logf func(format string, args ...any)
+
+	// onSync, set only by this package's tests, sees every durability step
+	// before the write it covers is acknowledged; see syncEvent.
+	onSync func(syncEvent)
+}
+
+// syncEvent is one durability step, reported to Options.onSync (tests only).
+type syncEvent struct {
+	kind string // "commit" (a bbolt commit), "blob-file" or "blob-dir" (PutBlobFile's fsyncs)
+	// acks is, for a commit, how many Write calls it answers.
+	acks int
+	// synced: for a commit, that bbolt fdatasynced it (DB.NoSync, which
+	// tx.Commit reads, was false); for a blob, that the fsync returned nil.
+	synced bool
+	path   string // blob-file, blob-dir: what was synced
 }
 
 // Store is the durable state of one data directory.
@@ -284,6 +299,9 @@ func (s *Store) runBatch(batch []*writeReq) {
 				r.err <- fmt.Errorf("commit: %w", err)
 			}
 			return
+		}
+		if s.opts.onSync != nil {
+			s.opts.onSync(syncEvent{kind: "commit", acks: len(reqs), synced: !s.db.NoSync})
 		}
 		if len(removals) > 0 {
 			s.gcMu.Lock()

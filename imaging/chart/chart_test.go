@@ -37,11 +37,19 @@ func lastSeed(first, last uint64) uint64 {
 	return last
 }
 
+// needOCR skips when tesseract is missing, with the install command, and
+// fails instead under CI (CI set to anything but "" / "0" / "false"): a CI
+// run never passes by skipping the OCR tests.
 func needOCR(tb testing.TB) {
 	tb.Helper()
-	if !ocr.Available() {
-		tb.Skip("tesseract not installed")
+	if ocr.Available() {
+		return
 	}
+	const msg = "tesseract not installed: apt-get install -y tesseract-ocr tesseract-ocr-eng"
+	if ci := os.Getenv("CI"); ci != "" && ci != "0" && ci != "false" {
+		tb.Fatal(msg + " (CI is set: a missing dependency fails the run)")
+	}
+	tb.Skip(msg)
 }
 
 // render draws a chart spec and returns the decoded image after degradation.
@@ -128,60 +136,31 @@ func TestCorpusUpToDate(t *testing.T) {
 	}
 }
 
-// TestEvalCorpus is the acceptance figure: bar charts must have at least 90%
-// of their values within ±2% of the axis range.
-func TestEvalCorpus(t *testing.T) {
+// TestEvalSubset runs Eval end to end on four committed charts, one of each
+// kind. It checks the evaluator, not the accuracy: the thresholds are
+// enforced on the whole corpus by TestAccuracyCharts (accuracy_test.go, build
+// tag accuracy, run without -race by make test).
+func TestEvalSubset(t *testing.T) {
 	needOCR(t)
-	if quick() {
-		// Exercise Eval on a few charts only; the figures need the full run.
-		dir := t.TempDir()
-		for _, name := range []string{"chart_000_bar_vertical", "chart_001_bar_horizontal", "chart_002_line", "chart_007_pie"} {
-			for _, ext := range []string{".png", ".jpg", ".json"} {
-				data, err := os.ReadFile(filepath.Join(corpusDir, name+ext))
-				if err != nil {
-					continue
-				}
-				if err := os.WriteFile(filepath.Join(dir, name+ext), data, 0o644); err != nil {
-					t.Fatal(err)
-				}
+	dir := t.TempDir()
+	for _, name := range []string{"chart_000_bar_vertical", "chart_001_bar_horizontal", "chart_002_line", "chart_007_pie"} {
+		for _, ext := range []string{".png", ".jpg", ".json"} {
+			data, err := os.ReadFile(filepath.Join(corpusDir, name+ext))
+			if err != nil {
+				continue
+			}
+			if err := os.WriteFile(filepath.Join(dir, name+ext), data, 0o644); err != nil {
+				t.Fatal(err)
 			}
 		}
-		rep, err := Eval(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Log("\n" + rep.String())
-		if len(rep.ByType) != 3 || rep.Unsupported != 1 {
-			t.Fatalf("subset eval covered %d types, %d unsupported", len(rep.ByType), rep.Unsupported)
-		}
-		return
 	}
-	rep, err := Eval(corpusDir)
+	rep, err := Eval(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Log("\n" + rep.String())
-	for _, f := range rep.Failures {
-		t.Log(f)
-	}
-	for _, typ := range []string{TypeBarVertical, TypeBarHorizontal, TypeLine} {
-		if rep.ByType[typ] == nil || rep.ByType[typ].Charts < 10 {
-			t.Fatalf("corpus has too few %s charts", typ)
-		}
-	}
-	for _, typ := range []string{TypeBarVertical, TypeBarHorizontal} {
-		if got := rep.ValueRate(typ); got < 0.90 {
-			t.Errorf("%s: %.1f%% of values within ±2%%, want >= 90%%", typ, 100*got)
-		}
-		if got := rep.SeriesRate(typ); got < 0.90 {
-			t.Errorf("%s: series count right in %.1f%% of charts, want >= 90%%", typ, 100*got)
-		}
-	}
-	if got := rep.ValueRate(TypeLine); got < 0.80 {
-		t.Errorf("line: %.1f%% of values within ±2%%, want >= 80%%", 100*got)
-	}
-	if rep.Unsupported == 0 || rep.Refused != rep.Unsupported {
-		t.Errorf("unsupported charts refused %d/%d", rep.Refused, rep.Unsupported)
+	if len(rep.ByType) != 3 || rep.Unsupported != 1 {
+		t.Fatalf("subset eval covered %d types, %d unsupported", len(rep.ByType), rep.Unsupported)
 	}
 }
 

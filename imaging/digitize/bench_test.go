@@ -12,7 +12,6 @@ import (
 
 	"github.com/canvasd/canvasd/imaging/digitize"
 	"github.com/canvasd/canvasd/imaging/digitize/gen"
-	"github.com/canvasd/canvasd/imaging/ocr"
 	"golang.org/x/image/draw"
 )
 
@@ -39,9 +38,7 @@ func table1000x600(tb testing.TB, style gen.Style) (image.Image, *digitize.Table
 // BenchmarkTable1000x600 measures ReadTable with OCR on a 1000x600 table
 // image, per element, and reports the median as p50-ms.
 func BenchmarkTable1000x600(b *testing.B) {
-	if !ocr.Available() {
-		b.Skip("tesseract not installed")
-	}
+	needOCR(b)
 	for _, style := range []gen.Style{gen.Grid, gen.Rules, gen.Borderless} {
 		b.Run(string(style), func(b *testing.B) {
 			img, truth := table1000x600(b, style)

@@ -1,0 +1,45 @@
+//go:build accuracy
+
+package chart
+
+import "testing"
+
+// TestAccuracyCharts is the acceptance figure of BENCHMARKS.md ("Batch
+// digitize"), enforced: on the whole committed corpus, bar charts have at
+// least 90% of their values within ±2% of the axis range and the right series
+// count in at least 90% of charts, line charts at least 80% of values, and
+// every pie and scatter chart is refused. make test runs it without -race
+// (go test -tags accuracy -run '^TestAccuracy' ./imaging/...).
+func TestAccuracyCharts(t *testing.T) {
+	if raceEnabled {
+		t.Fatal("the accuracy tests run without -race: see the test target of the Makefile")
+	}
+	needOCR(t)
+	rep, err := Eval(corpusDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + rep.String())
+	for _, f := range rep.Failures {
+		t.Log(f)
+	}
+	for _, typ := range []string{TypeBarVertical, TypeBarHorizontal, TypeLine} {
+		if rep.ByType[typ] == nil || rep.ByType[typ].Charts < 10 {
+			t.Fatalf("corpus has too few %s charts", typ)
+		}
+	}
+	for _, typ := range []string{TypeBarVertical, TypeBarHorizontal} {
+		if got := rep.ValueRate(typ); got < 0.90 {
+			t.Errorf("%s: %.1f%% of values within ±2%%, want >= 90%%", typ, 100*got)
+		}
+		if got := rep.SeriesRate(typ); got < 0.90 {
+			t.Errorf("%s: series count right in %.1f%% of charts, want >= 90%%", typ, 100*got)
+		}
+	}
+	if got := rep.ValueRate(TypeLine); got < 0.80 {
+		t.Errorf("line: %.1f%% of values within ±2%%, want >= 80%%", 100*got)
+	}
+	if rep.Unsupported == 0 || rep.Refused != rep.Unsupported {
+		t.Errorf("unsupported charts refused %d/%d", rep.Refused, rep.Unsupported)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package digitize_test
+
+const raceEnabled = false
