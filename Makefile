@@ -8,7 +8,7 @@ STATICCHECK   ?= honnef.co/go/tools/cmd/staticcheck@v0.6.1
 TEST_TIMEOUT  ?= 25m
 FUZZTIME      ?= 30s
 
-.PHONY: run build test test-accuracy lint bench fuzz tidy-check
+.PHONY: run build test test-accuracy test-security lint bench fuzz tidy-check
 
 run: build
 	$(BIN) serve
@@ -26,6 +26,11 @@ test:
 # and the tests refuse to run under it. About 2-3 minutes on 2 busy cores.
 test-accuracy:
 	$(GO) test -count=1 -timeout 15m -tags accuracy -run '^TestAccuracy' ./imaging/...
+
+# The security suite alone: one regression test per defect of the hostile-user
+# probe (README, Security). make test runs it too.
+test-security:
+	$(GO) test -race -count=1 -run '^TestSecurity' ./server/ ./hub/ ./store/ ./cmd/canvasd/ ./web/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
