@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -88,33 +89,8 @@ func (t *Tx) Head(canvasID string) uint64 {
 // EventsSince returns copies of the events of canvas with seq > since, up to
 // the head at the time of the call. ErrTooOld when some were already trimmed.
 func (s *Store) EventsSince(canvasID string, since uint64) ([]Event, error) {
-	var out []Event
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketEvents).Bucket([]byte(canvasID))
-		if b == nil {
-			if since > 0 {
-				return ErrTooOld
-			}
-			return nil
-		}
-		head := b.Sequence()
-		if since > head {
-			return ErrTooOld // a seq from the future: the log was reset
-		}
-		if since == head {
-			return nil
-		}
-		c := b.Cursor()
-		k, _ := c.First()
-		if k == nil || btoi(k) > since+1 {
-			return ErrTooOld
-		}
-		for k, v := c.Seek(itob(since + 1)); k != nil; k, v = c.Next() {
-			out = append(out, Event{Seq: btoi(k), CanvasID: canvasID, Data: append([]byte(nil), v...)})
-		}
-		return nil
-	})
-	return out, err
+	evs, _, err := s.EventsPage(canvasID, since, math.MaxInt)
+	return evs, err
 }
 
 // EventsPage is EventsSince limited to a page: it copies events until their
