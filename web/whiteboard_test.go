@@ -386,7 +386,6 @@ func TestWhiteboard(t *testing.T) {
 		e.wbNote(alice.Token, cid, "here", 0, 0, 300, 220)
 		far := e.wbNote(alice.Token, cid, "far away", 20000, 20000, 300, 220)
 		a := e.wbOpen(t, alice.Token, cid)
-		waitJS(t, a, "the far note is culled", fmt.Sprintf(`document.querySelector('.w-note[data-id=%q]').classList.contains('culled')`, far), 2*time.Second)
 		wheel := func(dx, dy float64, mods int64) {
 			run(t, a, "wheel", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 				_, err := cdp.Call(ctx, tg, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseWheel, X: 640, Y: 400, DeltaX: dx, DeltaY: dy, Modifiers: mods})
@@ -397,8 +396,13 @@ func TestWhiteboard(t *testing.T) {
 		waitJS(t, a, "two-finger scroll pans", `(() => { const v = window.__canvasd.view.view; return v.z === 1 && Math.abs(v.x - 70) < 0.5 && Math.abs(v.y - (-20)) < 0.5; })()`, 2*time.Second)
 		wheel(0.01, -50, 2) // pinch out: ctrl + wheel (a zero delta would be left out)
 		waitJS(t, a, "pinch zooms", `window.__canvasd.view.view.z > 1.2`, 2*time.Second)
+		// Widgets outside the viewport are hidden (their nodes stay), and shown again when panned to.
+		waitJS(t, a, "the far note is culled", fmt.Sprintf(`document.querySelector('.w-note[data-id=%q]').classList.contains('culled')`, far), 2*time.Second)
+		evalJS[bool](t, a, `(() => { const v = window.__canvasd.view; v.view = {x: 100 - 20000, y: 100 - 20000, z: 1}; v.scheduleView(); return true; })()`)
+		waitJS(t, a, "the far note is shown when in view", fmt.Sprintf(`(() => { const el = document.querySelector('.w-note[data-id=%q]'); return !el.classList.contains('culled') && el.getBoundingClientRect().width > 0; })()`, far), 2*time.Second)
 		wbKey(t, a, "?")
 		waitJS(t, a, "the shortcuts dialog", `(() => { const d = document.querySelector('.help-dialog'); return !!d && /Ctrl\/⌘ \+ Z/.test(d.textContent) && /Box select/.test(d.textContent); })()`, 2*time.Second)
+		run(t, a, "let the dialog settle", chromedp.Sleep(400*time.Millisecond))
 		wbShot(t, a, "shortcuts")
 		wbKey(t, a, "\x1b")
 	})

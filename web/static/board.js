@@ -100,11 +100,19 @@ export const SHORTCUTS = [
   ]],
 ];
 
+const KEY = /^(Ctrl\/⌘|Shift|Enter|Esc|Delete|Backspace|Space|Arrow keys|[A-Z0-9?[\]])$/;
+
+/** keyPart shows a key as a key cap and anything else (a gesture, a separator) as text. */
+function keyPart(part) {
+  const m = /^(.*?)( \(.*\))?$/.exec(part);
+  return KEY.test(m[1]) ? [h('kbd', m[1]), m[2] || ''] : part;
+}
+
 /** helpDialog lists the keyboard shortcuts. */
 export function helpDialog() {
   if (document.querySelector('.help-dialog')) return null;
   const body = h('div.shortcuts', SHORTCUTS.map(([group, rows]) => h('section',
     h('h3', group),
-    h('dl', rows.map(([k, what]) => [h('dt', k.split(/(\s\+\s|,\s|\s\/\s)/).map((part) => (/^(\s\+\s|,\s|\s\/\s)$/.test(part) ? part : h('kbd', part)))), h('dd', what)])))));
+    h('dl', rows.map(([k, what]) => [h('dt', k.split(/(\s\+\s|,\s|\s\/\s)/).map(keyPart)), h('dd', what)])))));
   return modal({ title: 'Keyboard shortcuts', body, wide: false, className: 'help-dialog' });
 }

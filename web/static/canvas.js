@@ -742,9 +742,8 @@ export class CanvasView {
       bar.dataset.key = key;
       const items = [];
       if (w && w.widget_type === 'Note') {
-        items.push(h('div.swatches', NOTE_COLORS.map(([name, c]) => h('button.swatch', {
+        items.push(h('div.swatches', NOTE_COLORS.map(([name, c]) => h('button.swatch' + (String(w.background_color || '').toLowerCase().startsWith(c) ? '.on' : ''), {
           type: 'button', title: name, 'aria-label': name, style: { background: c },
-          class: String(w.background_color || '').toLowerCase().startsWith(c) ? 'on' : null,
           onclick: () => this.edit('Colour', [{ w: this.widgets.get(w.id) || w, body: { background_color: c } }]),
         }))));
         items.push(h('button.fb-btn#fb-edit', { type: 'button', title: 'Edit text', onclick: () => this.editNote(w.id) }, icon('edit')));
@@ -763,7 +762,7 @@ export class CanvasView {
         h('button.fb-btn#fb-front', { type: 'button', title: 'Bring to front (])', 'aria-label': 'Bring to front', onclick: () => this.bringToFront() }, icon('front')),
         h('button.fb-btn#fb-back', { type: 'button', title: 'Send to back ([)', 'aria-label': 'Send to back', onclick: () => this.sendToBack() }, icon('back2')),
         h('button.fb-btn#fb-duplicate', { type: 'button', title: 'Duplicate (Ctrl+D)', 'aria-label': 'Duplicate', onclick: () => this.duplicate() }, icon('copy')),
-        h('button.fb-btn#fb-lock', { type: 'button', title: locked ? 'Unlock (L)' : 'Lock (L)', 'aria-label': locked ? 'Unlock' : 'Lock', class: locked ? 'on' : null, onclick: () => this.toggleLock() }, icon(locked ? 'lock' : 'unlock')));
+        h('button.fb-btn#fb-lock' + (locked ? '.on' : ''), { type: 'button', title: locked ? 'Unlock (L)' : 'Lock (L)', 'aria-label': locked ? 'Unlock' : 'Lock', onclick: () => this.toggleLock() }, icon(locked ? 'lock' : 'unlock')));
       items.push(h('button.fb-btn.danger-text#fb-delete', { type: 'button', title: 'Delete (Del)', onclick: () => this.deleteSelection() }, icon('trash')));
       bar.replaceChildren(...items);
     }
@@ -1022,6 +1021,26 @@ export class CanvasView {
     }
   }
 
+  /** current reads a widget from the server: null when it is gone, undefined when that cannot be told. */
+  async current(id) {
+    try {
+      return await api.widget(this.id, id);
+    } catch (e) {
+      if (e.status === 404) return null;
+      toast('Could not check the canvas: ' + e.message, 'error');
+      return undefined;
+    }
+  }
+
+  /**
+   * afterPending runs fn once the edits under way are saved, so a shortcut
+   * pressed right after Ctrl+D or a paste acts on what they selected.
+   */
+  async afterPending(fn) {
+    while (this.history.inflight.size) await Promise.allSettled([...this.history.inflight]);
+    return fn();
+  }
+
   /** patchRaw shows a change at once and saves it (history uses it to undo). */
   async patchRaw(w, body) {
     const cur = this.widgets.get(w.id) || w;
@@ -1172,8 +1191,10 @@ export class CanvasView {
     if (mod && (key === 'c' || key === 'x')) {
       if (!this.selection.size) return;
       e.preventDefault();
-      this.copySelection();
-      if (key === 'x' && this.canEdit) this.deleteSelection();
+      this.afterPending(() => {
+        this.copySelection();
+        if (key === 'x' && this.canEdit) this.deleteSelection();
+      });
       return;
     }
     if (mod && key === 'v') {
@@ -1183,7 +1204,7 @@ export class CanvasView {
     }
     if (mod && key === 'd') {
       e.preventDefault();
-      if (this.canEdit && this.selection.size) this.duplicate();
+      if (this.canEdit && this.selection.size) this.afterPending(() => this.duplicate());
       return;
     }
     if (e.key === '?') {
@@ -1193,7 +1214,7 @@ export class CanvasView {
     }
     if ((e.key === 'Delete' || e.key === 'Backspace') && this.selection.size && this.canEdit) {
       e.preventDefault();
-      this.deleteSelection();
+      this.afterPending(() => this.deleteSelection());
     } else if (e.key === 'Escape') {
       this.selection.clear();
       this.sendPresence(this.lastCursor);
@@ -1205,9 +1226,9 @@ export class CanvasView {
       this.addNoteAtCenter();
     } else if ((e.key === ']' || e.key === '[') && !mod && this.canEdit && this.selection.size) {
       e.preventDefault();
-      if (e.key === ']') this.bringToFront(); else this.sendToBack();
+      this.afterPending(() => (e.key === ']' ? this.bringToFront() : this.sendToBack()));
     } else if (key === 'l' && !mod && this.canEdit && this.selection.size) {
-      this.toggleLock();
+      this.afterPending(() => this.toggleLock());
     } else if (e.key.startsWith('Arrow') && !mod && this.canEdit && this.selection.size) {
       e.preventDefault();
       const step = (e.shiftKey ? 10 : 1) / this.view.z;

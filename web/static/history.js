@@ -42,7 +42,7 @@ export function contentOf(snap) {
 
 export class History {
   /**
-   * view provides: widgets (Map), patchRaw(w, body) -> widget|null,
+   * view provides: current(id) -> widget|null (gone)|undefined (unknown), patchRaw(w, body) -> widget|null,
    * removeRaw(w) -> bool, recreate(snap, blob) -> widget|null.
    */
   constructor(view) {
@@ -53,6 +53,7 @@ export class History {
     this.busy = false;
     this.onChange = null;
     this.inflight = new Set(); // edits still waiting for the server
+    this.queue = Promise.resolve();
   }
 
   /** track registers an edit under way: an undo waits for it, so Ctrl+Z right after a drag undoes that drag. */
@@ -92,14 +93,18 @@ export class History {
     if (this.onChange) this.onChange();
   }
 
-  undo() { return this.step(true); }
-  redo() { return this.step(false); }
+  // Steps run one after the other: Ctrl+Z pressed twice quickly undoes two.
+  undo() { return this.enqueue(true); }
+  redo() { return this.enqueue(false); }
+
+  enqueue(undo) {
+    const run = this.queue.then(() => this.step(undo));
+    this.queue = run.catch(() => {});
+    return run;
+  }
 
   async step(undo) {
-    if (this.busy) return false;
-    this.busy = true;
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
-    this.busy = false;
     // The stacks are read after the wait: the edits it waited for pushed onto them.
     const from = undo ? this.undoStack : this.redoStack;
     const to = undo ? this.redoStack : this.undoStack;
@@ -134,7 +139,9 @@ export class History {
 
   async apply(op, undo) {
     const v = this.view;
-    const w = v.widgets.get(op.ref.id);
+    // Compared with the server's copy: our own last change may not be back on the websocket yet.
+    const w = await v.current(op.ref.id);
+    if (w === undefined) return false;
     switch (op.kind) {
       case 'patch': {
         const want = undo ? op.after : op.before;
