@@ -80,6 +80,7 @@ export class CanvasView {
     this.rafPending = false;
     this.fitted = false;
     this.measure = new Set();    // notes to check for hidden text
+    this.rects = new Map();      // id -> world rectangle, as last rendered
     this.history = new History(this);
     this.build();
   }
@@ -431,6 +432,8 @@ export class CanvasView {
     this.viewport.style.backgroundSize = `${grid}px ${grid}px`;
     this.viewport.style.backgroundPosition = `${v.x}px ${v.y}px`;
     this.viewport.classList.toggle('zoomed-out', v.z < 0.35);
+    // Far out, text is a few pixels high: draw notes as coloured cards only.
+    this.viewport.classList.toggle('far-out', v.z < 0.15);
     const zl = Math.round(v.z * 100) + '%';
     if (this.zoomLabel.textContent !== zl) this.zoomLabel.textContent = zl;
     this.cull();
@@ -463,7 +466,7 @@ export class CanvasView {
       }
       if (!out) shown++;
     }
-    this.viewport.dataset.shown = String(shown);
+    if (this.shown !== shown) { this.shown = shown; this.viewport.dataset.shown = String(shown); }
   }
 
   /** checkOverflow marks the (visible) notes whose text does not fit, so nothing is clipped unseen. */
@@ -479,7 +482,6 @@ export class CanvasView {
 
   render() {
     this.fullDirty = false;
-    if (!this.rects) this.rects = new Map();
     const root = this.root();
     if (root) this.rootId = root.id;
 

@@ -127,10 +127,12 @@ export class History {
     if (done) to.push(entry);
     const verb = undo ? 'Undo' : 'Redo';
     const n = entry.ops.length;
+    // One undo toast at a time: a run of Ctrl+Z does not pile them up.
+    if (this.lastToast) this.lastToast.remove();
     if (skipped) {
-      toast(`${verb} skipped${n > 1 ? ` for ${skipped} of ${n} items` : ''}: someone else changed it since (or it cannot be restored).`, 'error', 5000);
+      this.lastToast = toast(`${verb} skipped${n > 1 ? ` for ${skipped} of ${n} items` : ''}: someone else changed it since (or it cannot be restored).`, 'error', 5000);
     } else {
-      toast(`${verb}: ${entry.label}`, 'info', 1800);
+      this.lastToast = toast(`${verb}: ${entry.label}`, 'info', 1800);
     }
     this.changed();
     this.view.schedule();
