@@ -122,7 +122,9 @@ func wbEventually(t *testing.T, what string, cond func() bool) {
 
 func (e *env) wbOpen(t *testing.T, token, cid string) context.Context {
 	t.Helper()
-	ctx := e.tab(e.ts.URL+"/c/"+cid+"#token="+token, 1280, 800)
+	// Under the CSP recorder: nothing new in the client may break the policy.
+	ctx, console := e.cspTab(e.ts.URL+"/c/"+cid+"#token="+token, 1280, 800)
+	t.Cleanup(func() { checkNoCSPViolations(t, ctx, "viewer", console) })
 	waitLive(t, ctx, "viewer")
 	waitJS(t, ctx, "widgets drawn", `!window.__canvasd.view.loading && window.__canvasd.state().widgets.length > 0 && window.__canvasd.state().widgets.length === document.querySelectorAll('.widget').length`, 5*time.Second)
 	// A fixed view: world (0, 0) at the viewport's top-left plus 100 px, zoom 1.
@@ -213,6 +215,20 @@ func TestWhiteboard(t *testing.T) {
 		wbEventually(t, "text B", func() bool { return e.wbWidgets(alice.Token, cid)[id]["text"] == "B" })
 		wbKey(t, a, "z", chromedp.ModifierCtrl)
 		wbEventually(t, "undo of the text", func() bool { return e.wbWidgets(alice.Token, cid)[id]["text"] == "A" })
+
+		// Resize with the corner handle, and a colour; both undo.
+		run(t, a, "select A", chromedp.KeyEvent("\x1b"), chromedp.MouseClickXY(x, y))
+		hx, hy := center(t, a, fmt.Sprintf(`.sel-box[data-id=%q] .h-se`, id))
+		wbDrag(t, a, hx, hy, 100, 60, 0)
+		wbEventually(t, "resized", func() bool { return math.Abs(wbNum(e.wbWidgets(alice.Token, cid)[id], "size", "width")-400) < 1 })
+		run(t, a, "colour", chromedp.WaitVisible(chromedp.CSS(`.swatch[title="Sky"]`)), chromedp.Click(chromedp.CSS(`.swatch[title="Sky"]`)))
+		wbEventually(t, "coloured", func() bool { return e.wbWidgets(alice.Token, cid)[id]["background_color"] == "#cfe8ff" })
+		wbKey(t, a, "z", chromedp.ModifierCtrl)
+		wbKey(t, a, "z", chromedp.ModifierCtrl)
+		wbEventually(t, "undo of the colour and the resize", func() bool {
+			w := e.wbWidgets(alice.Token, cid)[id]
+			return w["background_color"] == "#fff1a8" && math.Abs(wbNum(w, "size", "width")-300) < 1 && math.Abs(wbNum(w, "size", "height")-220) < 1
+		})
 
 		// Create (with its first text), undo, redo.
 		wbKey(t, a, "n")
