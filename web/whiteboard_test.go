@@ -218,7 +218,9 @@ func TestWhiteboard(t *testing.T) {
 
 		// Resize with the corner handle, and a colour; both undo.
 		run(t, a, "select A", chromedp.KeyEvent("\x1b"), chromedp.MouseClickXY(x, y))
-		hx, hy := center(t, a, fmt.Sprintf(`.sel-box[data-id=%q] .h-se`, id))
+		handle := fmt.Sprintf(`.sel-box[data-id=%q] .h-se`, id)
+		waitJS(t, a, "resize handle", fmt.Sprintf(`!!document.querySelector(%q)`, handle), 2*time.Second)
+		hx, hy := center(t, a, handle)
 		wbDrag(t, a, hx, hy, 100, 60, 0)
 		wbEventually(t, "resized", func() bool { return math.Abs(wbNum(e.wbWidgets(alice.Token, cid)[id], "size", "width")-400) < 1 })
 		run(t, a, "colour", chromedp.WaitVisible(chromedp.CSS(`.swatch[title="Sky"]`)), chromedp.Click(chromedp.CSS(`.swatch[title="Sky"]`)))
