@@ -72,7 +72,7 @@ export const SHORTCUTS = [
     ['Double-click the background', 'Add a note there'],
     ['Enter', 'Edit the selected note'],
     ['Enter (while editing)', 'New line'],
-    ['Esc or Ctrl/⌘ + Enter', 'Finish editing (saves)'],
+    ['Esc, Ctrl/⌘ + Enter', 'Finish editing (saves)'],
     ['N', 'New note in free space near the centre'],
   ]],
   ['Undo', [
@@ -87,7 +87,7 @@ export const SHORTCUTS = [
     ['Delete, Backspace', 'Delete the selection (undo brings it back)'],
     ['Ctrl/⌘ + C, Ctrl/⌘ + V', 'Copy, paste (also into another canvas)'],
     ['Ctrl/⌘ + D', 'Duplicate'],
-    [']  /  [', 'Bring to front / send to back'],
+    ['] / [', 'Bring to front / send to back'],
     ['L', 'Lock or unlock'],
     ['Arrow keys (Shift: ×10)', 'Nudge'],
   ]],
