@@ -104,6 +104,7 @@ export const api = {
   widgets: (id) => request('GET', `/api/v1/canvases/${id}/widgets`),
   widget: (id, wid) => request('GET', `/api/v1/canvases/${id}/widgets/${wid}`),
   createNote: (id, body) => request('POST', `/api/v1/canvases/${id}/notes`, body),
+  createWidget: (id, path, body) => request('POST', `/api/v1/canvases/${id}/${path}`, body),
   patchWidget: (id, w, body) => request('PATCH', `/api/v1/canvases/${id}/${pathOf(w)}/${w.id}`, body),
   deleteWidget: (id, w) => request('DELETE', `/api/v1/canvases/${id}/${pathOf(w)}/${w.id}`),
 

@@ -8,6 +8,8 @@ import { api, upload, ApiError } from './api.js';
 import { h, svg, icon, toast, confirmDialog, promptDialog, initials } from './ui.js';
 import { Live } from './live.js';
 import { openRecrop, openUncrop, openDigitize } from './tools.js';
+import { History, norm } from './history.js';
+import { findFree, fetchBlob, writeClip, readClip, helpDialog } from './board.js';
 
 export const NOTE_COLORS = [
   ['Lemon', '#fff1a8'], ['Peach', '#ffd8b5'], ['Rose', '#ffd3de'], ['Lilac', '#e4dcff'],
@@ -18,6 +20,18 @@ const MIN_Z = 0.05;
 const NUMBER = /^[-+−]?[$€£¥(]?[-+−]?[\d.,\s]*\d[\d.,]*\s?[%KMBkmb]?\)?$/;
 const MAX_Z = 6;
 const DRAG_THRESHOLD = 3;
+// CULL_MARGIN is how far outside the viewport (in screen px) widgets stay drawn.
+const CULL_MARGIN = 200;
+// Fields a widget of each type is re-created with (undo of a delete, paste).
+const CREATE_FIELDS = {
+  Note: ['location', 'size', 'depth', 'scale', 'pinned', 'text', 'title', 'background_color', 'text_color'],
+  Anchor: ['location', 'size', 'depth', 'scale', 'pinned', 'anchor_name'],
+  Image: ['location', 'size', 'depth', 'scale', 'pinned', 'title'],
+  Connector: ['src', 'dst', 'line_color', 'line_width', 'type'],
+};
+const CREATE_PATH = { Note: 'notes', Anchor: 'anchors', Connector: 'connectors' };
+
+const EMPTY = new Set();
 
 function num(v, d = 0) { return typeof v === 'number' && isFinite(v) ? v : d; }
 function clamp(v, a, b) { return Math.max(a, Math.min(b, v)); }
@@ -65,6 +79,9 @@ export class CanvasView {
     this.lastCursor = null;
     this.rafPending = false;
     this.fitted = false;
+    this.measure = new Set();    // notes to check for hidden text
+    this.rects = new Map();      // id -> world rectangle, as last rendered
+    this.history = new History(this);
     this.build();
   }
 
@@ -101,7 +118,7 @@ export class CanvasView {
     this.floatBar = h('div.floatbar', { hidden: true });
     this.emptyHint = h('div.empty-hint', { hidden: true },
       h('h2', 'This canvas is empty'),
-      h('p.muted', 'Double-click anywhere to add a note, or drop images here.'));
+      h('p.muted', 'Double-click anywhere to add a note, or drop images here. Press ? for shortcuts.'));
     this.dropHint = h('div.drop-hint', h('div', icon('image'), 'Drop images to add them'));
     this.banner = h('div.banner#conn-banner', { hidden: true }, h('span.spinner'), h('span.banner-text', 'Reconnecting…'));
     this.zoomLabel = h('button.zoom-label#zoom-label', { type: 'button', title: 'Reset zoom to 100%', onclick: () => this.zoomTo(1) }, '100%');
@@ -109,10 +126,12 @@ export class CanvasView {
       h('button.icon-btn', { type: 'button', title: 'Zoom out', 'aria-label': 'Zoom out', onclick: () => this.zoomBy(1 / 1.25) }, icon('minus')),
       this.zoomLabel,
       h('button.icon-btn', { type: 'button', title: 'Zoom in', 'aria-label': 'Zoom in', onclick: () => this.zoomBy(1.25) }, icon('plus')),
-      h('button.icon-btn', { type: 'button', title: 'Fit to content', 'aria-label': 'Fit to content', onclick: () => this.fit() }, icon('fit')));
+      h('button.icon-btn', { type: 'button', title: 'Fit to content', 'aria-label': 'Fit to content', onclick: () => this.fit() }, icon('fit')),
+      h('button.icon-btn#help-btn', { type: 'button', title: 'Keyboard shortcuts (?)', 'aria-label': 'Keyboard shortcuts', onclick: () => helpDialog() }, icon('help')));
+    this.marquee = h('div.marquee#marquee', { hidden: true });
     this.uploads = h('div.uploads');
     this.viewport = h('div.viewport#viewport', { tabindex: '0' },
-      this.world, this.overlay, this.cursorLayer, this.floatBar, this.emptyHint, this.dropHint, zoomBar, this.uploads, this.banner);
+      this.world, this.overlay, this.marquee, this.cursorLayer, this.floatBar, this.emptyHint, this.dropHint, zoomBar, this.uploads, this.banner);
     this.node = h('div.page.canvas-page', topbar, this.viewport);
 
     const vp = this.viewport;
@@ -316,7 +335,8 @@ export class CanvasView {
 
   /** abs returns a widget's world origin and cumulative scale. */
   abs(w, seen = 0) {
-    const loc = this.drag && this.drag.id === w.id && this.drag.loc ? this.drag.loc : w.location || { x: 0, y: 0 };
+    const d = this.drag;
+    const loc = (d && d.locs && d.locs.get(w.id)) || (d && d.id === w.id && d.loc) || w.location || { x: 0, y: 0 };
     const s = num(w.scale, 1);
     const p = w.parent_id && this.widgets.get(w.parent_id);
     if (!p || p.widget_type === 'SharedCanvas' || seen > 32) return { x: num(loc.x), y: num(loc.y), s };
@@ -351,7 +371,7 @@ export class CanvasView {
     v.z = z;
     v.x = sx - wx * z;
     v.y = sy - wy * z;
-    this.schedule();
+    this.scheduleView();
   }
 
   zoomBy(f) {
@@ -386,20 +406,82 @@ export class CanvasView {
 
   // -------------------------------------------------------------- render
 
+  /** schedule redraws everything on the next frame. */
   schedule() {
-    if (this.rafPending) return;
-    this.rafPending = true;
-    requestAnimationFrame(() => { this.rafPending = false; this.render(); });
+    this.fullDirty = true;
+    this.requestFrame();
   }
 
-  render() {
+  /** scheduleView redraws what a pan or zoom changes: the world's transform, culling and the overlay. */
+  scheduleView() { this.requestFrame(); }
+
+  requestFrame() {
+    if (this.rafPending) return;
+    this.rafPending = true;
+    requestAnimationFrame(() => {
+      this.rafPending = false;
+      if (this.fullDirty) this.render(); else this.renderView();
+    });
+  }
+
+  /** renderView applies the view: one transform for the world, then culling, overlay and cursors. */
+  renderView() {
     const v = this.view;
     this.world.style.transform = `translate(${v.x}px, ${v.y}px) scale(${v.z})`;
     const grid = 24 * v.z;
     this.viewport.style.backgroundSize = `${grid}px ${grid}px`;
     this.viewport.style.backgroundPosition = `${v.x}px ${v.y}px`;
     this.viewport.classList.toggle('zoomed-out', v.z < 0.35);
-    this.zoomLabel.textContent = Math.round(v.z * 100) + '%';
+    // Far out, text is a few pixels high: draw notes as coloured cards only.
+    this.viewport.classList.toggle('far-out', v.z < 0.15);
+    const zl = Math.round(v.z * 100) + '%';
+    if (this.zoomLabel.textContent !== zl) this.zoomLabel.textContent = zl;
+    this.cull();
+    this.checkOverflow();
+    this.renderOverlay();
+    this.renderCursors();
+  }
+
+  /**
+   * cull hides the widgets outside the viewport (plus a margin); their
+   * nodes stay, so nothing is rebuilt when they come back into view.
+   */
+  cull() {
+    const v = this.view;
+    const vw = this.viewport.clientWidth || 1;
+    const vh = this.viewport.clientHeight || 1;
+    const x0 = (-CULL_MARGIN - v.x) / v.z;
+    const y0 = (-CULL_MARGIN - v.y) / v.z;
+    const x1 = (vw + CULL_MARGIN - v.x) / v.z;
+    const y1 = (vh + CULL_MARGIN - v.y) / v.z;
+    let shown = 0;
+    for (const [id, el] of this.els) {
+      const r = this.rects.get(id);
+      // Anchors draw their label above the box; editing and dragged widgets always stay.
+      const out = !!r && this.editing !== id && (r.x > x1 || r.x + r.w < x0 || r.y - 60 > y1 || r.y + r.h < y0);
+      if (el.culled !== out) {
+        el.culled = out;
+        el.classList.toggle('culled', out);
+        if (!out && el.dataset.type === 'Note') this.measure.add(id);
+      }
+      if (!out) shown++;
+    }
+    if (this.shown !== shown) { this.shown = shown; this.viewport.dataset.shown = String(shown); }
+  }
+
+  /** checkOverflow marks the (visible) notes whose text does not fit, so nothing is clipped unseen. */
+  checkOverflow() {
+    for (const id of this.measure) {
+      const el = this.els.get(id);
+      if (!el) { this.measure.delete(id); continue; }
+      if (el.culled || this.editing === id) continue;
+      this.measure.delete(id);
+      el.classList.toggle('overflowing', el.scrollHeight > el.clientHeight + 2);
+    }
+  }
+
+  render() {
+    this.fullDirty = false;
     const root = this.root();
     if (root) this.rootId = root.id;
 
@@ -414,6 +496,7 @@ export class CanvasView {
       return a.key.length - b.key.length;
     });
     const live = new Set();
+    const dragIds = this.dragIds();
     items.forEach(({ w }, i) => {
       live.add(w.id);
       let el = this.els.get(w.id);
@@ -424,26 +507,43 @@ export class CanvasView {
       }
       this.updateContent(el, w);
       const r = this.rect(w);
-      const size = this.drag && this.drag.id === w.id && this.drag.size ? this.drag.size : w.size || {};
-      el.style.width = num(size.width) + 'px';
-      el.style.height = num(size.height) + 'px';
-      el.style.transform = `translate(${r.x}px, ${r.y}px) scale(${r.s})`;
-      el.style.zIndex = String(i + 1);
-      el.dataset.x = String(Math.round(r.x * 100) / 100);
-      el.dataset.y = String(Math.round(r.y * 100) / 100);
-      el.dataset.w = String(Math.round(r.w * 100) / 100);
-      el.dataset.h = String(Math.round(r.h * 100) / 100);
-      el.classList.toggle('selected', this.selection.has(w.id));
-      el.classList.toggle('dragging', !!(this.drag && this.drag.id === w.id && this.drag.moved));
+      this.rects.set(w.id, r);
+      const size = this.drag && this.drag.size && this.drag.id === w.id ? this.drag.size : w.size || {};
+      // Only what changed is written: a style write costs a style recalc.
+      const geo = `${num(size.width)}|${num(size.height)}|${r.x}|${r.y}|${r.s}|${i + 1}`;
+      if (el.geo !== geo) {
+        el.geo = geo;
+        if (w.widget_type === 'Note') this.measure.add(w.id);
+        el.style.width = num(size.width) + 'px';
+        el.style.height = num(size.height) + 'px';
+        el.style.transform = `translate(${r.x}px, ${r.y}px) scale(${r.s})`;
+        el.style.zIndex = String(i + 1);
+        el.dataset.x = String(Math.round(r.x * 100) / 100);
+        el.dataset.y = String(Math.round(r.y * 100) / 100);
+        el.dataset.w = String(Math.round(r.w * 100) / 100);
+        el.dataset.h = String(Math.round(r.h * 100) / 100);
+      }
+      const sel = this.selection.has(w.id);
+      if (el.sel !== sel) { el.sel = sel; el.classList.toggle('selected', sel); }
+      const dragging = !!(this.drag && this.drag.moved && dragIds.has(w.id));
+      if (el.dragging !== dragging) { el.dragging = dragging; el.classList.toggle('dragging', dragging); }
+      const locked = !!w.pinned;
+      if (el.locked !== locked) { el.locked = locked; el.classList.toggle('locked', locked); }
     });
     for (const [id, el] of this.els) {
-      if (!live.has(id)) { el.remove(); this.els.delete(id); this.sigs.delete(id); this.sigObj.delete(id); }
+      if (!live.has(id)) { el.remove(); this.els.delete(id); this.sigs.delete(id); this.sigObj.delete(id); this.rects.delete(id); }
     }
     this.connSvg.style.zIndex = String(items.length + 2);
     this.renderConnectors();
-    this.renderOverlay();
-    this.renderCursors();
+    this.renderView();
     this.emptyHint.hidden = this.loading || items.length > 0;
+  }
+
+  /** dragIds names the widgets the current drag moves or resizes. */
+  dragIds() {
+    const d = this.drag;
+    if (!d || !d.id) return EMPTY;
+    return d.locs ? new Set(d.locs.keys()) : new Set([d.id]);
   }
 
   depthKey(w) {
@@ -479,12 +579,14 @@ export class CanvasView {
       case 'Note': {
         const bg = w.background_color || '#ffffff';
         el.style.background = bg;
+        el.style.setProperty('--note-bg', bg);
         const dark = luminance(bg) < 0.5;
         el.style.color = w.text_color && !/^#?f{6,8}$/i.test(w.text_color) && !dark ? w.text_color : dark ? '#f8fafc' : '#1f2430';
         el.replaceChildren(...[
           w.title ? h('div.note-title', w.title) : null,
           h('div.note-text', w.text || '')].filter(Boolean));
         el.classList.toggle('empty', !w.text && !w.title);
+        this.measure.add(w.id);
         break;
       }
       case 'Image': {
@@ -636,15 +738,15 @@ export class CanvasView {
     if (!sel.length || !this.canEdit || this.drag || this.editing) { bar.hidden = true; return; }
     const w = single;
     const images = sel.filter((x) => x.widget_type === 'Image');
-    const key = w ? `${w.id}:${w.widget_type}:${w.background_color || ''}` : `multi:${sel.length}:${images.length}`;
+    const locked = sel.every((x) => x.pinned);
+    const key = (w ? `${w.id}:${w.widget_type}:${w.background_color || ''}` : `multi:${sel.length}:${images.length}`) + `:${locked}`;
     if (bar.dataset.key !== key) {
       bar.dataset.key = key;
       const items = [];
       if (w && w.widget_type === 'Note') {
-        items.push(h('div.swatches', NOTE_COLORS.map(([name, c]) => h('button.swatch', {
+        items.push(h('div.swatches', NOTE_COLORS.map(([name, c]) => h('button.swatch' + (String(w.background_color || '').toLowerCase().startsWith(c) ? '.on' : ''), {
           type: 'button', title: name, 'aria-label': name, style: { background: c },
-          class: String(w.background_color || '').toLowerCase().startsWith(c) ? 'on' : null,
-          onclick: () => this.patch(w, { background_color: c }),
+          onclick: () => this.edit('Colour', [{ w: this.widgets.get(w.id) || w, body: { background_color: c } }]),
         }))));
         items.push(h('button.fb-btn#fb-edit', { type: 'button', title: 'Edit text', onclick: () => this.editNote(w.id) }, icon('edit')));
       }
@@ -658,6 +760,11 @@ export class CanvasView {
         items.push(h('button.fb-btn#fb-digitize', { type: 'button', title: 'Digitize into tables, chart data or text', onclick: () => openDigitize(this, [...this.selection]) },
           icon('table'), h('span', images.length > 1 ? `Digitize ${images.length}` : 'Digitize')));
       }
+      items.push(
+        h('button.fb-btn#fb-front', { type: 'button', title: 'Bring to front (])', 'aria-label': 'Bring to front', onclick: () => this.bringToFront() }, icon('front')),
+        h('button.fb-btn#fb-back', { type: 'button', title: 'Send to back ([)', 'aria-label': 'Send to back', onclick: () => this.sendToBack() }, icon('back2')),
+        h('button.fb-btn#fb-duplicate', { type: 'button', title: 'Duplicate (Ctrl+D)', 'aria-label': 'Duplicate', onclick: () => this.duplicate() }, icon('copy')),
+        h('button.fb-btn#fb-lock' + (locked ? '.on' : ''), { type: 'button', title: locked ? 'Unlock (L)' : 'Lock (L)', 'aria-label': locked ? 'Unlock' : 'Lock', onclick: () => this.toggleLock() }, icon(locked ? 'lock' : 'unlock')));
       items.push(h('button.fb-btn.danger-text#fb-delete', { type: 'button', title: 'Delete (Del)', onclick: () => this.deleteSelection() }, icon('trash')));
       bar.replaceChildren(...items);
     }
@@ -691,12 +798,21 @@ export class CanvasView {
 
   // --------------------------------------------------------- interaction
 
+  /** hit returns the widget under a client point, whatever holds the pointer capture. */
+  hit(x, y) {
+    const el = document.elementFromPoint(x, y);
+    const wel = el && el.closest('.widget');
+    return wel && wel.closest('.viewport') === this.viewport ? this.widgets.get(wel.dataset.id) || null : null;
+  }
+
   onPointerDown(e) {
     if (e.target.closest('.floatbar, .zoombar, .uploads, .banner, .job-panel, .empty-hint a, button')) return;
     this.viewport.focus({ preventScroll: true });
     if (this.editing && !e.target.closest(`.widget[data-id="${this.editing}"]`)) this.commitEdit();
     if (this.editing) return;
     this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    // The capture retargets later pointer events (and click, dblclick) to the
+    // viewport: onDblClick hit-tests the point itself.
     this.viewport.setPointerCapture(e.pointerId);
     if (this.pointers.size === 2) {
       const [a, b] = [...this.pointers.values()];
@@ -723,8 +839,14 @@ export class CanvasView {
         this.selection = new Set([w.id]);
       }
       this.sendPresence(this.lastCursor);
-      if (this.canEdit && !w.pinned) {
-        this.drag = { kind: 'move', id: w.id, start, loc0: { ...(w.location || { x: 0, y: 0 }) }, ps: this.parentScale(w), w, moved: false };
+      const movers = this.canEdit && this.selection.has(w.id) ? this.movable([...this.selection]) : [];
+      if (movers.length) {
+        // Every selected widget moves with the one under the pointer.
+        this.drag = {
+          kind: 'move', id: w.id, start, moved: false, locs: new Map(),
+          loc0s: new Map(movers.map((m) => [m.id, { ...(m.location || { x: 0, y: 0 }) }])),
+          ps: new Map(movers.map((m) => [m.id, this.parentScale(m)])),
+        };
       } else {
         this.drag = { kind: 'pan', start, view0: { ...this.view }, moved: false, id: null };
       }
@@ -732,9 +854,27 @@ export class CanvasView {
       e.preventDefault();
       return;
     }
+    if (e.shiftKey && e.button === 0 && !this.spaceDown) {
+      // Shift + drag on the background: box select (added to the selection).
+      this.drag = { kind: 'box', start, base: new Set(this.selection), moved: false, id: null };
+      e.preventDefault();
+      return;
+    }
     // Background: pan; a click without movement clears the selection.
     this.drag = { kind: 'pan', start, view0: { ...this.view }, moved: false, id: null, clear: !e.shiftKey };
     this.viewport.classList.add('panning');
+  }
+
+  /** movable keeps the widgets of ids a drag may move: unlocked, and not inside another moved one. */
+  movable(ids) {
+    const set = new Set(ids);
+    return ids.map((id) => this.widgets.get(id)).filter((w) => {
+      if (!w || w.pinned || w.widget_type === 'Connector' || w.widget_type === 'SharedCanvas') return false;
+      for (let p = w.parent_id && this.widgets.get(w.parent_id), i = 0; p && i < 32; p = p.parent_id && this.widgets.get(p.parent_id), i++) {
+        if (set.has(p.id)) return false;
+      }
+      return true;
+    });
   }
 
   onPointerMove(e) {
@@ -762,12 +902,44 @@ export class CanvasView {
     if (d.kind === 'pan') {
       this.view.x = d.view0.x + dx;
       this.view.y = d.view0.y + dy;
-    } else if (d.kind === 'move') {
-      const k = this.view.z * d.ps;
-      d.loc = { x: d.loc0.x + dx / k, y: d.loc0.y + dy / k };
+      this.scheduleView();
+      return;
+    }
+    if (d.kind === 'box') {
+      this.boxSelect(d, e.clientX, e.clientY);
+      return;
+    }
+    if (d.kind === 'move') {
+      for (const [id, l0] of d.loc0s) {
+        const k = this.view.z * d.ps.get(id);
+        d.locs.set(id, { x: num(l0.x) + dx / k, y: num(l0.y) + dy / k });
+      }
     } else if (d.kind === 'resize') {
       this.resizeTo(d, dx / this.view.z, dy / this.view.z);
     }
+    this.schedule();
+  }
+
+  boxSelect(d, cx, cy) {
+    const r = this.viewport.getBoundingClientRect();
+    const sx0 = Math.min(d.start.x, cx) - r.left;
+    const sy0 = Math.min(d.start.y, cy) - r.top;
+    const sx1 = Math.max(d.start.x, cx) - r.left;
+    const sy1 = Math.max(d.start.y, cy) - r.top;
+    this.marquee.hidden = false;
+    this.marquee.style.transform = `translate(${sx0}px, ${sy0}px)`;
+    this.marquee.style.width = (sx1 - sx0) + 'px';
+    this.marquee.style.height = (sy1 - sy0) + 'px';
+    const v = this.view;
+    const x0 = (sx0 - v.x) / v.z, y0 = (sy0 - v.y) / v.z, x1 = (sx1 - v.x) / v.z, y1 = (sy1 - v.y) / v.z;
+    // A widget is taken when the box holds all of it.
+    const sel = new Set(d.base);
+    for (const w of this.widgets.values()) {
+      if (w.widget_type === 'SharedCanvas' || w.widget_type === 'Connector') continue;
+      const b = this.rect(w);
+      if (b.x >= x0 && b.y >= y0 && b.x + b.w <= x1 && b.y + b.h <= y1) sel.add(w.id);
+    }
+    this.selection = sel;
     this.schedule();
   }
 
@@ -805,28 +977,27 @@ export class CanvasView {
     const d = this.drag;
     this.drag = null;
     this.viewport.classList.remove('panning');
+    this.marquee.hidden = true;
     if (!d) return;
     if (d.kind === 'pan' && !d.moved && d.clear && this.selection.size) {
       this.selection.clear();
-      this.sendPresence(this.lastCursor);
     }
-    if (d.kind === 'move' && d.moved && d.loc) {
-      const w = this.widgets.get(d.id);
-      if (w) {
-        const loc = { x: Math.round(d.loc.x * 100) / 100, y: Math.round(d.loc.y * 100) / 100 };
-        this.widgets.set(w.id, { ...w, location: loc });
-        this.patch(w, { location: loc });
+    if (d.kind === 'box' || d.kind === 'pan' || d.kind === 'move') this.sendPresence(this.lastCursor);
+    if (d.kind === 'move' && d.moved && d.locs.size) {
+      const changes = [];
+      for (const [id, l] of d.locs) {
+        const w = this.widgets.get(id);
+        if (w) changes.push({ w, body: { location: { x: round2(l.x), y: round2(l.y) } } });
       }
+      this.edit(changes.length > 1 ? `Move ${changes.length} items` : 'Move', changes);
     }
     if (d.kind === 'resize' && d.moved && d.size) {
       const w = this.widgets.get(d.id);
       if (w) {
-        const body = {
-          location: { x: Math.round(d.loc.x * 100) / 100, y: Math.round(d.loc.y * 100) / 100 },
-          size: { width: Math.round(d.size.width * 100) / 100, height: Math.round(d.size.height * 100) / 100 },
-        };
-        this.widgets.set(w.id, { ...w, ...body });
-        this.patch(w, body);
+        this.edit('Resize', [{ w, body: {
+          location: { x: round2(d.loc.x), y: round2(d.loc.y) },
+          size: { width: round2(d.size.width), height: round2(d.size.height) },
+        } }]);
       }
     }
     this.schedule();
@@ -852,79 +1023,363 @@ export class CanvasView {
     }
   }
 
+  /** current reads a widget from the server: null when it is gone, undefined when that cannot be told. */
+  async current(id) {
+    try {
+      return await api.widget(this.id, id);
+    } catch (e) {
+      if (e.status === 404) return null;
+      toast('Could not check the canvas: ' + e.message, 'error');
+      return undefined;
+    }
+  }
+
+  /**
+   * afterPending runs fn once the edits under way are saved, so a shortcut
+   * pressed right after Ctrl+D or a paste acts on what they selected.
+   */
+  async afterPending(fn) {
+    while (this.history.inflight.size) await Promise.allSettled([...this.history.inflight]);
+    return fn();
+  }
+
+  /** patchRaw shows a change at once and saves it (history uses it to undo). */
+  async patchRaw(w, body) {
+    const cur = this.widgets.get(w.id) || w;
+    const shown = { ...body };
+    delete shown.auto_raise;
+    this.widgets.set(w.id, { ...cur, ...shown });
+    this.schedule();
+    return this.patch(cur, body);
+  }
+
+  /**
+   * edit saves changes ([{w, body}]) as one undoable action. The "before"
+   * of each field is what this client showed when the edit began; the
+   * "after" is what the server stored.
+   */
+  edit(label, changes, opts) { return this.history.track(this.doEdit(label, changes, opts)); }
+
+  async doEdit(label, changes, { sequential = false } = {}) {
+    const one = async ({ w, body }) => {
+      const cur = this.widgets.get(w.id) || w;
+      const before = {};
+      for (const k of Object.keys(body)) {
+        if (k === 'auto_raise') before.depth = cur.depth ?? null;
+        else before[k] = cur[k] === undefined ? null : JSON.parse(JSON.stringify(cur[k]));
+      }
+      const res = await this.patchRaw(cur, body);
+      if (!res) return null;
+      const after = {};
+      for (const k of Object.keys(before)) after[k] = res[k] === undefined ? null : res[k];
+      if (norm(after) === norm(before)) return null;
+      return { kind: 'patch', ref: this.history.ref(w.id), before, after };
+    };
+    let ops;
+    if (sequential) {
+      ops = [];
+      for (const c of changes) ops.push(await one(c));
+    } else {
+      ops = await Promise.all(changes.map(one));
+    }
+    this.history.push(label, ops);
+    return ops.filter(Boolean).length;
+  }
+
+  /** removeRaw deletes a widget on the server. */
+  async removeRaw(w) {
+    try {
+      await api.deleteWidget(this.id, w);
+    } catch (e) {
+      if (e.status !== 404) { toast('Could not delete: ' + e.message, 'error'); return false; }
+    }
+    this.widgets.delete(w.id);
+    this.selection.delete(w.id);
+    this.schedule();
+    return true;
+  }
+
+  /** recreate creates a widget like snap (undo of a delete, paste); images need their bytes. */
+  async recreate(snap, blob, extra = {}) {
+    const t = snap.widget_type;
+    const fields = CREATE_FIELDS[t];
+    if (!fields) return null;
+    const body = {};
+    for (const k of fields) if (snap[k] !== undefined && snap[k] !== null) body[k] = snap[k];
+    if (snap.parent_id && snap.parent_id !== this.rootId && this.widgets.has(snap.parent_id) && !('location' in extra)) body.parent_id = snap.parent_id;
+    Object.assign(body, extra);
+    try {
+      let w;
+      if (t === 'Image') {
+        if (!blob) return null;
+        const name = snap.original_filename || `${snap.title || 'image'}.${(blob.type.split('/')[1] || 'png').replace('svg+xml', 'svg')}`;
+        w = await upload(this.id, new File([blob], name, { type: blob.type }), body, () => {});
+      } else {
+        w = await api.createWidget(this.id, CREATE_PATH[t], body);
+      }
+      if (w && w.id && !this.widgets.has(w.id)) this.widgets.set(w.id, w);
+      this.schedule();
+      return w;
+    } catch (e) {
+      toast('Could not restore: ' + e.message, 'error');
+      return null;
+    }
+  }
+
   onWheel(e) {
     if (e.target.closest('.modal, .floatbar')) return;
     e.preventDefault();
     const r = this.viewport.getBoundingClientRect();
-    const sx = e.clientX - r.left;
-    const sy = e.clientY - r.top;
-    if (e.shiftKey && !e.ctrlKey) {
-      this.view.x -= e.deltaY || e.deltaX;
-      this.schedule();
+    let dx = e.deltaX;
+    let dy = e.deltaY;
+    if (e.deltaMode === 1) { dx *= 16; dy *= 16; } else if (e.deltaMode === 2) { dx *= r.width; dy *= r.height; }
+    // Pinch on a trackpad arrives as a wheel with ctrlKey: zoom.
+    if (e.ctrlKey || e.metaKey) {
+      this.zoomAt(e.clientX - r.left, e.clientY - r.top, this.view.z * Math.exp(-dy * 0.01));
       return;
     }
-    let dy = e.deltaY;
-    if (e.deltaMode === 1) dy *= 16;
-    const k = e.ctrlKey ? 0.01 : 0.0015;
-    this.zoomAt(sx, sy, this.view.z * Math.exp(-dy * k));
+    // Two-finger scroll (and the wheel) pans; Shift turns vertical into sideways.
+    if (e.shiftKey && !dx) { dx = dy; dy = 0; }
+    this.view.x -= dx;
+    this.view.y -= dy;
+    this.scheduleView();
   }
 
   onDblClick(e) {
     if (!this.canEdit || e.target.closest('.floatbar, .zoombar, .uploads, button')) return;
-    const wel = e.target.closest('.widget');
-    if (wel) {
-      const w = this.widgets.get(wel.dataset.id);
-      if (w && w.widget_type === 'Note') this.editNote(w.id);
+    // The pointer capture sends dblclick to the viewport: hit-test the point.
+    const w = this.hit(e.clientX, e.clientY);
+    if (w) {
+      if (w.widget_type === 'Note') this.editNote(w.id);
       return;
     }
+    if (e.target.closest('.handle')) return;
     const p = this.toWorld(e.clientX, e.clientY);
-    this.addNote({ x: p.x - 150, y: p.y - 110 });
+    this.addNote(this.freeSpot(300, 220, p.x, p.y));
   }
 
   onKeyDown(e) {
     if (document.querySelector('.modal-back')) return;
     const typing = e.target.closest && e.target.closest('input, textarea, select, [contenteditable="true"], [contenteditable="plaintext-only"]');
     if (typing) {
+      // Enter is a new line; Esc or Ctrl/Cmd+Enter finishes (and saves).
       if (this.editing && e.key === 'Escape') { e.preventDefault(); this.commitEdit(); }
       if (this.editing && e.key === 'Enter' && (e.metaKey || e.ctrlKey)) { e.preventDefault(); this.commitEdit(); }
       return;
     }
+    const mod = e.metaKey || e.ctrlKey;
+    const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
     if (e.code === 'Space' && !this.spaceDown) {
       this.spaceDown = true;
       this.viewport.classList.add('space');
       e.preventDefault();
       return;
     }
+    if (mod && key === 'z') {
+      e.preventDefault();
+      if (this.canEdit) { if (e.shiftKey) this.history.redo(); else this.history.undo(); }
+      return;
+    }
+    if (mod && key === 'y') {
+      e.preventDefault();
+      if (this.canEdit) this.history.redo();
+      return;
+    }
+    if (mod && key === 'a') {
+      e.preventDefault();
+      this.selectAll();
+      return;
+    }
+    if (mod && (key === 'c' || key === 'x')) {
+      if (!this.selection.size) return;
+      e.preventDefault();
+      this.afterPending(() => {
+        this.copySelection();
+        if (key === 'x' && this.canEdit) this.deleteSelection();
+      });
+      return;
+    }
+    if (mod && key === 'v') {
+      e.preventDefault();
+      if (this.canEdit) this.paste();
+      return;
+    }
+    if (mod && key === 'd') {
+      e.preventDefault();
+      if (this.canEdit && this.selection.size) this.afterPending(() => this.duplicate());
+      return;
+    }
+    if (e.key === '?') {
+      e.preventDefault();
+      helpDialog();
+      return;
+    }
     if ((e.key === 'Delete' || e.key === 'Backspace') && this.selection.size && this.canEdit) {
       e.preventDefault();
-      this.deleteSelection();
+      this.afterPending(() => this.deleteSelection());
     } else if (e.key === 'Escape') {
       this.selection.clear();
       this.sendPresence(this.lastCursor);
       this.schedule();
-    } else if ((e.key === 'n' || e.key === 'N') && this.canEdit && !e.metaKey && !e.ctrlKey) {
+    } else if (e.key === 'Enter' && !mod && this.selection.size === 1) {
+      const w = this.widgets.get([...this.selection][0]);
+      if (w && w.widget_type === 'Note') { e.preventDefault(); this.editNote(w.id); }
+    } else if (key === 'n' && this.canEdit && !mod) {
       this.addNoteAtCenter();
-    } else if (e.key === '0' && (e.metaKey || e.ctrlKey)) {
+    } else if ((e.key === ']' || e.key === '[') && !mod && this.canEdit && this.selection.size) {
+      e.preventDefault();
+      this.afterPending(() => (e.key === ']' ? this.bringToFront() : this.sendToBack()));
+    } else if (key === 'l' && !mod && this.canEdit && this.selection.size) {
+      this.afterPending(() => this.toggleLock());
+    } else if (e.key.startsWith('Arrow') && !mod && this.canEdit && this.selection.size) {
+      e.preventDefault();
+      const step = (e.shiftKey ? 10 : 1) / this.view.z;
+      const dx = e.key === 'ArrowLeft' ? -step : e.key === 'ArrowRight' ? step : 0;
+      const dy = e.key === 'ArrowUp' ? -step : e.key === 'ArrowDown' ? step : 0;
+      this.edit('Nudge', this.movable([...this.selection]).map((w) => {
+        const k = this.parentScale(w);
+        return { w, body: { location: { x: round2(num(w.location?.x) + dx / k), y: round2(num(w.location?.y) + dy / k) } } };
+      }));
+    } else if (e.key === '0' && mod) {
       e.preventDefault();
       this.fit();
     }
   }
 
-  async deleteSelection() {
-    const ws = [...this.selection].map((id) => this.widgets.get(id)).filter(Boolean);
-    if (!ws.length) return;
-    const what = ws.length === 1 ? `this ${ws[0].widget_type.toLowerCase()}` : `${ws.length} items`;
-    if (!await confirmDialog(`Delete ${what}?`, 'Everyone on this canvas will see it disappear.')) return;
-    for (const w of ws) {
-      try {
-        await api.deleteWidget(this.id, w);
-        this.widgets.delete(w.id);
-        this.selection.delete(w.id);
-      } catch (e) {
-        toast('Could not delete: ' + e.message, 'error');
-      }
-    }
+  /** selectAll selects every widget of the canvas (not the page's text). */
+  selectAll() {
+    this.selection = new Set([...this.widgets.values()]
+      .filter((w) => w.widget_type !== 'SharedCanvas' && w.widget_type !== 'Connector').map((w) => w.id));
+    this.sendPresence(this.lastCursor);
     this.schedule();
+  }
+
+  selected() { return [...this.selection].map((id) => this.widgets.get(id)).filter(Boolean); }
+
+  /**
+   * deleteSelection deletes exactly the selected widgets. With undo there is
+   * no confirmation, except for widgets undo cannot bring back (tables and
+   * other server-made types). Locked widgets stay.
+   */
+  deleteSelection() { return this.history.track(this.doDelete()); }
+
+  async doDelete() {
+    const all = this.selected();
+    const ws = all.filter((w) => !w.pinned && w.widget_type !== 'SharedCanvas');
+    if (ws.length < all.length) toast('Locked items were kept (unlock them with L).', 'info');
+    if (!ws.length) return;
+    const lost = ws.filter((w) => !CREATE_FIELDS[w.widget_type]);
+    if (lost.length) {
+      const what = ws.length === 1 ? `this ${ws[0].widget_type.toLowerCase()}` : `${ws.length} items`;
+      if (!await confirmDialog(`Delete ${what}?`, `${lost.length === 1 ? 'One of them' : `${lost.length} of them`} cannot be brought back with undo. Everyone on this canvas will see it disappear.`)) return;
+    }
+    const ops = await Promise.all(ws.map(async (w) => {
+      let blob = null;
+      if (w.widget_type === 'Image') { try { blob = await fetchBlob(this.imageURL(w)); } catch { /* undo will say it cannot */ } }
+      if (!await this.removeRaw(w)) return null;
+      return CREATE_FIELDS[w.widget_type] ? { kind: 'delete', ref: this.history.ref(w.id), snap: { ...w }, blob } : null;
+    }));
+    const n = ops.filter(Boolean).length;
+    this.history.push(n > 1 ? `Delete ${n} items` : 'Delete', ops);
+    this.sendPresence(this.lastCursor);
+    this.schedule();
+  }
+
+  // ------------------------------------------------- clipboard and order
+
+  /** clipItems describes widgets for a paste: their fields and world rectangle. */
+  clipItems(ws) {
+    return ws.filter((w) => CREATE_FIELDS[w.widget_type] && w.widget_type !== 'Connector')
+      .sort((a, b) => num(a.depth) - num(b.depth))
+      .map((w) => {
+        const snap = { widget_type: w.widget_type };
+        for (const k of CREATE_FIELDS[w.widget_type]) if (w[k] !== undefined) snap[k] = w[k];
+        if (w.original_filename) snap.original_filename = w.original_filename;
+        return { snap, rect: this.rect(w), src: w.widget_type === 'Image' ? this.imageURL(w) : null };
+      });
+  }
+
+  copySelection() {
+    const items = this.clipItems(this.selected());
+    if (!items.length) { toast('Nothing here can be copied.', 'info'); return; }
+    writeClip({ canvas: this.id, items, at: Date.now() });
+    toast(items.length === 1 ? 'Copied' : `Copied ${items.length} items`, 'ok', 1500);
+  }
+
+  async paste() {
+    const clip = readClip();
+    if (!clip || !clip.items || !clip.items.length) { toast('The clipboard is empty.', 'info'); return; }
+    const c = this.viewCenter();
+    await this.placeCopies(clip.items, c.x, c.y, 'Paste');
+  }
+
+  async duplicate() {
+    const items = this.clipItems(this.selected());
+    if (!items.length) return;
+    const b = bbox(items.map((i) => i.rect));
+    await this.placeCopies(items, b.x + b.w + 24 + b.w / 2, b.y + b.h / 2, 'Duplicate');
+  }
+
+  /** placeCopies creates items as a group in free space near (cx, cy), selects them and records one undo step. */
+  placeCopies(items, cx, cy, label) { return this.history.track(this.doPlace(items, cx, cy, label)); }
+
+  async doPlace(items, cx, cy, label) {
+    const b = bbox(items.map((i) => i.rect));
+    const at = this.freeSpot(b.w, b.h, cx, cy);
+    const ops = [];
+    const made = [];
+    for (const it of items) {
+      let blob = null;
+      if (it.src) {
+        try { blob = await fetchBlob(it.src); } catch (e) { toast('Could not copy an image: ' + e.message, 'error'); continue; }
+      }
+      const s = num(it.rect.s, 1);
+      const extra = { location: { x: round2(at.x + it.rect.x - b.x), y: round2(at.y + it.rect.y - b.y) }, scale: s };
+      delete it.snap.depth; // on top of everything
+      const w = await this.recreate(it.snap, blob, extra);
+      if (!w) continue;
+      made.push(w.id);
+      ops.push({ kind: 'create', ref: this.history.ref(w.id), snap: { ...w }, blob });
+    }
+    this.history.push(made.length > 1 ? `${label} ${made.length} items` : label, ops);
+    if (made.length) {
+      this.selection = new Set(made);
+      this.sendPresence(this.lastCursor);
+      this.schedule();
+    }
+  }
+
+  async bringToFront() {
+    const ws = this.selected().filter((w) => w.widget_type !== 'Connector').sort((a, b) => num(a.depth) - num(b.depth));
+    await this.edit('Bring to front', ws.map((w) => ({ w, body: { auto_raise: true } })), { sequential: true });
+  }
+
+  async sendToBack() {
+    const ws = this.selected().filter((w) => w.widget_type !== 'Connector').sort((a, b) => num(a.depth) - num(b.depth));
+    if (!ws.length) return;
+    const ids = new Set(ws.map((w) => w.id));
+    const parents = new Set(ws.map((w) => w.parent_id));
+    let low = Infinity;
+    for (const o of this.widgets.values()) {
+      if (!ids.has(o.id) && parents.has(o.parent_id) && o.widget_type !== 'Connector' && o.widget_type !== 'SharedCanvas') low = Math.min(low, num(o.depth));
+    }
+    if (!isFinite(low)) return;
+    const floor = ws.some((w) => w.widget_type === 'Image') ? 1 : 0;
+    const n = ws.length;
+    const depthOf = (i) => {
+      if (low - n >= floor) return low - n + i;
+      if (low > floor) return floor + (low - floor) * (i + 1) / (n + 1);
+      return floor;
+    };
+    await this.edit('Send to back', ws.map((w, i) => ({ w, body: { depth: Math.round(depthOf(i) * 1e6) / 1e6 } })));
+  }
+
+  async toggleLock() {
+    const ws = this.selected().filter((w) => w.widget_type !== 'Connector');
+    if (!ws.length) return;
+    const lock = !ws.every((w) => w.pinned);
+    await this.edit(lock ? 'Lock' : 'Unlock', ws.map((w) => ({ w, body: { pinned: lock } })));
+    toast(lock ? 'Locked: it cannot be moved or deleted until unlocked.' : 'Unlocked', 'info', 2000);
   }
 
   async rename() {
@@ -936,14 +1391,31 @@ export class CanvasView {
 
   // --------------------------------------------------------------- notes
 
-  addNoteAtCenter() {
+  viewCenter() {
     const r = this.viewport.getBoundingClientRect();
-    const p = this.toWorld(r.left + r.width / 2, r.top + r.height / 2);
-    const jitter = (this.widgets.size % 5) * 24;
-    this.addNote({ x: p.x - 150 + jitter, y: p.y - 110 + jitter });
+    return this.toWorld(r.left + r.width / 2, r.top + r.height / 2);
   }
 
-  async addNote(location) {
+  /** freeSpot returns the top-left of a w×h place near (cx, cy) that covers no widget. */
+  freeSpot(w, h, cx, cy) {
+    const rects = [];
+    for (const o of this.widgets.values()) {
+      if (o.widget_type === 'SharedCanvas' || o.widget_type === 'Connector' || o.widget_type === 'Anchor') continue;
+      rects.push(this.rect(o));
+    }
+    for (const r of this.placing || []) rects.push(r); // uploads under way
+    const p = findFree(rects, w, h, cx, cy);
+    return { x: Math.round(p.x), y: Math.round(p.y) };
+  }
+
+  addNoteAtCenter() {
+    const c = this.viewCenter();
+    this.addNote(this.freeSpot(300, 220, c.x, c.y));
+  }
+
+  addNote(location) { return this.history.track(this.doAddNote(location)); }
+
+  async doAddNote(location) {
     const color = NOTE_COLORS[this.widgets.size % 5][1];
     try {
       const w = await api.createNote(this.id, {
@@ -952,6 +1424,8 @@ export class CanvasView {
         size: { width: 300, height: 220 },
       });
       if (!this.widgets.has(w.id)) this.widgets.set(w.id, w); // the event may have come first
+      // The note's first text joins this step (see commitEdit).
+      this.history.push('Add note', [{ kind: 'create', ref: this.history.ref(w.id), snap: { ...w }, fresh: true }]);
       this.selection = new Set([w.id]);
       this.render();
       this.editNote(w.id);
@@ -971,10 +1445,13 @@ export class CanvasView {
     if (!text) { text = h('div.note-text'); el.append(text); }
     text.textContent = w.text || '';
     el.classList.add('editing');
+    el.classList.remove('overflowing');
     text.setAttribute('contenteditable', 'plaintext-only');
     if (text.contentEditable !== 'plaintext-only') text.setAttribute('contenteditable', 'true');
     text.spellcheck = true;
     text.addEventListener('blur', () => { if (this.editing === id) this.commitEdit(); }, { once: true });
+    // Long text grows the note while typing; the height is saved with the text.
+    text.addEventListener('input', () => { if (this.editing === id) this.growNote(el); });
     text.focus();
     const range = document.createRange();
     range.selectNodeContents(text);
@@ -982,10 +1459,20 @@ export class CanvasView {
     const sel = window.getSelection();
     sel.removeAllRanges();
     sel.addRange(range);
+    this.growNote(el);
     this.schedule();
   }
 
-  async commitEdit() {
+  /** growNote makes a note's element tall enough for its text; returns the height it needs. */
+  growNote(el) {
+    const need = Math.ceil(el.scrollHeight);
+    if (need > el.clientHeight + 1) el.style.height = need + 'px';
+    return need;
+  }
+
+  commitEdit() { return this.history.track(this.doCommit()); }
+
+  async doCommit() {
     const id = this.editing;
     if (!id) return;
     this.editing = null;
@@ -998,9 +1485,24 @@ export class CanvasView {
     el.classList.remove('editing');
     this.sigs.delete(id);
     this.sigObj.delete(id);
-    if (value !== (w.text || '')) {
-      this.widgets.set(id, { ...w, text: value });
-      await this.patch(w, { text: value });
+    const body = {};
+    if (value !== (w.text || '')) body.text = value;
+    // Auto-grow: a note never hides its text; it does not shrink by itself.
+    const need = this.growNote(el);
+    const size = w.size || {};
+    if (need > num(size.height) + 1) body.size = { width: num(size.width, 300), height: need };
+    el.geo = null;
+    const top = this.history.top();
+    const fresh = top && top.ops.length === 1 && top.ops[0].kind === 'create' && top.ops[0].fresh && top.ops[0].ref.id === id ? top.ops[0] : null;
+    if (fresh) fresh.fresh = false;
+    if (Object.keys(body).length) {
+      if (fresh) {
+        // A new note's first text is part of adding it: one undo removes both.
+        const res = await this.patchRaw(w, body);
+        if (res) fresh.snap = { ...fresh.snap, ...res };
+      } else {
+        await this.edit(body.text !== undefined ? 'Edit text' : 'Resize', [{ w, body }]);
+      }
     }
     this.schedule();
   }
@@ -1017,8 +1519,9 @@ export class CanvasView {
       const maxEdge = Math.min(640, 640 / Math.max(this.view.z, 0.25));
       const k = dims ? Math.min(1, maxEdge / Math.max(dims.w, dims.h)) : 1;
       const size = dims ? { width: Math.round(dims.w * k), height: Math.round(dims.h * k) } : { width: 480, height: 360 };
-      const meta = { title: file.name.replace(/\.[^.]+$/, ''), location: { x: Math.round(origin.x - size.width / 2), y: Math.round(origin.y - size.height / 2) }, size };
-      origin = { x: origin.x + 40, y: origin.y + 40 };
+      // In free space near the drop point (or the centre): never on top of others.
+      const meta = { title: file.name.replace(/\.[^.]+$/, ''), location: this.freeSpot(size.width, size.height, origin.x, origin.y), size };
+      this.placing = (this.placing || []).concat([{ x: meta.location.x, y: meta.location.y, w: size.width, h: size.height }]);
       const bar = h('div.bar-fill');
       const pct = h('span.pct', '0%');
       const item = h('div.upload-item', h('div.upload-name', icon('image'), h('span', file.name), pct), h('div.bar', bar));
@@ -1032,6 +1535,7 @@ export class CanvasView {
         pct.textContent = 'Done';
         item.classList.add('done');
         if (w && w.id && !this.widgets.has(w.id)) { this.widgets.set(w.id, w); this.schedule(); }
+        if (w && w.id) this.history.push('Add image', [{ kind: 'create', ref: this.history.ref(w.id), snap: { ...w }, blob: file }]);
       } catch (e) {
         item.classList.add('failed');
         pct.textContent = 'Failed';
@@ -1039,7 +1543,20 @@ export class CanvasView {
       }
       setTimeout(() => item.remove(), 2500);
     }
+    this.placing = [];
   }
+}
+
+function round2(v) { return Math.round(v * 100) / 100; }
+
+/** bbox of rectangles {x, y, w, h}. */
+function bbox(rects) {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const r of rects) {
+    x0 = Math.min(x0, r.x); y0 = Math.min(y0, r.y);
+    x1 = Math.max(x1, r.x + r.w); y1 = Math.max(y1, r.y + r.h);
+  }
+  return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
 }
 
 async function naturalSize(file) {

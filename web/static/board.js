@@ -1,0 +1,118 @@
+// board.js: whiteboard helpers with no DOM state of their own: free-space
+// placement, the clipboard (in memory and in localStorage, so it works across
+// canvases and tabs), fetching an image's bytes, and the shortcuts dialog.
+
+import { authHeaders, ApiError } from './api.js';
+import { h, modal } from './ui.js';
+
+const CLIP_KEY = 'canvasd.clipboard';
+const GAP = 24;
+
+/**
+ * findFree returns the top-left of a w×h rectangle near (cx, cy) (its wanted
+ * centre) that overlaps none of rects (each {x, y, w, h}), searching square
+ * rings of candidate positions outwards, nearest first.
+ */
+export function findFree(rects, w, h, cx, cy) {
+  const x0 = cx - w / 2;
+  const y0 = cy - h / 2;
+  const hits = (x, y) => {
+    for (const r of rects) {
+      if (x < r.x + r.w + GAP && x + w + GAP > r.x && y < r.y + r.h + GAP && y + h + GAP > r.y) return true;
+    }
+    return false;
+  };
+  // Only the rectangles near the search area matter.
+  const step = Math.max(24, Math.min(w, h) / 4);
+  if (!hits(x0, y0)) return { x: x0, y: y0 };
+  for (let k = 1; k <= 80; k++) {
+    const ring = [];
+    for (let i = -k; i <= k; i++) {
+      ring.push([i, -k], [i, k]);
+      if (i > -k && i < k) ring.push([-k, i], [k, i]);
+    }
+    ring.sort((a, b) => Math.hypot(a[0], a[1]) - Math.hypot(b[0], b[1]));
+    for (const [i, j] of ring) {
+      const x = x0 + i * step;
+      const y = y0 + j * step;
+      if (!hits(x, y)) return { x, y };
+    }
+  }
+  return { x: x0, y: y0 };
+}
+
+/** fetchBlob downloads a binary with the session's credentials. */
+export async function fetchBlob(path) {
+  const res = await fetch(path, { headers: authHeaders(path), credentials: 'same-origin' });
+  if (!res.ok) throw new ApiError(res.status, `Could not read the image (${res.status})`);
+  return res.blob();
+}
+
+// The in-memory clipboard survives a failing localStorage (private mode).
+let memClip = null;
+
+/** writeClip stores copied widgets: {canvas, items: [{snap}]}. */
+export function writeClip(clip) {
+  memClip = clip;
+  try { localStorage.setItem(CLIP_KEY, JSON.stringify(clip)); } catch { /* kept in memory */ }
+}
+
+/** readClip returns the newest clipboard (another tab may have copied since). */
+export function readClip() {
+  try {
+    const s = localStorage.getItem(CLIP_KEY);
+    if (s) return JSON.parse(s);
+  } catch { /* fall back to memory */ }
+  return memClip;
+}
+
+export const SHORTCUTS = [
+  ['Editing', [
+    ['Double-click a note', 'Edit its text'],
+    ['Double-click the background', 'Add a note there'],
+    ['Enter', 'Edit the selected note'],
+    ['Enter (while editing)', 'New line'],
+    ['Esc, Ctrl/⌘ + Enter', 'Finish editing (saves)'],
+    ['N', 'New note in free space near the centre'],
+  ]],
+  ['Undo', [
+    ['Ctrl/⌘ + Z', 'Undo your last change'],
+    ['Ctrl/⌘ + Shift + Z, Ctrl/⌘ + Y', 'Redo'],
+  ]],
+  ['Selection', [
+    ['Click, Shift + click', 'Select, add or remove'],
+    ['Shift + drag on the background', 'Box select'],
+    ['Ctrl/⌘ + A', 'Select everything on the canvas'],
+    ['Esc', 'Clear the selection'],
+    ['Delete, Backspace', 'Delete the selection (undo brings it back)'],
+    ['Ctrl/⌘ + C, Ctrl/⌘ + V', 'Copy, paste (also into another canvas)'],
+    ['Ctrl/⌘ + D', 'Duplicate'],
+    ['] / [', 'Bring to front / send to back'],
+    ['L', 'Lock or unlock'],
+    ['Arrow keys (Shift: ×10)', 'Nudge'],
+  ]],
+  ['Navigation', [
+    ['Drag the background, Space + drag', 'Pan'],
+    ['Two-finger scroll, wheel', 'Pan (Shift: sideways)'],
+    ['Pinch, Ctrl/⌘ + wheel', 'Zoom'],
+    ['Ctrl/⌘ + 0', 'Fit to content'],
+    ['?', 'This help'],
+  ]],
+];
+
+const KEY = /^(Ctrl\/⌘|Shift|Enter|Esc|Delete|Backspace|Space|Arrow keys|[A-Z0-9?[\]])$/;
+
+/** keyPart shows a key as a key cap and anything else (a gesture, a separator) as text. */
+function keyPart(part) {
+  const m = /^(.*?)( \(.*\))?$/.exec(part);
+  return KEY.test(m[1]) ? [h('kbd', m[1]), m[2] || ''] : part;
+}
+
+/** helpDialog lists the keyboard shortcuts. */
+export function helpDialog() {
+  if (document.querySelector('.help-dialog')) return null;
+  const body = h('div.shortcuts', SHORTCUTS.map(([group, rows]) => h('section',
+    h('h3', group),
+    h('dl', rows.map(([k, what]) => [h('dt', k.split(/(\s\+\s|,\s|\s\/\s)/).map(keyPart)), h('dd', what)])))));
+  return modal({ title: 'Keyboard shortcuts', body, wide: false, className: 'help-dialog' });
+}
