@@ -647,7 +647,7 @@ func (s *Server) autoResizeAlign(c *gin.Context) {
 			return
 		}
 		crop = rect
-		opDuration.WithLabelValues("auto_align").Observe(time.Since(start).Seconds())
+		s.metrics.opDuration.WithLabelValues("auto_align").Observe(time.Since(start).Seconds())
 	})
 	if c.IsAborted() {
 		return
@@ -693,7 +693,7 @@ func (s *Server) removeBackground(c *gin.Context) {
 			answerJobErr(c, err)
 			return
 		}
-		opDuration.WithLabelValues("remove_background").Observe(time.Since(start).Seconds())
+		s.metrics.opDuration.WithLabelValues("remove_background").Observe(time.Since(start).Seconds())
 	})
 	if c.IsAborted() {
 		return

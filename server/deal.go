@@ -21,16 +21,6 @@ import (
 // The deal-canvas image pipeline dialect: /api/canvas/{deal_id}/images/...
 // A deal_id is a canvas id and an element_id a widget id.
 
-func init() {
-	extraRouteHooks = append(extraRouteHooks, func(s *Server, r *gin.Engine) {
-		g := r.Group("/api/canvas/:id/images", s.dealAuth(), s.canvasAccess(dealFail, ""))
-		g.POST("/:wid/recrop", s.expensive(detailError), s.recrop)
-		g.GET("/:wid/versions", s.listVersions)
-		g.GET("/:wid/versions/:file", s.getVersion)
-		g.GET("/:wid/source", s.getSource)
-	})
-}
-
 // dealAuth authenticates with "Authorization: Bearer", falling back to the
 // Canvus Private-Token header, and to anonymous access under a link
 // permission. The session cookie counts only on the image GETs of
@@ -213,7 +203,7 @@ func (s *Server) recrop(c *gin.Context) {
 		case errors.Is(err, errDecodeBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			s.guardFail(c, detailError, http.StatusUnprocessableEntity, err)
 		case errors.As(err, &ob):
-			rejected.WithLabelValues("decode_budget").Inc()
+			s.metrics.rejected.WithLabelValues("decode_budget").Inc()
 			validationError(c, []imaging.FieldError{fieldErr([]any{"path", "element_id"},
 				"Value error, element's source render is too large for this server: "+ob.Error(), "value_error", w.ID)})
 		case errors.Is(err, imaging.ErrInvalidImage), errors.Is(err, imaging.ErrUnsupported), errors.Is(err, imaging.ErrTooManyPixels):
@@ -256,7 +246,7 @@ func (s *Server) recrop(c *gin.Context) {
 		detailError(c, http.StatusInternalServerError, "Could not store the new version")
 		return
 	}
-	opDuration.WithLabelValues("recrop").Observe(time.Since(start).Seconds())
+	s.metrics.opDuration.WithLabelValues("recrop").Observe(time.Since(start).Seconds())
 	c.JSON(http.StatusOK, gin.H{"versioned_url": versionedURL(out.CanvasID, out.ID, out.CurrentVersion().Version),
 		"version": out.CurrentVersion().Version, "element_id": out.ID, "diff_summary": diff})
 }

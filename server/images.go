@@ -289,7 +289,7 @@ func (s *Server) allowUpload(c *gin.Context) bool {
 	}
 	ok, wait := s.uploadLimit.allow(key, s.now())
 	if !ok {
-		rejected.WithLabelValues("rate").Inc()
+		s.metrics.rejected.WithLabelValues("rate").Inc()
 		c.Header("Retry-After", retryAfter(wait))
 		canvusError(c, http.StatusTooManyRequests, fmt.Sprintf("Too many uploads: at most %d a minute, retry after %s s", s.cfg.UploadsPerMinute, retryAfter(wait)))
 	}

@@ -40,30 +40,20 @@ const (
 
 const jobKindBanner = "banner"
 
-func init() {
-	extraRouteHooks = append(extraRouteHooks, func(s *Server, r *gin.Engine) {
-		g := r.Group("/v1", s.bearerAuth(jobError))
-		g.POST("/banners/with-mask", s.createBannerJob)
-		g.POST("/banners/with-mask/create", s.createBannerJob) // Crop.photo's path
-		g.POST("/banners/with-mask/status", s.bannerJobStatus)
-		g.POST("/auto-resize-align", s.autoResizeAlign)
-		g.POST("/remove-background", s.removeBackground)
-		g.GET("/outputs/:file", s.getOutput)
-		g.HEAD("/outputs/:file", s.getOutput)
-	})
-	startHooks = append(startHooks, func(s *Server) { runnerOf(s).start() })
-	outputVisibleHook = func(s *Server, u *store.User, hash string) bool {
-		if u == nil || u.ID == store.GuestUserID {
-			return false
-		}
-		owner := u.ID
-		if u.Admin {
-			owner = 0 // anyone's
-		}
-		ok := false
-		s.st.View(func(tx *store.Tx) error { ok = tx.OutputOwned(hash, owner); return nil })
-		return ok
+// outputVisible says whether a crop-job output may be read by u: outputs
+// are private to their job's owner (any owner's for an admin), and never
+// visible to guests.
+func (s *Server) outputVisible(u *store.User, hash string) bool {
+	if u == nil || u.ID == store.GuestUserID {
+		return false
 	}
+	owner := u.ID
+	if u.Admin {
+		owner = 0 // anyone's
+	}
+	ok := false
+	s.st.View(func(tx *store.Tx) error { ok = tx.OutputOwned(hash, owner); return nil })
+	return ok
 }
 
 // bannerParams are a banner job's settings, stored in store.Job.Params.
@@ -171,7 +161,7 @@ func (s *Server) createBannerJob(c *gin.Context) {
 		answerJobErr(c, err)
 		return
 	}
-	runnerOf(s).enqueue(job.ID)
+	s.jobs.enqueue(job.ID)
 	c.JSON(http.StatusOK, gin.H{"job_id": job.ID, "status": store.JobPending})
 }
 
@@ -541,14 +531,8 @@ type jobRunner struct {
 	depth int
 }
 
-var runners sync.Map // *Server -> *jobRunner
-
-func runnerOf(s *Server) *jobRunner {
-	if r, ok := runners.Load(s); ok {
-		return r.(*jobRunner)
-	}
-	r, _ := runners.LoadOrStore(s, &jobRunner{s: s, queued: map[string]bool{}, wake: make(chan struct{}, 1)})
-	return r.(*jobRunner)
+func newJobRunner(s *Server) *jobRunner {
+	return &jobRunner{s: s, queued: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
 func (r *jobRunner) enqueue(ids ...string) {
@@ -563,7 +547,7 @@ func (r *jobRunner) enqueue(ids ...string) {
 	}
 	r.depth += n
 	r.mu.Unlock()
-	jobQueueDepth.Add(float64(n))
+	r.s.metrics.jobQueueDepth.Add(float64(n))
 	select {
 	case r.wake <- struct{}{}:
 	default:
@@ -591,7 +575,7 @@ func (r *jobRunner) done() {
 	r.mu.Lock()
 	r.depth--
 	r.mu.Unlock()
-	jobQueueDepth.Dec()
+	r.s.metrics.jobQueueDepth.Dec()
 }
 
 // start queues every unfinished job (pending, or processing when the last
@@ -628,8 +612,7 @@ func (r *jobRunner) start() {
 		left := r.depth
 		r.depth = 0
 		r.mu.Unlock()
-		jobQueueDepth.Sub(float64(left))
-		runners.Delete(s)
+		s.metrics.jobQueueDepth.Sub(float64(left))
 	}()
 }
 
@@ -699,7 +682,7 @@ func (s *Server) runJob(ctx context.Context, id string) {
 		}
 		return
 	}
-	opDuration.WithLabelValues("job").Observe(time.Since(start).Seconds())
+	s.metrics.opDuration.WithLabelValues("job").Observe(time.Since(start).Seconds())
 	log.Info().Int("outputs", len(rendered)).Dur("duration", time.Since(start)).Msg("crop job completed")
 }
 

@@ -97,8 +97,8 @@ func (s *Server) ndjson(c *gin.Context, body any, spec *streamSpec) {
 	s.liftDeadlines(c)
 	s.streams.Add(1)
 	defer s.streams.Done()
-	streamsOpen.WithLabelValues("ndjson").Inc()
-	defer streamsOpen.WithLabelValues("ndjson").Dec()
+	s.metrics.streamsOpen.WithLabelValues("ndjson").Inc()
+	defer s.metrics.streamsOpen.WithLabelValues("ndjson").Dec()
 
 	c.Header("Content-Type", "application/x-ndjson")
 	c.Header("Cache-Control", "no-cache")

@@ -123,8 +123,9 @@ func (e *testEnv) start() {
 	if err != nil {
 		e.t.Fatalf("open store: %v", err)
 	}
-	h := NewHub(st, 0)
-	srv := New(e.opts.cfg, st, h, e.opts.log)
+	m := NewMetrics()
+	h := NewHub(st, 0, HubMetrics(m))
+	srv := New(e.opts.cfg, st, h, e.opts.log, WithMetrics(m))
 	srv.Start()
 	if _, _, err := Bootstrap(st, testAdminToken); err != nil {
 		e.t.Fatalf("bootstrap: %v", err)

@@ -20,15 +20,6 @@ import (
 // uncropMaxInputPixels is the Clipdrop input limit: 10 MP.
 const uncropMaxInputPixels = 10_000_000
 
-func init() {
-	extraRouteHooks = append(extraRouteHooks, func(s *Server, r *gin.Engine) {
-		r.POST("/uncrop/v1", s.uncropAPI)
-		admin := r.Group("/admin", s.canvusAuth(false), s.adminOnly)
-		admin.GET("/tokens/:tid/credits", s.getCredits)
-		admin.PUT("/tokens/:tid/credits", s.setCredits)
-	})
-}
-
 func (s *Server) adminOnly(c *gin.Context) {
 	if !userOf(c).Admin {
 		canvusError(c, http.StatusForbidden, "Permission denied: admin only")
@@ -184,7 +175,7 @@ func (s *Server) runUncrop(src *image.NRGBA, p uncropParams) (*image.NRGBA, int,
 	}
 	start := time.Now()
 	out, err := uncrop.Uncrop(src, p.ext, uncrop.Options{Seed: p.seed})
-	opDuration.WithLabelValues("uncrop").Observe(time.Since(start).Seconds())
+	s.metrics.opDuration.WithLabelValues("uncrop").Observe(time.Since(start).Seconds())
 	if errors.Is(err, uncrop.ErrEmptyResult) {
 		return nil, http.StatusUnprocessableEntity, "Input image is not acceptable: the result would be empty"
 	}
@@ -208,7 +199,7 @@ func (s *Server) uncropAPI(c *gin.Context) {
 	// The rate belongs to the account, not the key: a new key or a login
 	// does not start a fresh budget.
 	if ok, wait := s.uncropLimit.allow(userRateKey(tk.UserID), s.now()); !ok {
-		rejected.WithLabelValues("rate").Inc()
+		s.metrics.rejected.WithLabelValues("rate").Inc()
 		c.Header("Retry-After", retryAfter(wait))
 		clipdropError(c, http.StatusTooManyRequests, "Too many requests: the limit is "+strconv.Itoa(s.cfg.UncropRatePerMinute)+" per minute per account")
 		return
@@ -284,7 +275,7 @@ func (s *Server) uncropAPI(c *gin.Context) {
 			clipdropError(c, http.StatusInternalServerError, "Could not record the credit")
 			return
 		}
-		creditsConsumed.Inc()
+		s.metrics.creditsConsumed.Inc()
 		if remaining < 0 {
 			c.Header("x-remaining-credits", "unlimited")
 		} else {

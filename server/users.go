@@ -79,7 +79,7 @@ func (s *Server) login(c *gin.Context) {
 		}
 		account, addr := strings.ToLower(strings.TrimSpace(req.Email)), c.ClientIP()
 		if ok, wait := s.logins.check(account, addr, s.now()); !ok {
-			rejected.WithLabelValues("rate").Inc()
+			s.metrics.rejected.WithLabelValues("rate").Inc()
 			c.Header("Retry-After", retryAfter(wait))
 			canvusError(c, http.StatusTooManyRequests, "Too many failed sign-ins: retry after "+retryAfter(wait)+" s")
 			return
