@@ -209,11 +209,20 @@ func (s *Server) checkBatchElements(canvasID string, req *batchRequest) []imagin
 	return errs
 }
 
+// signedIn is the caller of a batch route, who must have a token (a link
+// permission alone is not enough: batches belong to a user).
+func signedIn(c *gin.Context) (*store.User, bool) {
+	u := userOf(c)
+	if u == nil {
+		dealFail(c, http.StatusUnauthorized, "Not authenticated")
+	}
+	return u, u != nil
+}
+
 func (s *Server) batchDigitize(reg *logRegistry) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		u := userOf(c)
-		if u == nil {
-			dealFail(c, http.StatusUnauthorized, "Not authenticated")
+		u, ok := signedIn(c)
+		if !ok {
 			return
 		}
 		body, err := readBody(c, maxJSONBody)
@@ -237,11 +246,9 @@ func (s *Server) batchDigitize(reg *logRegistry) gin.HandlerFunc {
 		log := newEventLog(uuid.NewString(), canvasOf(c).ID, u.ID)
 		reg.add(log)
 
-		s.streams.Add(1)
-		defer s.streams.Done()
-		s.metrics.streamsOpen.WithLabelValues("sse").Inc()
-		defer s.metrics.streamsOpen.WithLabelValues("sse").Dec()
-		ctx, cancel := s.sseContext(c)
+		sctx, end := s.openSSE(c)
+		defer end()
+		ctx, cancel := context.WithCancel(sctx)
 		defer cancel()
 		st := s.startSSE(c)
 		// The work runs beside the writer so that keepalives flow during a
@@ -263,9 +270,8 @@ func (s *Server) batchDigitize(reg *logRegistry) gin.HandlerFunc {
 // live while it runs. Only the user who started the batch may read it.
 func (s *Server) batchEvents(reg *logRegistry) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		u := userOf(c)
-		if u == nil {
-			dealFail(c, http.StatusUnauthorized, "Not authenticated")
+		u, ok := signedIn(c)
+		if !ok {
 			return
 		}
 		l := reg.get(c.Param("batch"))
@@ -287,12 +293,8 @@ func (s *Server) batchEvents(reg *logRegistry) gin.HandlerFunc {
 			}
 			after = n
 		}
-		s.streams.Add(1)
-		defer s.streams.Done()
-		s.metrics.streamsOpen.WithLabelValues("sse").Inc()
-		defer s.metrics.streamsOpen.WithLabelValues("sse").Dec()
-		ctx, cancel := s.sseContext(c)
-		defer cancel()
+		ctx, done := s.openSSE(c)
+		defer done()
 		s.follow(ctx, s.startSSE(c), l, after)
 	}
 }

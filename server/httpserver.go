@@ -139,20 +139,6 @@ func (s *Server) anonConns() gin.HandlerFunc {
 	}
 }
 
-// hasValidToken reports whether the request carries a token, in any of the
-// dialects' places, that authenticates.
-func (s *Server) hasValidToken(c *gin.Context) bool {
-	for _, plain := range []string{canvusToken(c), bearerToken(c), strings.TrimSpace(c.GetHeader("x-api-key"))} {
-		if plain == "" {
-			continue
-		}
-		if _, _, err := s.authenticate(plain); err == nil {
-			return true
-		}
-	}
-	return false
-}
-
 // failFor answers in the dialect of the API a path belongs to.
 func failFor(p string) func(*gin.Context, int, string) {
 	switch {

@@ -22,7 +22,7 @@ func (s *Server) routes() {
 	v1.GET("/server-info", s.serverInfo)
 
 	v1.POST("/users/login", s.login)
-	authed := v1.Group("", s.canvusAuth(false))
+	authed := v1.Group("", s.authenticated(canvusScheme(false)))
 	authed.POST("/users/logout", s.logout)
 	authed.GET("/users", s.listUsers)
 	authed.POST("/users", s.createUser)
@@ -44,7 +44,7 @@ func (s *Server) routes() {
 	authed.GET("/canvases", s.listCanvases)
 	authed.POST("/canvases", s.createCanvas)
 
-	cv := v1.Group("/canvases/:id", s.canvusAuth(true), s.canvasAccess(canvusError, ""))
+	cv := v1.Group("/canvases/:id", s.authenticated(canvusScheme(true)), s.canvasAccess(canvusError, ""))
 	cv.GET("", s.getCanvas)
 	cv.PATCH("", s.patchCanvas)
 	cv.DELETE("", s.canvasOwner, s.deleteCanvas)
@@ -74,8 +74,8 @@ func (s *Server) routes() {
 	cv.POST("/images/:wid/uncrop", s.expensive(canvusError), s.canvasUncrop)
 
 	// --- Admin (Canvus auth, admin users only): backup.go, uncrop.go.
-	r.GET("/admin/backup", s.canvusAuth(false), s.backup)
-	admin := r.Group("/admin", s.canvusAuth(false), s.adminOnly)
+	r.GET("/admin/backup", s.authenticated(canvusScheme(false)), s.backup)
+	admin := r.Group("/admin", s.authenticated(canvusScheme(false)), s.adminOnly)
 	admin.GET("/tokens/:tid/credits", s.getCredits)
 	admin.PUT("/tokens/:tid/credits", s.setCredits)
 
@@ -83,7 +83,7 @@ func (s *Server) routes() {
 	// Private-Token, or link permission; errors {"detail": ...}. A deal_id
 	// is a canvas id, an element_id a widget id. Handlers in deal.go and
 	// digitize.go.
-	deal := r.Group("/api/canvas/:id/images", s.dealAuth(), s.canvasAccess(dealFail, ""))
+	deal := r.Group("/api/canvas/:id/images", s.authenticated(dealScheme()), s.canvasAccess(dealFail, ""))
 	deal.POST("/:wid/recrop", s.expensive(detailError), s.recrop)
 	deal.GET("/:wid/versions", s.listVersions)
 	deal.GET("/:wid/versions/:file", s.getVersion)
@@ -93,11 +93,11 @@ func (s *Server) routes() {
 
 	// --- Clipdrop uncrop (/uncrop/v1): x-api-key; errors {"error": ...}.
 	// Handler in uncrop.go.
-	r.POST("/uncrop/v1", s.uncropAPI)
+	r.POST("/uncrop/v1", s.authenticated(clipdropScheme()), s.uncropAPI)
 
 	// --- Crop jobs (/v1, Crop.photo's API): bearer; errors
 	// {"status":"error", ...}. Handlers in jobs.go and cropops.go.
-	jobs := r.Group("/v1", s.bearerAuth(jobError))
+	jobs := r.Group("/v1", s.authenticated(jobsScheme()))
 	jobs.POST("/banners/with-mask", s.createBannerJob)
 	jobs.POST("/banners/with-mask/create", s.createBannerJob) // Crop.photo's path
 	jobs.POST("/banners/with-mask/status", s.bannerJobStatus)

@@ -186,16 +186,7 @@ func (s *Server) runUncrop(src *image.NRGBA, p uncropParams) (*image.NRGBA, int,
 }
 
 func (s *Server) uncropAPI(c *gin.Context) {
-	key := strings.TrimSpace(c.GetHeader("x-api-key"))
-	if key == "" {
-		clipdropError(c, http.StatusUnauthorized, "No api key provided")
-		return
-	}
-	_, tk, err := s.authenticate(key)
-	if err != nil {
-		clipdropError(c, http.StatusForbidden, "Invalid or revoked api key")
-		return
-	}
+	tk := tokenOf(c)
 	// The rate belongs to the account, not the key: a new key or a login
 	// does not start a fresh budget.
 	if ok, wait := s.uncropLimit.allow(userRateKey(tk.UserID), s.now()); !ok {
