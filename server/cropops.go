@@ -518,10 +518,25 @@ func (s *Server) autoResizeAlign(c *gin.Context) {
 		return
 	}
 	dim, margins, format, bg, asJSON := o.dim, o.margins, o.format, o.bg, o.asJSON
-	var out []byte
 	var crop product.Rect
 	// Decode, the result and its resize buffer, and the encoding.
 	weight := s.guard.weigh(s.inputCost(r.data), 8*int64(dim.Width)*int64(dim.Height))
+	out, ok := s.productOp(c, r, weight, format, "auto_align", func(img *image.NRGBA) (image.Image, error) {
+		res, rect, err := product.TrimAlign(img, dim.Width, dim.Height, margins, &bg, r.threshold)
+		crop = rect
+		return res, err
+	})
+	if !ok {
+		return
+	}
+	s.sendOutput(c, out, format, &crop, asJSON, dim.Width, dim.Height)
+}
+
+// productOp decodes r's image under the decode guard (weight), runs op on
+// it, and encodes the result in format; the duration goes to the metrics
+// under name. It answers failures (ok false).
+func (s *Server) productOp(c *gin.Context, r *singleImageRequest, weight int64, format, name string,
+	op func(*image.NRGBA) (image.Image, error)) (out []byte, ok bool) {
 	s.withDecodeSlot(c, jobError, weight, func() {
 		start := time.Now()
 		img, jf := s.decodeInput("image", r.data)
@@ -529,7 +544,7 @@ func (s *Server) autoResizeAlign(c *gin.Context) {
 			jobError(c, jf.code, jf.msg)
 			return
 		}
-		res, rect, err := product.TrimAlign(img, dim.Width, dim.Height, margins, &bg, r.threshold)
+		res, err := op(img)
 		if err != nil {
 			productError(c, err)
 			return
@@ -538,13 +553,9 @@ func (s *Server) autoResizeAlign(c *gin.Context) {
 			answerJobErr(c, err)
 			return
 		}
-		crop = rect
-		s.metrics.opDuration.WithLabelValues("auto_align").Observe(time.Since(start).Seconds())
+		s.metrics.opDuration.WithLabelValues(name).Observe(time.Since(start).Seconds())
 	})
-	if c.IsAborted() {
-		return
-	}
-	s.sendOutput(c, out, format, &crop, asJSON, dim.Width, dim.Height)
+	return out, !c.IsAborted()
 }
 
 // productError answers a failed product operation: 422 when no subject
@@ -613,28 +624,12 @@ func (s *Server) removeBackground(c *gin.Context) {
 		jobError(c, http.StatusBadRequest, err.Error())
 		return
 	}
-	var out []byte
 	// Decode, then the result (4 B/px) and the masks (5 B/px).
 	weight := s.guard.weigh(s.inputCost(r.data), 10*int64(iw)*int64(ih))
-	s.withDecodeSlot(c, jobError, weight, func() {
-		start := time.Now()
-		img, jf := s.decodeInput("image", r.data)
-		if jf != nil {
-			jobError(c, jf.code, jf.msg)
-			return
-		}
-		res, err := product.RemoveBackground(img, r.threshold)
-		if err != nil {
-			productError(c, err)
-			return
-		}
-		if out, err = encodeOutput(res, "png"); err != nil {
-			answerJobErr(c, err)
-			return
-		}
-		s.metrics.opDuration.WithLabelValues("remove_background").Observe(time.Since(start).Seconds())
+	out, ok := s.productOp(c, r, weight, "png", "remove_background", func(img *image.NRGBA) (image.Image, error) {
+		return product.RemoveBackground(img, r.threshold)
 	})
-	if c.IsAborted() {
+	if !ok {
 		return
 	}
 	s.sendOutput(c, out, "png", nil, asJSON, iw, ih)

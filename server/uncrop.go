@@ -43,11 +43,22 @@ func creditsJSON(tx *store.Tx, tk *store.Token) gin.H {
 }
 
 func (s *Server) getCredits(c *gin.Context) {
+	s.answerCredits(c, s.st.View, nil)
+}
+
+// answerCredits runs change (nil: none) on the token of the path inside
+// txn (s.st.View or s.st.Write) and answers the token's credits after it.
+func (s *Server) answerCredits(c *gin.Context, txn func(func(*store.Tx) error) error, change func(*store.Tx, *store.Token) error) {
 	var out gin.H
-	err := s.st.View(func(tx *store.Tx) error {
+	err := txn(func(tx *store.Tx) error {
 		tk, err := tx.Token(c.Param("tid"))
 		if err != nil {
 			return err
+		}
+		if change != nil {
+			if err := change(tx, tk); err != nil {
+				return err
+			}
 		}
 		out = creditsJSON(tx, tk)
 		return nil
@@ -98,30 +109,17 @@ func (s *Server) setCredits(c *gin.Context) {
 		canvusError(c, http.StatusBadRequest, "credits must be >= 0, or null for unlimited")
 		return
 	}
-	var out gin.H
-	err := s.st.Write(func(tx *store.Tx) error {
-		tk, err := tx.Token(c.Param("tid"))
-		if err != nil {
-			return err
-		}
+	s.answerCredits(c, s.st.Write, func(tx *store.Tx, tk *store.Token) error {
 		if setUser {
 			if err := tx.SetUserCredits(tk.UserID, user); err != nil {
 				return err
 			}
 		}
 		if setCap {
-			if err := tx.SetTokenCap(tk.ID, tcap); err != nil {
-				return err
-			}
+			return tx.SetTokenCap(tk.ID, tcap)
 		}
-		out = creditsJSON(tx, tk)
 		return nil
 	})
-	if err != nil {
-		canvusStoreError(c, err, "Access token")
-		return
-	}
-	c.JSON(http.StatusOK, out)
 }
 
 // userRateKey is the rate-limit key of a signed-in user's requests, whichever
