@@ -18,6 +18,7 @@ const (
 	ctxToken  = "canvasd.token"
 	ctxCanvas = "canvasd.canvas"
 	ctxAccess = "canvasd.access"
+	ctxPlain  = "canvasd.plain" // the plain token that authenticated the request
 
 	// SessionCookie is the cookie the browser client and Canvus use.
 	SessionCookie = "CanvusSession"
@@ -158,16 +159,16 @@ func cloneCanvas(cv *store.Canvas) *store.Canvas {
 	return &c
 }
 
-// canvusToken returns the token of a Canvus request: Private-Token header,
-// else the CanvusSession cookie.
-func canvusToken(c *gin.Context) string {
-	if t := strings.TrimSpace(c.GetHeader("Private-Token")); t != "" {
-		return t
-	}
-	if ck, err := c.Cookie(SessionCookie); err == nil && ck != "" {
-		return ck
-	}
-	return wsProtocolToken(c)
+// A tokenSource finds a request's token in one place ("" when absent).
+type tokenSource func(*gin.Context) string
+
+// privateToken is the Canvus "Private-Token" header.
+func privateToken(c *gin.Context) string { return strings.TrimSpace(c.GetHeader("Private-Token")) }
+
+// sessionCookie is the CanvusSession cookie.
+func sessionCookie(c *gin.Context) string {
+	ck, _ := c.Cookie(SessionCookie)
+	return ck
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" request.
@@ -177,6 +178,118 @@ func bearerToken(c *gin.Context) string {
 		return strings.TrimSpace(h[7:])
 	}
 	return ""
+}
+
+// apiKey is Clipdrop's "x-api-key" header.
+func apiKey(c *gin.Context) string { return strings.TrimSpace(c.GetHeader("x-api-key")) }
+
+// dealImageCookie is the session cookie, on the deal routes that answer an
+// image (dealCookieRoutes) and only for GET and HEAD: a browser <img> can
+// then load versioned URLs, while nothing else of the deal dialect is
+// reachable with a credential the browser sends on its own.
+func dealImageCookie(c *gin.Context) string {
+	if (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) && dealCookieRoutes[c.FullPath()] {
+		return sessionCookie(c)
+	}
+	return ""
+}
+
+// dealCookieRoutes are the deal routes that answer an image (a version or
+// the source render) and so accept the CanvusSession cookie on GET/HEAD.
+var dealCookieRoutes = map[string]bool{
+	"/api/canvas/:id/images/:wid/versions/:file": true,
+	"/api/canvas/:id/images/:wid/source":         true,
+}
+
+// authScheme is one dialect's authentication: where its token may be
+// (sources, tried in order: the first one present is the token), whether a
+// request without a token goes on anonymously (a canvas's link permission
+// may then let it in), and how refusals are answered.
+type authScheme struct {
+	sources   []tokenSource
+	anonymous bool
+	fail      func(*gin.Context, int, string) // the dialect's error writer
+	challenge bool                            // 401s carry "WWW-Authenticate: Bearer"
+	missing   string                          // 401 message without a token
+	invalid   string                          // message when the token does not authenticate
+	// invalidStatus is the status of an invalid token: 401, or 403 for Clipdrop.
+	invalidStatus int
+}
+
+// The dialects' schemes.
+func canvusScheme(anonymous bool) authScheme {
+	return authScheme{sources: []tokenSource{privateToken, sessionCookie, wsProtocolToken}, anonymous: anonymous,
+		fail: canvusError, missing: "Missing access token", invalid: "Invalid access token", invalidStatus: http.StatusUnauthorized}
+}
+
+func dealScheme() authScheme {
+	return authScheme{sources: []tokenSource{bearerToken, privateToken, wsProtocolToken, dealImageCookie}, anonymous: true,
+		fail: detailError, challenge: true, invalid: "Invalid or expired token", invalidStatus: http.StatusUnauthorized}
+}
+
+func jobsScheme() authScheme {
+	return authScheme{sources: []tokenSource{bearerToken}, fail: jobError, challenge: true,
+		missing: "Not authenticated", invalid: "Invalid or expired token", invalidStatus: http.StatusUnauthorized}
+}
+
+func clipdropScheme() authScheme {
+	return authScheme{sources: []tokenSource{apiKey}, fail: clipdropError,
+		missing: "No api key provided", invalid: "Invalid or revoked api key", invalidStatus: http.StatusForbidden}
+}
+
+// token is the request's token under a: the first source that has one.
+func (a authScheme) token(c *gin.Context) string {
+	for _, src := range a.sources {
+		if t := src(c); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// authenticated is the one auth middleware: it finds the token as scheme a
+// says, authenticates it, and sets the caller's user, token and plain
+// token on the context, or answers in the dialect's shape.
+func (s *Server) authenticated(a authScheme) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		plain := a.token(c)
+		if plain == "" {
+			if a.anonymous {
+				c.Next()
+				return
+			}
+			if a.challenge {
+				c.Header("WWW-Authenticate", "Bearer")
+			}
+			a.fail(c, http.StatusUnauthorized, a.missing)
+			return
+		}
+		u, tk, err := s.authenticate(plain)
+		if err != nil {
+			if a.challenge {
+				c.Header("WWW-Authenticate", "Bearer")
+			}
+			a.fail(c, a.invalidStatus, a.invalid)
+			return
+		}
+		c.Set(ctxUser, u)
+		c.Set(ctxToken, tk)
+		c.Set(ctxPlain, plain)
+		c.Next()
+	}
+}
+
+// hasValidToken reports whether the request carries a token that some
+// dialect's scheme would authenticate.
+func (s *Server) hasValidToken(c *gin.Context) bool {
+	for _, a := range []authScheme{canvusScheme(false), jobsScheme(), clipdropScheme()} {
+		if plain := a.token(c); plain != "" {
+			if _, _, err := s.authenticate(plain); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func userOf(c *gin.Context) *store.User {
@@ -198,51 +311,6 @@ func canvasOf(c *gin.Context) *store.Canvas {
 }
 
 func accessOf(c *gin.Context) string { return c.GetString(ctxAccess) }
-
-// canvusAuth authenticates a Canvus request. With optional, a request without
-// a token goes on anonymously (a canvas's link permission may let it in).
-func (s *Server) canvusAuth(optional bool) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		plain := canvusToken(c)
-		if plain == "" {
-			if optional {
-				c.Next()
-				return
-			}
-			canvusError(c, http.StatusUnauthorized, "Missing access token")
-			return
-		}
-		u, tk, err := s.authenticate(plain)
-		if err != nil {
-			canvusError(c, http.StatusUnauthorized, "Invalid access token")
-			return
-		}
-		c.Set(ctxUser, u)
-		c.Set(ctxToken, tk)
-		c.Next()
-	}
-}
-
-// bearerAuth authenticates a request of the deal-canvas or crop-job dialects.
-func (s *Server) bearerAuth(fail func(*gin.Context, int, string)) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		plain := bearerToken(c)
-		if plain == "" {
-			c.Header("WWW-Authenticate", "Bearer")
-			fail(c, http.StatusUnauthorized, "Not authenticated")
-			return
-		}
-		u, tk, err := s.authenticate(plain)
-		if err != nil {
-			c.Header("WWW-Authenticate", "Bearer")
-			fail(c, http.StatusUnauthorized, "Invalid or expired token")
-			return
-		}
-		c.Set(ctxUser, u)
-		c.Set(ctxToken, tk)
-		c.Next()
-	}
-}
 
 func isWrite(method string) bool {
 	return method == http.MethodPost || method == http.MethodPatch || method == http.MethodDelete || method == http.MethodPut

@@ -6,12 +6,6 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-func init() {
-	extraRouteHooks = append(extraRouteHooks, func(s *Server, r *gin.Engine) {
-		r.GET("/admin/backup", s.canvusAuth(false), s.backup)
-	})
-}
-
 // backup streams an online, consistent tar of the store (admin only).
 func (s *Server) backup(c *gin.Context) {
 	if !userOf(c).Admin {

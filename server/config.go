@@ -104,88 +104,41 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
-	if c.MaxBodyBytes <= 0 {
-		c.MaxBodyBytes = 30 << 20
-	}
-	if c.MaxPixels <= 0 {
-		c.MaxPixels = 50_000_000
-	}
-	if c.KeepAlive <= 0 {
-		c.KeepAlive = 15 * time.Second
-	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = 5 * time.Second
-	}
-	if c.PresenceRate <= 0 {
-		c.PresenceRate = 20
-	}
-	if c.MaxWSMessage <= 0 {
-		c.MaxWSMessage = 32 << 10
-	}
-	if c.LoginTTL <= 0 {
-		c.LoginTTL = 24 * time.Hour
-	}
-	if c.SourceCacheBytes <= 0 {
-		c.SourceCacheBytes = 512 << 20
-	}
-	if c.UncropRatePerMinute <= 0 {
-		c.UncropRatePerMinute = 60
-	}
-	if c.UncropMaxOutputPixels <= 0 {
-		c.UncropMaxOutputPixels = 40_000_000
-	}
-	if c.JobWorkers <= 0 {
-		c.JobWorkers = 2
-	}
-	if c.ReadHeaderTimeout <= 0 {
-		c.ReadHeaderTimeout = ReadHeaderTimeout
-	}
-	if c.RouteTimeout <= 0 {
-		c.RouteTimeout = routeTimeout
-	}
-	if c.UploadTimeout <= 0 {
-		c.UploadTimeout = uploadTimeout
-	}
-	if c.ExpensivePerMinute <= 0 {
-		c.ExpensivePerMinute = 120
-	}
-	if c.MaxConcurrentOps <= 0 {
-		c.MaxConcurrentOps = 4
-	}
-	if c.OpWait <= 0 {
-		c.OpWait = 2 * time.Second
-	}
-	if c.MaxWebsocketsPerUser <= 0 {
-		c.MaxWebsocketsPerUser = 64
-	}
+	orDefault(&c.MaxBodyBytes, 30<<20)
+	orDefault(&c.MaxPixels, 50_000_000)
+	orDefault(&c.KeepAlive, 15*time.Second)
+	orDefault(&c.WriteTimeout, 5*time.Second)
+	orDefault(&c.PresenceRate, 20)
+	orDefault(&c.MaxWSMessage, 32<<10)
+	orDefault(&c.LoginTTL, 24*time.Hour)
+	orDefault(&c.SourceCacheBytes, 512<<20)
+	orDefault(&c.UncropRatePerMinute, 60)
+	orDefault(&c.UncropMaxOutputPixels, 40_000_000)
+	orDefault(&c.JobWorkers, 2)
+	orDefault(&c.ReadHeaderTimeout, ReadHeaderTimeout)
+	orDefault(&c.RouteTimeout, routeTimeout)
+	orDefault(&c.UploadTimeout, uploadTimeout)
+	orDefault(&c.ExpensivePerMinute, 120)
+	orDefault(&c.MaxConcurrentOps, 4)
+	orDefault(&c.OpWait, 2*time.Second)
+	orDefault(&c.MaxWebsocketsPerUser, 64)
 	// --- security: edge ---
-	if c.MaxAnonConnsPerIP <= 0 {
-		c.MaxAnonConnsPerIP = 64
-	}
+	orDefault(&c.MaxAnonConnsPerIP, 64)
 	// --- security: streams ---
-	if c.MaxStreamsPerUser <= 0 {
-		c.MaxStreamsPerUser = c.MaxWebsocketsPerUser
-	}
-	if c.MaxStreamsPerIP <= 0 {
-		c.MaxStreamsPerIP = 64
-	}
-	if c.DecodeBudgetBytes <= 0 {
-		c.DecodeBudgetBytes = 1 << 30
-	}
-	if c.UploadsPerMinute <= 0 {
-		c.UploadsPerMinute = 60
-	}
+	orDefault(&c.MaxStreamsPerUser, c.MaxWebsocketsPerUser)
+	orDefault(&c.MaxStreamsPerIP, 64)
+	orDefault(&c.DecodeBudgetBytes, 1<<30)
+	orDefault(&c.UploadsPerMinute, 60)
 	// --- security: accounts ---
-	if c.LoginFailuresPerAccount <= 0 {
-		c.LoginFailuresPerAccount = 5
-	}
-	if c.LoginFailuresPerIP <= 0 {
-		c.LoginFailuresPerIP = 20
-	}
-	if c.LoginFailureWindow <= 0 {
-		c.LoginFailureWindow = 15 * time.Minute
-	}
-	if c.LoginMaxBackoff <= 0 {
-		c.LoginMaxBackoff = 15 * time.Minute
+	orDefault(&c.LoginFailuresPerAccount, 5)
+	orDefault(&c.LoginFailuresPerIP, 20)
+	orDefault(&c.LoginFailureWindow, 15*time.Minute)
+	orDefault(&c.LoginMaxBackoff, 15*time.Minute)
+}
+
+// orDefault sets *p to d when it is zero or negative (unset).
+func orDefault[T int | int64 | float64 | time.Duration](p *T, d T) {
+	if *p <= 0 {
+		*p = d
 	}
 }

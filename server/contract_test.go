@@ -30,6 +30,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
 )
 
@@ -193,6 +194,8 @@ func (w *recordWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // TestMain runs the tests, then validates the recorded exchanges.
 func TestMain(m *testing.M) {
 	flag.Parse()
+	gin.SetMode(gin.ReleaseMode) // as cmd/canvasd's main does
+
 	code := m.Run()
 	if *contractFlag {
 		contractRec.Lock()

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	"math"
 	"mime"
 	"net/http"
@@ -29,21 +28,9 @@ import (
 // defaultMargins is the minimum margin when a request gives none (Crop.photo's default).
 const defaultMargins = "5%"
 
-// jobFail is a crop-jobs dialect error: status code and message.
-type jobFail struct {
-	code int
-	msg  string
-}
-
-func (e *jobFail) Error() string { return e.msg }
-
-func badInput(format string, args ...any) *jobFail {
-	return &jobFail{http.StatusBadRequest, fmt.Sprintf(format, args...)}
-}
-
-// answer writes err in the dialect; anything not a *jobFail is a 500.
+// answer writes err in the dialect; anything not a *reqError is a 500.
 func answerJobErr(c *gin.Context, err error) {
-	var jf *jobFail
+	var jf *reqError
 	if errors.As(err, &jf) {
 		jobError(c, jf.code, jf.msg)
 		return
@@ -289,10 +276,10 @@ func (s *Server) outputURL(c *gin.Context, hash, format string) string {
 }
 
 // urlLoadError maps an image_url load failure to the dialect.
-func urlLoadError(field string, err error) *jobFail {
+func urlLoadError(field string, err error) *reqError {
 	var fe *FetchError
 	if !errors.As(err, &fe) {
-		return &jobFail{http.StatusUnprocessableEntity, field + ": " + err.Error()}
+		return &reqError{http.StatusUnprocessableEntity, field + ": " + err.Error()}
 	}
 	code := http.StatusUnprocessableEntity
 	switch fe.Code {
@@ -305,94 +292,32 @@ func urlLoadError(field string, err error) *jobFail {
 	case "too_large":
 		code = http.StatusRequestEntityTooLarge
 	}
-	return &jobFail{code, field + ": " + fe.Msg}
+	return &reqError{code, field + ": " + fe.Msg}
 }
 
 // inspectInput checks that data is a raster image within the pixel limit.
-func (s *Server) inspectInput(field string, data []byte) (imaging.Format, int, int, *jobFail) {
+func (s *Server) inspectInput(field string, data []byte) (imaging.Format, int, int, *reqError) {
 	f, w, h, err := imaging.Inspect(data, s.limits())
 	if err == nil && f == imaging.FormatSVG {
 		err = errors.New("vector images are not accepted")
 	}
 	if err != nil {
 		if errors.Is(err, imaging.ErrTooManyPixels) {
-			return "", 0, 0, &jobFail{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: image too large: %v", field, err)}
+			return "", 0, 0, &reqError{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: image too large: %v", field, err)}
 		}
-		return "", 0, 0, &jobFail{http.StatusUnprocessableEntity, fmt.Sprintf("%s: not a PNG, JPEG, WebP or GIF image: %v", field, err)}
+		return "", 0, 0, &reqError{http.StatusUnprocessableEntity, fmt.Sprintf("%s: not a PNG, JPEG, WebP or GIF image: %v", field, err)}
 	}
 	return f, w, h, nil
-}
-
-// formFields collects the parts of a multipart crop request: files by field
-// name in order (a field may repeat), and text values (repeats appended).
-type formFields struct {
-	files  map[string][]*uploadPart
-	values map[string][]string
-}
-
-func (f *formFields) value(names ...string) string {
-	for _, n := range names {
-		if v := f.values[n]; len(v) > 0 {
-			return v[0]
-		}
-	}
-	return ""
-}
-
-func (f *formFields) filesOf(names ...string) []*uploadPart {
-	var out []*uploadPart
-	for _, n := range names {
-		out = append(out, f.files[n]...)
-	}
-	return out
 }
 
 // readCropForm reads a multipart body whose file parts may repeat. Parts with
 // a filename (or in fileNames) are files; the rest are text values of at most
 // 1 MiB. The whole body is limited to MaxBodyBytes.
-func (s *Server) readCropForm(c *gin.Context, fileNames map[string]bool) (*formFields, *jobFail) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
-	mr, err := c.Request.MultipartReader()
-	if err != nil {
-		return nil, badInput("Malformed multipart body: %v", err)
-	}
-	tooLarge := &jobFail{http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large: at most %d bytes", s.cfg.MaxBodyBytes)}
-	f := &formFields{files: map[string][]*uploadPart{}, values: map[string][]string{}}
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			return f, nil
-		}
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, tooLarge
-			}
-			return nil, badInput("Malformed multipart body: %v", err)
-		}
-		name := part.FormName()
-		isFile := fileNames[name] || part.FileName() != ""
-		limit := int64(1 << 20)
-		if isFile {
-			limit = s.cfg.MaxBodyBytes
-		}
-		data, err := io.ReadAll(io.LimitReader(part, limit+1))
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, tooLarge
-			}
-			return nil, badInput("Malformed multipart body: %v", err)
-		}
-		if int64(len(data)) > limit {
-			return nil, &jobFail{http.StatusRequestEntityTooLarge, fmt.Sprintf("Part '%s' is too large: at most %d bytes", name, limit)}
-		}
-		if isFile {
-			f.files[name] = append(f.files[name], &uploadPart{data: data, filename: part.FileName()})
-		} else {
-			f.values[name] = append(f.values[name], string(data))
-		}
-	}
+func (s *Server) readCropForm(c *gin.Context, fileNames map[string]bool) (*formFields, *reqError) {
+	return s.readMultipart(c, multipartSpec{
+		bodyLimit: s.cfg.MaxBodyBytes,
+		isFile:    func(name, filename string) bool { return fileNames[name] || filename != "" },
+	})
 }
 
 func isMultipart(c *gin.Context) bool {
@@ -430,7 +355,7 @@ func (s *Server) singleInput(c *gin.Context) (*singleImageRequest, int, int, boo
 	return nil, 0, 0, false
 }
 
-func (s *Server) readSingleImage(c *gin.Context) (*singleImageRequest, *jobFail) {
+func (s *Server) readSingleImage(c *gin.Context) (*singleImageRequest, *reqError) {
 	r := &singleImageRequest{}
 	var url string
 	if isMultipart(c) {
@@ -532,13 +457,13 @@ func (s *Server) inputCost(data []byte) int64 {
 }
 
 // decodeInput decodes an inspected input within an operation slot's time.
-func (s *Server) decodeInput(field string, data []byte) (*image.NRGBA, *jobFail) {
+func (s *Server) decodeInput(field string, data []byte) (*image.NRGBA, *reqError) {
 	img, _, err := imaging.Decode(data, s.limits())
 	if err != nil {
 		if errors.Is(err, imaging.ErrTooManyPixels) {
-			return nil, &jobFail{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: image too large: %v", field, err)}
+			return nil, &reqError{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: image too large: %v", field, err)}
 		}
-		return nil, &jobFail{http.StatusUnprocessableEntity, fmt.Sprintf("%s: the image could not be decoded: %v", field, err)}
+		return nil, &reqError{http.StatusUnprocessableEntity, fmt.Sprintf("%s: the image could not be decoded: %v", field, err)}
 	}
 	return img, nil
 }
@@ -587,45 +512,31 @@ func (s *Server) autoResizeAlign(c *gin.Context) {
 	if !ok {
 		return
 	}
-	dim := dimension{iw, ih}
-	if d := strings.TrimSpace(r.dimension); d != "" && d != "match_to_original" {
-		var err error
-		if dim, err = parseDimension(d); err != nil {
-			jobError(c, http.StatusBadRequest, err.Error()+` (or "match_to_original")`)
-			return
-		}
-	}
-	if err := dim.check(); err != nil {
-		jobError(c, http.StatusBadRequest, err.Error())
-		return
-	}
-	margins, err := parseMargins(r.margins)
-	if err == nil {
-		err = marginsFit(margins, dim.Width, dim.Height)
-	}
+	o, err := alignSettings(r, iw, ih)
 	if err != nil {
 		jobError(c, http.StatusBadRequest, err.Error())
 		return
 	}
-	format, err := parseFormat(r.format)
-	if err != nil {
-		jobError(c, http.StatusBadRequest, err.Error())
-		return
-	}
-	bg, _, err := parseBackgroundFor(r.background, "", format)
-	if err != nil {
-		jobError(c, http.StatusBadRequest, err.Error())
-		return
-	}
-	asJSON, err := responseJSON(r.responseType)
-	if err != nil {
-		jobError(c, http.StatusBadRequest, err.Error())
-		return
-	}
-	var out []byte
+	dim, margins, format, bg, asJSON := o.dim, o.margins, o.format, o.bg, o.asJSON
 	var crop product.Rect
 	// Decode, the result and its resize buffer, and the encoding.
 	weight := s.guard.weigh(s.inputCost(r.data), 8*int64(dim.Width)*int64(dim.Height))
+	out, ok := s.productOp(c, r, weight, format, "auto_align", func(img *image.NRGBA) (image.Image, error) {
+		res, rect, err := product.TrimAlign(img, dim.Width, dim.Height, margins, &bg, r.threshold)
+		crop = rect
+		return res, err
+	})
+	if !ok {
+		return
+	}
+	s.sendOutput(c, out, format, &crop, asJSON, dim.Width, dim.Height)
+}
+
+// productOp decodes r's image under the decode guard (weight), runs op on
+// it, and encodes the result in format; the duration goes to the metrics
+// under name. It answers failures (ok false).
+func (s *Server) productOp(c *gin.Context, r *singleImageRequest, weight int64, format, name string,
+	op func(*image.NRGBA) (image.Image, error)) (out []byte, ok bool) {
 	s.withDecodeSlot(c, jobError, weight, func() {
 		start := time.Now()
 		img, jf := s.decodeInput("image", r.data)
@@ -633,26 +544,69 @@ func (s *Server) autoResizeAlign(c *gin.Context) {
 			jobError(c, jf.code, jf.msg)
 			return
 		}
-		res, rect, err := product.TrimAlign(img, dim.Width, dim.Height, margins, &bg, r.threshold)
+		res, err := op(img)
 		if err != nil {
-			code := http.StatusBadRequest
-			if errors.Is(err, product.ErrNoSubject) {
-				code = http.StatusUnprocessableEntity
-			}
-			jobError(c, code, err.Error())
+			productError(c, err)
 			return
 		}
 		if out, err = encodeOutput(res, format); err != nil {
 			answerJobErr(c, err)
 			return
 		}
-		crop = rect
-		opDuration.WithLabelValues("auto_align").Observe(time.Since(start).Seconds())
+		s.metrics.opDuration.WithLabelValues(name).Observe(time.Since(start).Seconds())
 	})
-	if c.IsAborted() {
-		return
+	return out, !c.IsAborted()
+}
+
+// productError answers a failed product operation: 422 when no subject
+// was found, else 400.
+func productError(c *gin.Context, err error) {
+	code := http.StatusBadRequest
+	if errors.Is(err, product.ErrNoSubject) {
+		code = http.StatusUnprocessableEntity
 	}
-	s.sendOutput(c, out, format, &crop, asJSON, dim.Width, dim.Height)
+	jobError(c, code, err.Error())
+}
+
+// alignOptions are auto-resize-align's settings, checked.
+type alignOptions struct {
+	dim     dimension
+	margins product.Margins
+	format  string
+	bg      product.Background
+	asJSON  bool
+}
+
+// alignSettings checks r's settings for an input of iw x ih: the output
+// dimension ("match_to_original" by default), margins that fit it, the
+// format, background and response type.
+func alignSettings(r *singleImageRequest, iw, ih int) (*alignOptions, error) {
+	o := &alignOptions{dim: dimension{iw, ih}}
+	var err error
+	if d := strings.TrimSpace(r.dimension); d != "" && d != "match_to_original" {
+		if o.dim, err = parseDimension(d); err != nil {
+			return nil, fmt.Errorf("%w (or \"match_to_original\")", err)
+		}
+	}
+	if err := o.dim.check(); err != nil {
+		return nil, err
+	}
+	if o.margins, err = parseMargins(r.margins); err != nil {
+		return nil, err
+	}
+	if err := marginsFit(o.margins, o.dim.Width, o.dim.Height); err != nil {
+		return nil, err
+	}
+	if o.format, err = parseFormat(r.format); err != nil {
+		return nil, err
+	}
+	if o.bg, _, err = parseBackgroundFor(r.background, "", o.format); err != nil {
+		return nil, err
+	}
+	if o.asJSON, err = responseJSON(r.responseType); err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 // removeBackground answers the input with its background made transparent (PNG).
@@ -670,32 +624,12 @@ func (s *Server) removeBackground(c *gin.Context) {
 		jobError(c, http.StatusBadRequest, err.Error())
 		return
 	}
-	var out []byte
 	// Decode, then the result (4 B/px) and the masks (5 B/px).
 	weight := s.guard.weigh(s.inputCost(r.data), 10*int64(iw)*int64(ih))
-	s.withDecodeSlot(c, jobError, weight, func() {
-		start := time.Now()
-		img, jf := s.decodeInput("image", r.data)
-		if jf != nil {
-			jobError(c, jf.code, jf.msg)
-			return
-		}
-		res, err := product.RemoveBackground(img, r.threshold)
-		if err != nil {
-			code := http.StatusBadRequest
-			if errors.Is(err, product.ErrNoSubject) {
-				code = http.StatusUnprocessableEntity
-			}
-			jobError(c, code, err.Error())
-			return
-		}
-		if out, err = encodeOutput(res, "png"); err != nil {
-			answerJobErr(c, err)
-			return
-		}
-		opDuration.WithLabelValues("remove_background").Observe(time.Since(start).Seconds())
+	out, ok := s.productOp(c, r, weight, "png", "remove_background", func(img *image.NRGBA) (image.Image, error) {
+		return product.RemoveBackground(img, r.threshold)
 	})
-	if c.IsAborted() {
+	if !ok {
 		return
 	}
 	s.sendOutput(c, out, "png", nil, asJSON, iw, ih)

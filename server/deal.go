@@ -21,59 +21,6 @@ import (
 // The deal-canvas image pipeline dialect: /api/canvas/{deal_id}/images/...
 // A deal_id is a canvas id and an element_id a widget id.
 
-func init() {
-	extraRouteHooks = append(extraRouteHooks, func(s *Server, r *gin.Engine) {
-		g := r.Group("/api/canvas/:id/images", s.dealAuth(), s.canvasAccess(dealFail, ""))
-		g.POST("/:wid/recrop", s.expensive(detailError), s.recrop)
-		g.GET("/:wid/versions", s.listVersions)
-		g.GET("/:wid/versions/:file", s.getVersion)
-		g.GET("/:wid/source", s.getSource)
-	})
-}
-
-// dealAuth authenticates with "Authorization: Bearer", falling back to the
-// Canvus Private-Token header, and to anonymous access under a link
-// permission. The session cookie counts only on the image GETs of
-// dealCookieRoutes, so that a browser <img> can load versioned URLs: a
-// cookie is sent by the browser on its own, and nothing else on these
-// routes should be reachable with an ambient credential.
-func (s *Server) dealAuth() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		plain := bearerToken(c)
-		if plain == "" {
-			plain = strings.TrimSpace(c.GetHeader("Private-Token"))
-		}
-		if plain == "" {
-			plain = wsProtocolToken(c)
-		}
-		if plain == "" && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) && dealCookieRoutes[c.FullPath()] {
-			if ck, err := c.Cookie(SessionCookie); err == nil {
-				plain = ck
-			}
-		}
-		if plain == "" {
-			c.Next()
-			return
-		}
-		u, tk, err := s.authenticate(plain)
-		if err != nil {
-			c.Header("WWW-Authenticate", "Bearer")
-			detailError(c, http.StatusUnauthorized, "Invalid or expired token")
-			return
-		}
-		c.Set(ctxUser, u)
-		c.Set(ctxToken, tk)
-		c.Next()
-	}
-}
-
-// dealCookieRoutes are the deal routes that answer an image (a version or
-// the source render) and so accept the CanvusSession cookie on GET/HEAD.
-var dealCookieRoutes = map[string]bool{
-	"/api/canvas/:id/images/:wid/versions/:file": true,
-	"/api/canvas/:id/images/:wid/source":         true,
-}
-
 // dealFail answers in the deal dialect, with FastAPI's wording for 401.
 func dealFail(c *gin.Context, code int, msg string) {
 	if code == http.StatusUnauthorized {
@@ -148,49 +95,57 @@ func parseRecrop(body []byte, pageW, pageH int) (imaging.Box, string, []imaging.
 	return box, mode, errs
 }
 
-func (s *Server) recrop(c *gin.Context) {
+// recropRequest reads and checks a recrop: the caller is signed in, the
+// element has a raster source render, and the body's box (aspect-locked
+// to version 0 when asked) is valid. It answers failures.
+func (s *Server) recropRequest(c *gin.Context) (*store.Widget, imaging.Box, bool) {
 	if userOf(c) == nil {
 		c.Header("WWW-Authenticate", "Bearer")
 		detailError(c, http.StatusUnauthorized, "Not authenticated")
-		return
+		return nil, imaging.Box{}, false
 	}
 	body, err := readBody(c, maxJSONBody)
 	if err != nil {
 		detailError(c, http.StatusRequestEntityTooLarge, "Request body too large")
-		return
+		return nil, imaging.Box{}, false
 	}
 	w, ok := s.loadElement(c)
 	if !ok {
-		return
+		return nil, imaging.Box{}, false
 	}
 	if w.Format == string(imaging.FormatSVG) {
 		validationError(c, []imaging.FieldError{fieldErr([]any{"path", "element_id"},
 			"Value error, element is an SVG image: vector elements have no full-page render to re-crop", "value_error", w.ID)})
-		return
+		return nil, imaging.Box{}, false
 	}
 	if w.SourceBlob == "" {
 		validationError(c, []imaging.FieldError{fieldErr([]any{"path", "element_id"},
 			"Value error, element has no source render to re-crop", "value_error", w.ID)})
-		return
+		return nil, imaging.Box{}, false
 	}
 	box, mode, errs := parseRecrop(body, w.SourceW, w.SourceH)
 	if len(errs) > 0 {
 		validationError(c, errs)
-		return
+		return nil, imaging.Box{}, false
 	}
 	v0 := w.Versions[0]
 	if mode == "aspect_locked" && v0.Width > 0 && v0.Height > 0 {
 		box = imaging.AspectLock(box, float64(v0.Width)/float64(v0.Height), w.SourceW, w.SourceH)
 	}
-	start := time.Now()
-	// A miss decodes under the decode guard; its weight is held until the
-	// crop is encoded. Waiters on another request's load share its image.
+	return w, box, true
+}
+
+// recropSource is w's decoded source render, from the source cache. A miss
+// decodes under the decode guard; its weight is held until release, which
+// the caller defers until the crop is encoded. Waiters on another
+// request's load share its image. It answers failures.
+func (s *Server) recropSource(c *gin.Context, w *store.Widget) (*image.NRGBA, func(), bool) {
 	var held int64 = -1
-	defer func() {
+	release := func() {
 		if held >= 0 {
 			s.guard.release(held)
 		}
-	}()
+	}
 	src, _, err := s.cache.Get(w.SourceBlob, func() (*image.NRGBA, error) {
 		data, err := s.st.ReadBlob(w.SourceBlob)
 		if err != nil {
@@ -213,7 +168,7 @@ func (s *Server) recrop(c *gin.Context) {
 		case errors.Is(err, errDecodeBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			s.guardFail(c, detailError, http.StatusUnprocessableEntity, err)
 		case errors.As(err, &ob):
-			rejected.WithLabelValues("decode_budget").Inc()
+			s.metrics.rejected.WithLabelValues("decode_budget").Inc()
 			validationError(c, []imaging.FieldError{fieldErr([]any{"path", "element_id"},
 				"Value error, element's source render is too large for this server: "+ob.Error(), "value_error", w.ID)})
 		case errors.Is(err, imaging.ErrInvalidImage), errors.Is(err, imaging.ErrUnsupported), errors.Is(err, imaging.ErrTooManyPixels):
@@ -225,6 +180,21 @@ func (s *Server) recrop(c *gin.Context) {
 			c.Error(err)
 			detailError(c, http.StatusInternalServerError, "Could not read the source render")
 		}
+		return nil, release, false
+	}
+	return src, release, true
+}
+
+func (s *Server) recrop(c *gin.Context) {
+	w, box, ok := s.recropRequest(c)
+	if !ok {
+		return
+	}
+	v0 := w.Versions[0]
+	start := time.Now()
+	src, release, ok := s.recropSource(c, w)
+	defer release()
+	if !ok {
 		return
 	}
 	crop := imaging.CropFrac(src, box)
@@ -256,7 +226,7 @@ func (s *Server) recrop(c *gin.Context) {
 		detailError(c, http.StatusInternalServerError, "Could not store the new version")
 		return
 	}
-	opDuration.WithLabelValues("recrop").Observe(time.Since(start).Seconds())
+	s.metrics.opDuration.WithLabelValues("recrop").Observe(time.Since(start).Seconds())
 	c.JSON(http.StatusOK, gin.H{"versioned_url": versionedURL(out.CanvasID, out.ID, out.CurrentVersion().Version),
 		"version": out.CurrentVersion().Version, "element_id": out.ID, "diff_summary": diff})
 }

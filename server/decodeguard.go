@@ -149,11 +149,11 @@ func (s *Server) withDecodeSlot(c *gin.Context, fail func(*gin.Context, int, str
 func (s *Server) guardFail(c *gin.Context, fail func(*gin.Context, int, string), overBudget int, err error) {
 	var ob *overBudgetError
 	if errors.As(err, &ob) {
-		rejected.WithLabelValues("decode_budget").Inc()
+		s.metrics.rejected.WithLabelValues("decode_budget").Inc()
 		fail(c, overBudget, "Image too large for this server: "+ob.Error())
 		return
 	}
-	rejected.WithLabelValues("saturated").Inc()
+	s.metrics.rejected.WithLabelValues("saturated").Inc()
 	c.Header("Retry-After", "1")
 	fail(c, http.StatusServiceUnavailable, "Server busy: too many image operations in progress, retry shortly")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/canvasd/canvasd/imaging"
 	"github.com/canvasd/canvasd/imaging/chart"
 	"github.com/canvasd/canvasd/imaging/digitize"
+	"github.com/canvasd/canvasd/imaging/ocr"
 	"github.com/canvasd/canvasd/store"
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -39,17 +40,9 @@ const (
 )
 
 // digitizeElementTimeout bounds the decode and analysis of one element (the
-// fetch has its own limits, and waiting for an operation slot is not counted).
-var digitizeElementTimeout = 60 * time.Second
-
-func init() {
-	extraRouteHooks = append(extraRouteHooks, func(s *Server, r *gin.Engine) {
-		reg := newLogRegistry(batchReplayTTL, batchReplayBytes, func() time.Time { return s.now() })
-		g := r.Group("/api/canvas/:id/images", s.dealAuth(), s.canvasAccess(dealFail, ""))
-		g.POST("/batch-digitize", s.expensive(detailError), s.batchDigitize(reg))
-		g.GET("/batch-digitize/:batch/events", s.batchEvents(reg))
-	})
-}
+// fetch has its own limits, and waiting for an operation slot is not
+// counted); Server.digitizeTimeout, which tests shorten.
+const digitizeElementTimeout = 60 * time.Second
 
 // batchElement is one element of a request, validated.
 type batchElement struct {
@@ -216,11 +209,20 @@ func (s *Server) checkBatchElements(canvasID string, req *batchRequest) []imagin
 	return errs
 }
 
+// signedIn is the caller of a batch route, who must have a token (a link
+// permission alone is not enough: batches belong to a user).
+func signedIn(c *gin.Context) (*store.User, bool) {
+	u := userOf(c)
+	if u == nil {
+		dealFail(c, http.StatusUnauthorized, "Not authenticated")
+	}
+	return u, u != nil
+}
+
 func (s *Server) batchDigitize(reg *logRegistry) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		u := userOf(c)
-		if u == nil {
-			dealFail(c, http.StatusUnauthorized, "Not authenticated")
+		u, ok := signedIn(c)
+		if !ok {
 			return
 		}
 		body, err := readBody(c, maxJSONBody)
@@ -244,11 +246,9 @@ func (s *Server) batchDigitize(reg *logRegistry) gin.HandlerFunc {
 		log := newEventLog(uuid.NewString(), canvasOf(c).ID, u.ID)
 		reg.add(log)
 
-		s.streams.Add(1)
-		defer s.streams.Done()
-		streamsOpen.WithLabelValues("sse").Inc()
-		defer streamsOpen.WithLabelValues("sse").Dec()
-		ctx, cancel := s.sseContext(c)
+		sctx, end := s.openSSE(c)
+		defer end()
+		ctx, cancel := context.WithCancel(sctx)
 		defer cancel()
 		st := s.startSSE(c)
 		// The work runs beside the writer so that keepalives flow during a
@@ -270,9 +270,8 @@ func (s *Server) batchDigitize(reg *logRegistry) gin.HandlerFunc {
 // live while it runs. Only the user who started the batch may read it.
 func (s *Server) batchEvents(reg *logRegistry) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		u := userOf(c)
-		if u == nil {
-			dealFail(c, http.StatusUnauthorized, "Not authenticated")
+		u, ok := signedIn(c)
+		if !ok {
 			return
 		}
 		l := reg.get(c.Param("batch"))
@@ -294,12 +293,8 @@ func (s *Server) batchEvents(reg *logRegistry) gin.HandlerFunc {
 			}
 			after = n
 		}
-		s.streams.Add(1)
-		defer s.streams.Done()
-		streamsOpen.WithLabelValues("sse").Inc()
-		defer streamsOpen.WithLabelValues("sse").Dec()
-		ctx, cancel := s.sseContext(c)
-		defer cancel()
+		ctx, done := s.openSSE(c)
+		defer done()
 		s.follow(ctx, s.startSSE(c), l, after)
 	}
 }
@@ -394,7 +389,7 @@ func (s *Server) digitizeElement(ctx context.Context, c *gin.Context, batchID st
 		return nil, &elementError{"cancelled", "the batch was cancelled"}
 	}
 	start := time.Now()
-	actx, cancel := context.WithTimeout(ctx, digitizeElementTimeout)
+	actx, cancel := context.WithTimeout(ctx, s.digitizeTimeout)
 	out, eerr := s.analyse(actx, el.Type, data)
 	cancel()
 	s.guard.release(cost)
@@ -402,7 +397,7 @@ func (s *Server) digitizeElement(ctx context.Context, c *gin.Context, batchID st
 		return nil, eerr
 	}
 	out.elapsed = time.Since(start)
-	opDuration.WithLabelValues("digitize").Observe(out.elapsed.Seconds())
+	s.metrics.opDuration.WithLabelValues("digitize").Observe(out.elapsed.Seconds())
 	// Saved even when the batch was cancelled meanwhile: the work is done.
 	wid, err := s.saveDigitized(c, batchID, el, out)
 	if err != nil {
@@ -452,24 +447,25 @@ func (s *Server) analyse(ctx context.Context, typ string, data []byte) (out *ele
 		}
 		return nil, &elementError{"unsupported_format", "the image could not be decoded: " + err.Error()}
 	}
-	out, err = runPipeline(ctx, typ, img)
+	out, err = runPipeline(ctx, s.ocr, typ, img)
 	switch {
 	case err == nil:
 		return out, nil
 	case errors.Is(err, chart.ErrUnsupported):
 		return nil, &elementError{"unsupported_chart", "not a vertical bar, horizontal bar or line chart with a readable data series"}
 	case errors.Is(err, context.DeadlineExceeded):
-		return nil, &elementError{"timeout", fmt.Sprintf("digitizing took longer than %s", digitizeElementTimeout)}
+		return nil, &elementError{"timeout", fmt.Sprintf("digitizing took longer than %s", s.digitizeTimeout)}
 	case errors.Is(err, context.Canceled):
 		return nil, &elementError{"cancelled", "the batch was cancelled"}
 	}
 	return nil, &elementError{"digitize_failed", err.Error()}
 }
 
-func runPipeline(ctx context.Context, typ string, img image.Image) (*elementOutcome, error) {
+// runPipeline reads img as typ, with the server's OCR setting.
+func runPipeline(ctx context.Context, eng ocr.Engine, typ string, img image.Image) (*elementOutcome, error) {
 	switch typ {
 	case "table":
-		r, err := digitize.ReadTable(ctx, img)
+		r, err := digitize.Reader{OCR: eng}.ReadTable(ctx, img)
 		if err != nil {
 			return nil, err
 		}
@@ -477,7 +473,7 @@ func runPipeline(ctx context.Context, typ string, img image.Image) (*elementOutc
 		t := r.Table
 		return &elementOutcome{result: r, table: &t, engine: r.Engine}, nil
 	case "chart":
-		r, err := chart.Digitize(ctx, img)
+		r, err := chart.Reader{OCR: eng}.Digitize(ctx, img)
 		if err != nil {
 			return nil, err
 		}
@@ -488,7 +484,7 @@ func runPipeline(ctx context.Context, typ string, img image.Image) (*elementOutc
 		}
 		return &elementOutcome{result: r, table: t, engine: r.Engine}, nil
 	default:
-		r, err := digitize.ReadText(ctx, img)
+		r, err := digitize.Reader{OCR: eng}.ReadText(ctx, img)
 		if err != nil {
 			return nil, err
 		}

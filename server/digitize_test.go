@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,7 +31,7 @@ import (
 // The batch-digitize tests run a real server on a real port and read its
 // text/event-stream with a plain HTTP client. Images come from the
 // digitize and chart generators; fetched URLs are served by a fixture server
-// on 127.0.0.1 that the fetcher may reach only through testAllowAddr.
+// on 127.0.0.1 that the fetcher may reach only through alsoAllow.
 
 // sseEv is one parsed server-sent event.
 type sseEv struct {
@@ -132,6 +133,12 @@ type digitizeEnv struct {
 	fix *fixtureServer
 }
 
+// alsoAllow is the fetcher's address policy widened to one loopback ip:port
+// (a fixture server).
+func alsoAllow(addr string) func(netip.AddrPort) bool {
+	return func(ap netip.AddrPort) bool { return ap.String() == addr || AddrAllowed(ap.Addr()) }
+}
+
 func newDigitizeEnv(t testing.TB, keepAlive time.Duration) *digitizeEnv {
 	t.Helper()
 	e := newTestEnv(t, withConfig(func(c *Config) {
@@ -139,7 +146,7 @@ func newDigitizeEnv(t testing.TB, keepAlive time.Duration) *digitizeEnv {
 		c.KeepAlive = keepAlive
 	}))
 	fix := newFixtureServer(t)
-	e.Srv.fetcher.testAllowAddr = fix.addr
+	e.Srv.fetcher.allowAddr = alsoAllow(fix.addr)
 	return &digitizeEnv{testEnv: e, cv: e.createCanvas(e.Admin, "deal"), fix: fix}
 }
 
@@ -801,7 +808,7 @@ func TestBatchDigitizeDisconnectCancelsTheRest(t *testing.T) {
 	if e.widget(a)["digitized"] == nil {
 		t.Fatal("the result finished before the disconnect was not kept")
 	}
-	e.eventually("SSE streams to close", func() bool { return gaugeValue(t, "sse") == 0 })
+	e.eventually("SSE streams to close", func() bool { return gaugeValue(t, e.Srv, "sse") == 0 })
 }
 
 func TestBatchDigitizeReplayAfterLastEventID(t *testing.T) {
@@ -902,10 +909,10 @@ func TestBatchDigitizeShutdownEndsStreams(t *testing.T) {
 	<-e.fix.hangCancelled
 }
 
-func gaugeValue(t testing.TB, transport string) float64 {
+func gaugeValue(t testing.TB, s *Server, transport string) float64 {
 	t.Helper()
 	var m dto.Metric
-	if err := streamsOpen.WithLabelValues(transport).Write(&m); err != nil {
+	if err := s.metrics.streamsOpen.WithLabelValues(transport).Write(&m); err != nil {
 		t.Fatal(err)
 	}
 	return m.GetGauge().GetValue()
@@ -951,9 +958,9 @@ func TestBatchDigitizeElementErrorCodes(t *testing.T) {
 		t.Fatalf("failure codes %s", got)
 	}
 
-	old := digitizeElementTimeout
-	digitizeElementTimeout = time.Millisecond
-	defer func() { digitizeElementTimeout = old }()
+	old := e.Srv.digitizeTimeout
+	e.Srv.digitizeTimeout = time.Millisecond
+	defer func() { e.Srv.digitizeTimeout = old }()
 	if got := strings.Join(codes(run(el(img, "table", e.fix.put("/table.png", tablePNG)))), ","); got != "timeout" {
 		t.Fatalf("a table over its time limit failed with %q, want timeout", got)
 	}

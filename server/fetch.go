@@ -69,8 +69,10 @@ type Fetcher struct {
 	Timeout      time.Duration
 	MaxBytes     int64
 	MaxRedirects int
-	// testAllowAddr lets tests reach one loopback ip:port (their fixture server).
-	testAllowAddr string
+	// allowAddr is the address policy, checked at connect time and on
+	// literal IPs in URLs; nil means AddrAllowed. Tests widen it to reach
+	// their loopback fixture server.
+	allowAddr func(netip.AddrPort) bool
 	// resolver replaces the system resolver (tests; nil = default).
 	resolver *net.Resolver
 	client   *http.Client
@@ -84,11 +86,8 @@ func newFetcher(hosts []string, maxBytes int64) *Fetcher {
 
 func (f *Fetcher) build() {
 	dialer := &net.Dialer{Timeout: f.Timeout, Resolver: f.resolver, Control: func(network, address string, _ syscall.RawConn) error {
-		if f.testAllowAddr != "" && address == f.testAllowAddr {
-			return nil
-		}
 		ap, err := netip.ParseAddrPort(address)
-		if err != nil || !AddrAllowed(ap.Addr()) {
+		if err != nil || !f.addrOK(ap) {
 			return fmt.Errorf("%w: %s", errForbiddenAddr, address)
 		}
 		return nil
@@ -113,6 +112,14 @@ func (f *Fetcher) build() {
 	}}
 }
 
+// addrOK applies the address policy.
+func (f *Fetcher) addrOK(ap netip.AddrPort) bool {
+	if f.allowAddr != nil {
+		return f.allowAddr(ap)
+	}
+	return AddrAllowed(ap.Addr())
+}
+
 func (f *Fetcher) hostAllowed(host string) bool {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	for _, h := range f.AllowHosts {
@@ -134,20 +141,20 @@ func (f *Fetcher) checkURL(u *url.URL) error {
 	if !f.hostAllowed(u.Hostname()) {
 		return &FetchError{Code: "forbidden_url", Msg: "host " + u.Hostname() + " is not on the fetch allowlist"}
 	}
-	if ip, err := netip.ParseAddr(u.Hostname()); err == nil && !AddrAllowed(ip) && f.testAllowAddr != net.JoinHostPort(ip.String(), portOf(u)) {
+	if ip, err := netip.ParseAddr(u.Hostname()); err == nil && !f.addrOK(netip.AddrPortFrom(ip, portOf(u))) {
 		return &FetchError{Code: "forbidden_url", Msg: "address " + ip.String() + " is not allowed"}
 	}
 	return nil
 }
 
-func portOf(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
+func portOf(u *url.URL) uint16 {
+	if p, err := strconv.ParseUint(u.Port(), 10, 16); err == nil {
+		return uint16(p)
 	}
 	if u.Scheme == "https" {
-		return "443"
+		return 443
 	}
-	return "80"
+	return 80
 }
 
 // Fetch loads an image. Only PNG, JPEG and WebP (by magic bytes) pass.
@@ -319,15 +326,4 @@ func (s *Server) readOwnURL(u *store.User, p string) ([]byte, error) {
 		return nil, &FetchError{Code: "not_found", Msg: "image file missing"}
 	}
 	return data, nil
-}
-
-// outputVisible says whether a crop-job output may be read by u. The job
-// code replaces it; by default outputs are private to their job's owner.
-var outputVisibleHook func(s *Server, u *store.User, hash string) bool
-
-func (s *Server) outputVisible(u *store.User, hash string) bool {
-	if outputVisibleHook == nil {
-		return false
-	}
-	return outputVisibleHook(s, u, hash)
 }

@@ -48,8 +48,21 @@ func (h History) SincePage(canvas string, since uint64, maxBytes int) ([]hub.Mes
 	return out, more, nil
 }
 
-// NewHub builds the hub the server expects: store-backed history and metrics hooks.
-func NewHub(st *store.Store, queueBytes int) *hub.Hub {
-	onSlow, onDeliver, onReplay := HubMetrics()
-	return hub.New(hub.Options{QueueBytes: queueBytes, History: History{St: st}, OnSlowClose: onSlow, OnDeliver: onDeliver, OnReplay: onReplay})
+// HubOption adjusts the hub NewHub builds.
+type HubOption func(*hub.Options)
+
+// HubMetrics makes the hub count deliveries, replays and slow-client closes
+// into m; pass the same m to New with WithMetrics.
+func HubMetrics(m *Metrics) HubOption {
+	return func(o *hub.Options) { o.OnSlowClose, o.OnDeliver, o.OnReplay = m.HubHooks() }
+}
+
+// NewHub builds the hub the server expects: store-backed history, and
+// without HubMetrics no metrics hooks.
+func NewHub(st *store.Store, queueBytes int, opts ...HubOption) *hub.Hub {
+	o := hub.Options{QueueBytes: queueBytes, History: History{St: st}}
+	for _, f := range opts {
+		f(&o)
+	}
+	return hub.New(o)
 }

@@ -128,7 +128,7 @@ func (s *Server) anonConns() gin.HandlerFunc {
 		}
 		ip := c.ClientIP()
 		if !s.anon.acquire(ip, s.cfg.MaxAnonConnsPerIP) {
-			rejected.WithLabelValues("anonymous").Inc()
+			s.metrics.rejected.WithLabelValues("anonymous").Inc()
 			c.Header("Retry-After", "1")
 			failFor(c.Request.URL.Path)(c, http.StatusTooManyRequests,
 				"Too many unauthenticated requests from your address: retry later, or send an access token")
@@ -137,20 +137,6 @@ func (s *Server) anonConns() gin.HandlerFunc {
 		defer s.anon.release(ip)
 		c.Next()
 	}
-}
-
-// hasValidToken reports whether the request carries a token, in any of the
-// dialects' places, that authenticates.
-func (s *Server) hasValidToken(c *gin.Context) bool {
-	for _, plain := range []string{canvusToken(c), bearerToken(c), strings.TrimSpace(c.GetHeader("x-api-key"))} {
-		if plain == "" {
-			continue
-		}
-		if _, _, err := s.authenticate(plain); err == nil {
-			return true
-		}
-	}
-	return false
 }
 
 // failFor answers in the dialect of the API a path belongs to.
@@ -177,7 +163,7 @@ func (s *Server) expensive(fail func(*gin.Context, int, string)) gin.HandlerFunc
 			key = userRateKey(t.UserID) // per user, not per token: a new token is no new budget
 		}
 		if ok, wait := s.opLimit.allow(key, s.now()); !ok {
-			rejected.WithLabelValues("rate").Inc()
+			s.metrics.rejected.WithLabelValues("rate").Inc()
 			c.Header("Retry-After", retryAfter(wait))
 			fail(c, http.StatusTooManyRequests, "Too many requests: slow down and retry after "+retryAfter(wait)+" s")
 			return

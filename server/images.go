@@ -29,63 +29,120 @@ type uploadPart struct {
 	filename string
 }
 
-// multipartParts reads the named parts of a multipart body with size limits.
+// multipartParts reads the named parts of a multipart body with size limits:
+// files up to MaxBodyBytes, fields up to 1 MiB, each name at most once.
 // Unknown parts are skipped. It answers the error itself via fail.
 func (s *Server) multipartParts(c *gin.Context, fail func(*gin.Context, int, string), files map[string]bool, fields map[string]bool) (map[string]*uploadPart, bool) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes+(1<<20))
-	mr, err := c.Request.MultipartReader()
-	if err != nil {
-		fail(c, http.StatusBadRequest, "Request must be multipart/form-data")
+	f, fe := s.readMultipart(c, multipartSpec{
+		bodyLimit:    s.cfg.MaxBodyBytes + (1 << 20),
+		isFile:       func(name, _ string) bool { return files[name] },
+		keep:         func(name string) bool { return files[name] || fields[name] },
+		unique:       true,
+		notMultipart: "Request must be multipart/form-data",
+	})
+	if fe != nil {
+		fail(c, fe.code, fe.msg)
 		return nil, false
 	}
 	out := map[string]*uploadPart{}
+	for name, ps := range f.files {
+		out[name] = ps[0]
+	}
+	for name, vs := range f.values {
+		out[name] = &uploadPart{data: []byte(vs[0])}
+	}
+	return out, true
+}
+
+// multipartSpec says how readMultipart reads a body.
+type multipartSpec struct {
+	bodyLimit int64                            // the whole body
+	isFile    func(name, filename string) bool // file parts: up to MaxBodyBytes; others 1 MiB
+	keep      func(name string) bool           // nil keeps every part; others are skipped
+	unique    bool                             // a kept name given twice is refused
+	// notMultipart is the message for a body that is not multipart ("" is
+	// "Malformed multipart body: <why>").
+	notMultipart string
+}
+
+// formFields are the parts of a multipart body: files by field name in
+// order (a field may repeat), and text values (repeats appended).
+type formFields struct {
+	files  map[string][]*uploadPart
+	values map[string][]string
+}
+
+func (f *formFields) value(names ...string) string {
+	for _, n := range names {
+		if v := f.values[n]; len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+func (f *formFields) filesOf(names ...string) []*uploadPart {
+	var out []*uploadPart
+	for _, n := range names {
+		out = append(out, f.files[n]...)
+	}
+	return out
+}
+
+// readMultipart is the one multipart reader: every dialect's uploads go
+// through it, with the limits of sp. Errors come back as a status and a
+// message for the dialect's error writer.
+func (s *Server) readMultipart(c *gin.Context, sp multipartSpec) (*formFields, *reqError) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, sp.bodyLimit)
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		if sp.notMultipart != "" {
+			return nil, &reqError{http.StatusBadRequest, sp.notMultipart}
+		}
+		return nil, badInput("Malformed multipart body: %v", err)
+	}
+	readFail := func(err error) *reqError {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &reqError{http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large: at most %d bytes", s.cfg.MaxBodyBytes)}
+		}
+		return badInput("Malformed multipart body: %v", err)
+	}
+	f := &formFields{files: map[string][]*uploadPart{}, values: map[string][]string{}}
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			break
+			return f, nil
 		}
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				fail(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large: at most %d bytes", s.cfg.MaxBodyBytes))
-				return nil, false
-			}
-			fail(c, http.StatusBadRequest, "Malformed multipart body: "+err.Error())
-			return nil, false
+			return nil, readFail(err)
 		}
 		name := part.FormName()
-		limit := int64(-1)
-		switch {
-		case files[name]:
-			limit = s.cfg.MaxBodyBytes
-		case fields[name]:
-			limit = 1 << 20
-		}
-		if limit < 0 {
+		if sp.keep != nil && !sp.keep(name) {
 			io.Copy(io.Discard, part)
 			continue
 		}
+		isFile := sp.isFile(name, part.FileName())
+		limit := int64(1 << 20)
+		if isFile {
+			limit = s.cfg.MaxBodyBytes
+		}
 		data, err := io.ReadAll(io.LimitReader(part, limit+1))
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				fail(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large: at most %d bytes", s.cfg.MaxBodyBytes))
-				return nil, false
-			}
-			fail(c, http.StatusBadRequest, "Malformed multipart body: "+err.Error())
-			return nil, false
+			return nil, readFail(err)
 		}
 		if int64(len(data)) > limit {
-			fail(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("Part '%s' is too large: at most %d bytes", name, limit))
-			return nil, false
+			return nil, &reqError{http.StatusRequestEntityTooLarge, fmt.Sprintf("Part '%s' is too large: at most %d bytes", name, limit)}
 		}
-		if out[name] != nil {
-			fail(c, http.StatusBadRequest, fmt.Sprintf("Part '%s' given more than once", name))
-			return nil, false
+		if sp.unique && (f.files[name] != nil || f.values[name] != nil) {
+			return nil, badInput("Part '%s' given more than once", name)
 		}
-		out[name] = &uploadPart{data: data, filename: part.FileName()}
+		if isFile {
+			f.files[name] = append(f.files[name], &uploadPart{data: data, filename: part.FileName()})
+		} else {
+			f.values[name] = append(f.values[name], string(data))
+		}
 	}
-	return out, true
 }
 
 // inspectError turns an imaging guard error into a message and status.
@@ -110,100 +167,21 @@ func (s *Server) createImage(c *gin.Context) {
 	if !s.allowUpload(c) {
 		return
 	}
-	parts, ok := s.multipartParts(c, canvusError, map[string]bool{"data": true, "source": true}, map[string]bool{"json": true})
+	up, ok := s.readImageUpload(c)
 	if !ok {
 		return
 	}
-	data, source := parts["data"], parts["source"]
-	if data == nil && source == nil {
-		canvusError(c, http.StatusBadRequest, "Missing 'data' part: the image file is required")
-		return
-	}
-	body := map[string]json.RawMessage{}
-	if j := parts["json"]; j != nil {
-		if err := decodeJSON(j.data, &body); err != nil {
-			canvusError(c, http.StatusBadRequest, "Invalid 'json' part: "+err.Error())
-			return
-		}
-	}
-	var cropBox *imaging.Box
-	if raw, ok := body["crop_bbox"]; ok {
-		delete(body, "crop_bbox")
-		b, errs := imaging.ParseBBox(raw, []any{"crop_bbox"}, 0, 0)
-		if len(errs) > 0 {
-			canvusError(c, http.StatusBadRequest, fmt.Sprintf("Invalid crop_bbox: %s at %v", errs[0].Msg, errs[0].Loc))
-			return
-		}
-		cropBox = &b
-	}
 	w := &store.Widget{ID: uuid.NewString(), CanvasID: canvasOf(c).ID, Type: "Image", Props: defaultProps("Image")}
-	var srcW, srcH int
-	if source != nil {
-		f, sw, sh, cost, err := s.decodeCost(source.data)
-		if err == nil && f == imaging.FormatSVG {
-			err = errors.New("a source render must be a raster image")
-		}
-		if err != nil {
-			code, msg := inspectError("source", err)
-			canvusError(c, code, msg)
-			return
-		}
-		srcW, srcH = sw, sh
-		box := imaging.Whole
-		if cropBox != nil {
-			box = *cropBox
-		}
-		if data == nil {
-			if r := box.PixelRect(srcW, srcH); r.Empty() {
-				canvusError(c, http.StatusBadRequest, "crop_bbox is smaller than one pixel of the source")
-				return
-			}
-		}
-		// The whole source is decoded under the decode guard, which also
-		// refuses a truncated or corrupt file here rather than at re-crop.
-		// Without a data part the server makes the pipeline crop from it.
-		s.withDecodeSlot(c, canvusError, cost, func() {
-			img, _, err := imaging.Decode(source.data, s.limits())
-			if err != nil {
-				code, msg := decodeError("source", err)
-				canvusError(c, code, msg)
-				return
-			}
-			if data != nil {
-				return
-			}
-			var buf bytes.Buffer
-			if err := imaging.EncodePNG(&buf, imaging.CropFrac(img, box)); err != nil {
-				canvusStoreError(c, err, "Image")
-				return
-			}
-			data = &uploadPart{data: buf.Bytes(), filename: strings.TrimSuffix(source.filename, filepath.Ext(source.filename)) + "-crop.png"}
-		})
-		if c.IsAborted() {
-			return
-		}
-	}
-	format, pw, ph, cost, err := s.decodeCost(data.data)
-	if err != nil {
-		code, msg := inspectError("data", err)
-		canvusError(c, code, msg)
+	if up.source != nil && !s.checkSource(c, up) {
 		return
 	}
-	if format.IsRaster() && parts["data"] != nil {
-		s.withDecodeSlot(c, canvusError, cost, func() {
-			if _, _, err := imaging.Decode(data.data, s.limits()); err != nil {
-				code, msg := decodeError("data", err)
-				canvusError(c, code, msg)
-			}
-		})
-		if c.IsAborted() {
-			return
-		}
+	if !s.checkData(c, up) {
+		return
 	}
-	w.Format, w.PixelW, w.PixelH = string(format), pw, ph
-	w.Filename = data.filename
-	w.Props["original_filename"] = data.filename
-	w.Props["size"] = map[string]any{"width": float64(pw), "height": float64(ph)}
+	w.Format, w.PixelW, w.PixelH = string(up.format), up.pw, up.ph
+	w.Filename = up.data.filename
+	w.Props["original_filename"] = up.data.filename
+	w.Props["size"] = map[string]any{"width": float64(up.pw), "height": float64(up.ph)}
 
 	// Validate the json part before any blob file is written, so that a
 	// refused upload leaves no file behind (the write transaction checks again).
@@ -211,62 +189,16 @@ func (s *Server) createImage(c *gin.Context) {
 		probe := *w
 		probe.Props = copyProps(w.Props)
 		probe.Props["parent_id"] = rootOf(tx, probe.CanvasID)
-		_, err := applyProps(tx, &probe, body, true)
+		_, err := applyProps(tx, &probe, up.body, true)
 		return err
 	}); err != nil {
 		canvusStoreError(c, err, "Image")
 		return
 	}
-
-	var hashes []string
-	write := func() error {
-		h, err := s.st.PutBlobFile(data.data)
-		if err != nil {
-			return err
-		}
-		w.Blob = h
-		hashes = []string{h}
-		v0 := store.Version{Version: 0, Blob: h, Width: pw, Height: ph, Kind: "original", AuthorID: idOf(userOf(c)), Author: nameOf(userOf(c))}
-		if source != nil {
-			sh, err := s.st.PutBlobFile(source.data)
-			if err != nil {
-				return err
-			}
-			w.SourceBlob, w.SourceW, w.SourceH = sh, srcW, srcH
-			if cropBox != nil {
-				v0.BBox = &[4]float64{cropBox.X, cropBox.Y, cropBox.W, cropBox.H}
-			} else if data != nil && parts["data"] == nil {
-				v0.BBox = &[4]float64{0, 0, 1, 1}
-			}
-		} else if format != imaging.FormatSVG {
-			w.SourceBlob, w.SourceW, w.SourceH = h, pw, ph
-			v0.BBox = &[4]float64{0, 0, 1, 1}
-		}
-		return s.st.Write(func(tx *store.Tx) error {
-			nw := *w
-			nw.Props = copyProps(w.Props)
-			nw.Props["parent_id"] = rootOf(tx, nw.CanvasID)
-			v := v0
-			nw.Versions = []store.Version{v}
-			nw.Versions[0].CreatedAt = tx.Now()
-			raise, err := applyProps(tx, &nw, body, true)
-			if err != nil {
-				return err
-			}
-			if _, given := body["depth"]; !given || raise {
-				nw.Props["depth"] = topDepth(tx, nw.CanvasID, nw.ParentID(), nw.ID) + 1
-			}
-			for _, b := range store.WidgetBlobs(&nw) {
-				if err := tx.AddBlobRef(b); err != nil {
-					return err
-				}
-			}
-			*w = nw
-			return tx.CreateWidget(&nw)
-		})
-	}
+	var hash string
+	var err error
 	for attempt := 0; ; attempt++ {
-		err = write()
+		hash, err = s.storeImage(up, w, userOf(c))
 		if !errors.Is(err, store.ErrBlobGone) || attempt == 3 {
 			break
 		}
@@ -276,7 +208,162 @@ func (s *Server) createImage(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, w.Public())
-	s.fillHashLater(w.CanvasID, w.ID, hashes[0])
+	s.fillHashLater(w.CanvasID, w.ID, hash)
+}
+
+// imageUpload is a POST …/images request as it is read and checked.
+type imageUpload struct {
+	data, source *uploadPart
+	dataGiven    bool // data came as a part (not cropped by us from source)
+	body         map[string]json.RawMessage
+	cropBox      *imaging.Box
+	srcW, srcH   int
+	format       imaging.Format
+	pw, ph       int
+}
+
+// readImageUpload reads the parts (data, source, json) and the json part's
+// crop_bbox.
+func (s *Server) readImageUpload(c *gin.Context) (*imageUpload, bool) {
+	parts, ok := s.multipartParts(c, canvusError, map[string]bool{"data": true, "source": true}, map[string]bool{"json": true})
+	if !ok {
+		return nil, false
+	}
+	up := &imageUpload{data: parts["data"], source: parts["source"], dataGiven: parts["data"] != nil, body: map[string]json.RawMessage{}}
+	if up.data == nil && up.source == nil {
+		canvusError(c, http.StatusBadRequest, "Missing 'data' part: the image file is required")
+		return nil, false
+	}
+	if j := parts["json"]; j != nil {
+		if err := decodeJSON(j.data, &up.body); err != nil {
+			canvusError(c, http.StatusBadRequest, "Invalid 'json' part: "+err.Error())
+			return nil, false
+		}
+	}
+	if raw, ok := up.body["crop_bbox"]; ok {
+		delete(up.body, "crop_bbox")
+		b, errs := imaging.ParseBBox(raw, []any{"crop_bbox"}, 0, 0)
+		if len(errs) > 0 {
+			canvusError(c, http.StatusBadRequest, fmt.Sprintf("Invalid crop_bbox: %s at %v", errs[0].Msg, errs[0].Loc))
+			return nil, false
+		}
+		up.cropBox = &b
+	}
+	return up, true
+}
+
+// checkSource inspects the source render and decodes it whole under the
+// decode guard, which also refuses a truncated or corrupt file here rather
+// than at re-crop. Without a data part the server makes the data by
+// cropping the source.
+func (s *Server) checkSource(c *gin.Context, up *imageUpload) bool {
+	f, sw, sh, cost, err := s.decodeCost(up.source.data)
+	if err == nil && f == imaging.FormatSVG {
+		err = errors.New("a source render must be a raster image")
+	}
+	if err != nil {
+		code, msg := inspectError("source", err)
+		canvusError(c, code, msg)
+		return false
+	}
+	up.srcW, up.srcH = sw, sh
+	box := imaging.Whole
+	if up.cropBox != nil {
+		box = *up.cropBox
+	}
+	if up.data == nil {
+		if r := box.PixelRect(sw, sh); r.Empty() {
+			canvusError(c, http.StatusBadRequest, "crop_bbox is smaller than one pixel of the source")
+			return false
+		}
+	}
+	s.withDecodeSlot(c, canvusError, cost, func() {
+		img, _, err := imaging.Decode(up.source.data, s.limits())
+		if err != nil {
+			code, msg := decodeError("source", err)
+			canvusError(c, code, msg)
+			return
+		}
+		if up.data != nil {
+			return
+		}
+		var buf bytes.Buffer
+		if err := imaging.EncodePNG(&buf, imaging.CropFrac(img, box)); err != nil {
+			canvusStoreError(c, err, "Image")
+			return
+		}
+		up.data = &uploadPart{data: buf.Bytes(), filename: strings.TrimSuffix(up.source.filename, filepath.Ext(up.source.filename)) + "-crop.png"}
+	})
+	return !c.IsAborted()
+}
+
+// checkData inspects the image and, for a raster part the client sent,
+// decodes it whole under the decode guard.
+func (s *Server) checkData(c *gin.Context, up *imageUpload) bool {
+	format, pw, ph, cost, err := s.decodeCost(up.data.data)
+	if err != nil {
+		code, msg := inspectError("data", err)
+		canvusError(c, code, msg)
+		return false
+	}
+	up.format, up.pw, up.ph = format, pw, ph
+	if format.IsRaster() && up.dataGiven {
+		s.withDecodeSlot(c, canvusError, cost, func() {
+			if _, _, err := imaging.Decode(up.data.data, s.limits()); err != nil {
+				code, msg := decodeError("data", err)
+				canvusError(c, code, msg)
+			}
+		})
+	}
+	return !c.IsAborted()
+}
+
+// storeImage writes the blob files (data, and source when given) and then
+// the widget with its version 0 in one transaction; it returns the data's
+// hash. store.ErrBlobGone (a file collected meanwhile) means: try again.
+func (s *Server) storeImage(up *imageUpload, w *store.Widget, u *store.User) (string, error) {
+	h, err := s.st.PutBlobFile(up.data.data)
+	if err != nil {
+		return "", err
+	}
+	w.Blob = h
+	v0 := store.Version{Version: 0, Blob: h, Width: up.pw, Height: up.ph, Kind: "original", AuthorID: idOf(u), Author: nameOf(u)}
+	if up.source != nil {
+		sh, err := s.st.PutBlobFile(up.source.data)
+		if err != nil {
+			return "", err
+		}
+		w.SourceBlob, w.SourceW, w.SourceH = sh, up.srcW, up.srcH
+		if up.cropBox != nil {
+			v0.BBox = &[4]float64{up.cropBox.X, up.cropBox.Y, up.cropBox.W, up.cropBox.H}
+		} else if !up.dataGiven {
+			v0.BBox = &[4]float64{0, 0, 1, 1}
+		}
+	} else if up.format != imaging.FormatSVG {
+		w.SourceBlob, w.SourceW, w.SourceH = h, up.pw, up.ph
+		v0.BBox = &[4]float64{0, 0, 1, 1}
+	}
+	return h, s.st.Write(func(tx *store.Tx) error {
+		nw := *w
+		nw.Props = copyProps(w.Props)
+		nw.Props["parent_id"] = rootOf(tx, nw.CanvasID)
+		nw.Versions = []store.Version{v0}
+		nw.Versions[0].CreatedAt = tx.Now()
+		raise, err := applyProps(tx, &nw, up.body, true)
+		if err != nil {
+			return err
+		}
+		if _, given := up.body["depth"]; !given || raise {
+			nw.Props["depth"] = topDepth(tx, nw.CanvasID, nw.ParentID(), nw.ID) + 1
+		}
+		for _, b := range store.WidgetBlobs(&nw) {
+			if err := tx.AddBlobRef(b); err != nil {
+				return err
+			}
+		}
+		*w = nw
+		return tx.CreateWidget(&nw)
+	})
 }
 
 // allowUpload takes one upload from the caller's budget (per user when
@@ -289,7 +376,7 @@ func (s *Server) allowUpload(c *gin.Context) bool {
 	}
 	ok, wait := s.uploadLimit.allow(key, s.now())
 	if !ok {
-		rejected.WithLabelValues("rate").Inc()
+		s.metrics.rejected.WithLabelValues("rate").Inc()
 		c.Header("Retry-After", retryAfter(wait))
 		canvusError(c, http.StatusTooManyRequests, fmt.Sprintf("Too many uploads: at most %d a minute, retry after %s s", s.cfg.UploadsPerMinute, retryAfter(wait)))
 	}

@@ -40,30 +40,20 @@ const (
 
 const jobKindBanner = "banner"
 
-func init() {
-	extraRouteHooks = append(extraRouteHooks, func(s *Server, r *gin.Engine) {
-		g := r.Group("/v1", s.bearerAuth(jobError))
-		g.POST("/banners/with-mask", s.createBannerJob)
-		g.POST("/banners/with-mask/create", s.createBannerJob) // Crop.photo's path
-		g.POST("/banners/with-mask/status", s.bannerJobStatus)
-		g.POST("/auto-resize-align", s.autoResizeAlign)
-		g.POST("/remove-background", s.removeBackground)
-		g.GET("/outputs/:file", s.getOutput)
-		g.HEAD("/outputs/:file", s.getOutput)
-	})
-	startHooks = append(startHooks, func(s *Server) { runnerOf(s).start() })
-	outputVisibleHook = func(s *Server, u *store.User, hash string) bool {
-		if u == nil || u.ID == store.GuestUserID {
-			return false
-		}
-		owner := u.ID
-		if u.Admin {
-			owner = 0 // anyone's
-		}
-		ok := false
-		s.st.View(func(tx *store.Tx) error { ok = tx.OutputOwned(hash, owner); return nil })
-		return ok
+// outputVisible says whether a crop-job output may be read by u: outputs
+// are private to their job's owner (any owner's for an admin), and never
+// visible to guests.
+func (s *Server) outputVisible(u *store.User, hash string) bool {
+	if u == nil || u.ID == store.GuestUserID {
+		return false
 	}
+	owner := u.ID
+	if u.Admin {
+		owner = 0 // anyone's
+	}
+	ok := false
+	s.st.View(func(tx *store.Tx) error { ok = tx.OutputOwned(hash, owner); return nil })
+	return ok
 }
 
 // bannerParams are a banner job's settings, stored in store.Job.Params.
@@ -171,154 +161,194 @@ func (s *Server) createBannerJob(c *gin.Context) {
 		answerJobErr(c, err)
 		return
 	}
-	runnerOf(s).enqueue(job.ID)
+	s.jobs.enqueue(job.ID)
 	c.JSON(http.StatusOK, gin.H{"job_id": job.ID, "status": store.JobPending})
 }
 
-// readBannerRequest reads the JSON or multipart form of a banner job.
-func (s *Server) readBannerRequest(c *gin.Context) (*bannerSubmission, *jobFail) {
+// readBannerRequest reads the JSON or multipart form of a banner job, checks
+// it, and then loads the URLs it names.
+func (s *Server) readBannerRequest(c *gin.Context) (*bannerSubmission, *reqError) {
 	sub := &bannerSubmission{}
-	var imageURLs, maskURLs []string
-	var dims []dimension
-	var margins json.RawMessage
-	var background, format string
+	var fl *bannerFields
+	var jf *reqError
 	if isMultipart(c) {
-		f, jf := s.readCropForm(c, map[string]bool{"input_files": true, "input_files[]": true, "input_image": true,
-			"mask_files": true, "mask_files[]": true, "mask_image": true})
-		if jf != nil {
-			return nil, jf
-		}
-		imgs := f.filesOf("input_files", "input_files[]", "input_image")
-		masks := f.filesOf("mask_files", "mask_files[]", "mask_image")
-		for i, p := range imgs {
-			in := jobInputData{image: p.data, imageName: p.filename}
-			if i < len(masks) {
-				in.mask, in.maskName = masks[i].data, masks[i].filename
-			}
-			sub.inputs = append(sub.inputs, in)
-		}
-		if len(masks) != len(imgs) {
-			return nil, badInput("give one mask_files part per input_files part: got %d inputs and %d masks", len(imgs), len(masks))
-		}
-		imageURLs = append(f.values["input_image_url"], f.values["input_urls"]...)
-		maskURLs = append(f.values["mask_image_url"], f.values["mask_urls"]...)
-		if v := f.values["output_dimensions"]; len(v) > 0 {
-			for _, one := range v {
-				ds, err := parseDimensionList(one)
-				if err != nil {
-					return nil, badInput("output_dimensions: %v", err)
-				}
-				dims = append(dims, ds...)
-			}
-		}
-		for _, v := range f.values["job_labels"] {
-			ls, err := parseLabelField(v)
-			if err != nil {
-				return nil, badInput("%v", err)
-			}
-			sub.labels = append(sub.labels, ls...)
-		}
-		if m := f.value("minimum_margins"); m != "" {
-			if strings.HasPrefix(strings.TrimSpace(m), "{") {
-				margins = json.RawMessage(m)
-			} else {
-				margins, _ = json.Marshal(m)
-			}
-		}
-		background, format, sub.canvasID = f.value("background"), f.value("output_format"), f.value("canvas_id")
+		fl, jf = s.readBannerForm(c, sub)
 	} else {
-		body, jf := readJobBody(c)
-		if jf != nil {
-			return nil, jf
+		fl, jf = readBannerJSON(c, sub)
+	}
+	if jf != nil {
+		return nil, jf
+	}
+	if jf := checkBanner(sub, fl); jf != nil {
+		return nil, jf
+	}
+	// URLs are loaded last, after every cheap check passed.
+	if jf := s.loadBannerURLs(c, sub, fl); jf != nil {
+		return nil, jf
+	}
+	return sub, nil
+}
+
+// bannerFields are a banner request's settings as given, before checks.
+type bannerFields struct {
+	imageURLs, maskURLs []string
+	dims                []dimension
+	margins             json.RawMessage
+	background, format  string
+}
+
+// readBannerForm reads the multipart form: uploads go to sub.inputs.
+func (s *Server) readBannerForm(c *gin.Context, sub *bannerSubmission) (*bannerFields, *reqError) {
+	f, jf := s.readCropForm(c, map[string]bool{"input_files": true, "input_files[]": true, "input_image": true,
+		"mask_files": true, "mask_files[]": true, "mask_image": true})
+	if jf != nil {
+		return nil, jf
+	}
+	fl := &bannerFields{}
+	imgs := f.filesOf("input_files", "input_files[]", "input_image")
+	masks := f.filesOf("mask_files", "mask_files[]", "mask_image")
+	for i, p := range imgs {
+		in := jobInputData{image: p.data, imageName: p.filename}
+		if i < len(masks) {
+			in.mask, in.maskName = masks[i].data, masks[i].filename
 		}
-		var req struct {
-			InputFiles       []fileRef       `json:"input_files"`
-			MaskFiles        []fileRef       `json:"mask_files"`
-			InputImageURL    string          `json:"input_image_url"`
-			MaskImageURL     string          `json:"mask_image_url"`
-			OutputDimensions []dimension     `json:"output_dimensions"`
-			JobLabels        labelList       `json:"job_labels"`
-			MinimumMargins   json.RawMessage `json:"minimum_margins"`
-			Background       string          `json:"background"`
-			OutputFormat     string          `json:"output_format"`
-			CanvasID         string          `json:"canvas_id"`
+		sub.inputs = append(sub.inputs, in)
+	}
+	if len(masks) != len(imgs) {
+		return nil, badInput("give one mask_files part per input_files part: got %d inputs and %d masks", len(imgs), len(masks))
+	}
+	fl.imageURLs = append(f.values["input_image_url"], f.values["input_urls"]...)
+	fl.maskURLs = append(f.values["mask_image_url"], f.values["mask_urls"]...)
+	for _, one := range f.values["output_dimensions"] {
+		ds, err := parseDimensionList(one)
+		if err != nil {
+			return nil, badInput("output_dimensions: %v", err)
 		}
-		if err := decodeJSON(body, &req); err != nil {
+		fl.dims = append(fl.dims, ds...)
+	}
+	for _, v := range f.values["job_labels"] {
+		ls, err := parseLabelField(v)
+		if err != nil {
 			return nil, badInput("%v", err)
 		}
-		for _, f := range req.InputFiles {
-			imageURLs = append(imageURLs, f.URL)
-		}
-		for _, f := range req.MaskFiles {
-			maskURLs = append(maskURLs, f.URL)
-		}
-		if req.InputImageURL != "" {
-			imageURLs = append(imageURLs, req.InputImageURL)
-		}
-		if req.MaskImageURL != "" {
-			maskURLs = append(maskURLs, req.MaskImageURL)
-		}
-		dims, sub.labels, margins = req.OutputDimensions, req.JobLabels, req.MinimumMargins
-		background, format, sub.canvasID = req.Background, req.OutputFormat, req.CanvasID
+		sub.labels = append(sub.labels, ls...)
 	}
-	if len(imageURLs) != len(maskURLs) {
-		return nil, badInput("give one mask URL per input URL: got %d inputs and %d masks", len(imageURLs), len(maskURLs))
+	if m := f.value("minimum_margins"); m != "" {
+		if strings.HasPrefix(strings.TrimSpace(m), "{") {
+			fl.margins = json.RawMessage(m)
+		} else {
+			fl.margins, _ = json.Marshal(m)
+		}
 	}
-	if n := len(sub.inputs) + len(imageURLs); n == 0 {
-		return nil, badInput("at least one input is required: input_files with mask_files (uploads or URLs)")
+	fl.background, fl.format, sub.canvasID = f.value("background"), f.value("output_format"), f.value("canvas_id")
+	return fl, nil
+}
+
+// readBannerJSON reads the JSON body.
+func readBannerJSON(c *gin.Context, sub *bannerSubmission) (*bannerFields, *reqError) {
+	body, jf := readJobBody(c)
+	if jf != nil {
+		return nil, jf
+	}
+	var req struct {
+		InputFiles       []fileRef       `json:"input_files"`
+		MaskFiles        []fileRef       `json:"mask_files"`
+		InputImageURL    string          `json:"input_image_url"`
+		MaskImageURL     string          `json:"mask_image_url"`
+		OutputDimensions []dimension     `json:"output_dimensions"`
+		JobLabels        labelList       `json:"job_labels"`
+		MinimumMargins   json.RawMessage `json:"minimum_margins"`
+		Background       string          `json:"background"`
+		OutputFormat     string          `json:"output_format"`
+		CanvasID         string          `json:"canvas_id"`
+	}
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, badInput("%v", err)
+	}
+	fl := &bannerFields{}
+	for _, f := range req.InputFiles {
+		fl.imageURLs = append(fl.imageURLs, f.URL)
+	}
+	for _, f := range req.MaskFiles {
+		fl.maskURLs = append(fl.maskURLs, f.URL)
+	}
+	if req.InputImageURL != "" {
+		fl.imageURLs = append(fl.imageURLs, req.InputImageURL)
+	}
+	if req.MaskImageURL != "" {
+		fl.maskURLs = append(fl.maskURLs, req.MaskImageURL)
+	}
+	fl.dims, sub.labels, fl.margins = req.OutputDimensions, req.JobLabels, req.MinimumMargins
+	fl.background, fl.format, sub.canvasID = req.Background, req.OutputFormat, req.CanvasID
+	return fl, nil
+}
+
+// checkBanner checks counts, sizes, format, background, margins and labels,
+// and sets sub.params.
+func checkBanner(sub *bannerSubmission, fl *bannerFields) *reqError {
+	if len(fl.imageURLs) != len(fl.maskURLs) {
+		return badInput("give one mask URL per input URL: got %d inputs and %d masks", len(fl.imageURLs), len(fl.maskURLs))
+	}
+	if n := len(sub.inputs) + len(fl.imageURLs); n == 0 {
+		return badInput("at least one input is required: input_files with mask_files (uploads or URLs)")
 	} else if n > maxJobInputs {
-		return nil, badInput("at most %d inputs per job, got %d", maxJobInputs, n)
+		return badInput("at most %d inputs per job, got %d", maxJobInputs, n)
 	}
+	dims := fl.dims
 	if len(dims) == 0 || len(dims) > maxJobDimensions {
-		return nil, badInput("output_dimensions must list 1 to %d {width, height}, got %d", maxJobDimensions, len(dims))
+		return badInput("output_dimensions must list 1 to %d {width, height}, got %d", maxJobDimensions, len(dims))
 	}
 	for _, d := range dims {
 		if err := d.check(); err != nil {
-			return nil, badInput("output_dimensions: %v", err)
+			return badInput("output_dimensions: %v", err)
 		}
 	}
 	var err error
-	if sub.params.Format, err = parseFormat(format); err != nil {
-		return nil, badInput("%v", err)
+	if sub.params.Format, err = parseFormat(fl.format); err != nil {
+		return badInput("%v", err)
 	}
-	if _, sub.params.Background, err = parseBackgroundFor(background, "white", sub.params.Format); err != nil {
-		return nil, badInput("background: %v", err)
+	if _, sub.params.Background, err = parseBackgroundFor(fl.background, "white", sub.params.Format); err != nil {
+		return badInput("background: %v", err)
 	}
-	if sub.params.Margins, err = parseMargins(margins); err != nil {
-		return nil, badInput("%v", err)
+	if sub.params.Margins, err = parseMargins(fl.margins); err != nil {
+		return badInput("%v", err)
 	}
 	for _, d := range dims {
 		if err := marginsFit(sub.params.Margins, d.Width, d.Height); err != nil {
-			return nil, badInput("%v", err)
+			return badInput("%v", err)
 		}
 	}
 	sub.params.Sizes = dims
 	if len(sub.labels) > maxJobLabels {
-		return nil, badInput("at most %d job_labels", maxJobLabels)
+		return badInput("at most %d job_labels", maxJobLabels)
 	}
 	for i, l := range sub.labels {
 		l = strings.TrimSpace(l)
 		if l == "" || len(l) > maxLabelLen {
-			return nil, badInput("each job label must be 1 to %d characters", maxLabelLen)
+			return badInput("each job label must be 1 to %d characters", maxLabelLen)
 		}
 		sub.labels[i] = l
 	}
-	// URLs are loaded last, after every cheap check passed.
-	for i := range imageURLs {
+	return nil
+}
+
+// loadBannerURLs loads each input URL and its mask URL into sub.inputs.
+func (s *Server) loadBannerURLs(c *gin.Context, sub *bannerSubmission, fl *bannerFields) *reqError {
+	for i := range fl.imageURLs {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 30*time.Second)
-		img, err := s.loadImageURL(ctx, c, imageURLs[i])
+		img, err := s.loadImageURL(ctx, c, fl.imageURLs[i])
 		if err != nil {
 			cancel()
-			return nil, urlLoadError(fmt.Sprintf("input_files[%d]", len(sub.inputs)), err)
+			return urlLoadError(fmt.Sprintf("input_files[%d]", len(sub.inputs)), err)
 		}
-		mask, err := s.loadImageURL(ctx, c, maskURLs[i])
+		mask, err := s.loadImageURL(ctx, c, fl.maskURLs[i])
 		cancel()
 		if err != nil {
-			return nil, urlLoadError(fmt.Sprintf("mask_files[%d]", len(sub.inputs)), err)
+			return urlLoadError(fmt.Sprintf("mask_files[%d]", len(sub.inputs)), err)
 		}
-		sub.inputs = append(sub.inputs, jobInputData{image: img, mask: mask, imageName: imageURLs[i], maskName: maskURLs[i]})
+		sub.inputs = append(sub.inputs, jobInputData{image: img, mask: mask, imageName: fl.imageURLs[i], maskName: fl.maskURLs[i]})
 	}
-	return sub, nil
+	return nil
 }
 
 // parseDimensionList reads a multipart output_dimensions value: a JSON array
@@ -369,7 +399,7 @@ func parseLabelField(v string) ([]string, error) {
 // validateBanner checks the inputs (raster images within the pixel limit,
 // masks of the input's aspect ratio) and the canvas right, before anything
 // is stored.
-func (s *Server) validateBanner(c *gin.Context, sub *bannerSubmission) *jobFail {
+func (s *Server) validateBanner(c *gin.Context, sub *bannerSubmission) *reqError {
 	for i, in := range sub.inputs {
 		_, iw, ih, jf := s.inspectInput(fmt.Sprintf("input_files[%d]", i), in.image)
 		if jf != nil {
@@ -382,7 +412,7 @@ func (s *Server) validateBanner(c *gin.Context, sub *bannerSubmission) *jobFail 
 		if mw != iw || mh != ih {
 			ra, rb := float64(iw)/float64(ih), float64(mw)/float64(mh)
 			if d := ra/rb - 1; d > 0.01 || d < -0.01 {
-				return &jobFail{http.StatusUnprocessableEntity, fmt.Sprintf("mask_files[%d] is %dx%d: a mask must have its input's size (%dx%d) or aspect ratio", i, mw, mh, iw, ih)}
+				return &reqError{http.StatusUnprocessableEntity, fmt.Sprintf("mask_files[%d] is %dx%d: a mask must have its input's size (%dx%d) or aspect ratio", i, mw, mh, iw, ih)}
 			}
 		}
 	}
@@ -390,73 +420,81 @@ func (s *Server) validateBanner(c *gin.Context, sub *bannerSubmission) *jobFail 
 		return nil
 	}
 	u := userOf(c)
-	var jf *jobFail
+	var jf *reqError
 	s.st.View(func(tx *store.Tx) error {
 		cv, err := tx.Canvas(sub.canvasID)
 		if err != nil || cv.AccessFor(u) == store.AccessNone {
-			jf = &jobFail{http.StatusNotFound, "canvas_id: canvas not found"}
+			jf = &reqError{http.StatusNotFound, "canvas_id: canvas not found"}
 			return nil
 		}
 		if store.AccessRank(cv.AccessFor(u)) < store.AccessRank(store.AccessEdit) {
-			jf = &jobFail{http.StatusForbidden, "canvas_id: edit access to the canvas is required to place outputs on it"}
+			jf = &reqError{http.StatusForbidden, "canvas_id: edit access to the canvas is required to place outputs on it"}
 		}
 		return nil
 	})
 	return jf
 }
 
-// bannerJobStatus answers the status of the caller's jobs (an admin's: all
-// jobs), by job_id or job_labels, a page at a time.
-func (s *Server) bannerJobStatus(c *gin.Context) {
+// statusRequest is a banner status request, checked.
+type statusRequest struct {
+	JobID        string    `json:"job_id"`
+	JobLabels    labelList `json:"job_labels"`
+	Start        *int      `json:"start"`
+	Limit        *int      `json:"limit"`
+	start, limit int
+}
+
+// readStatusRequest reads and checks the body: job_id or job_labels (not
+// both), and the page (start >= 0, 1 <= limit <= statusLimitMax).
+func readStatusRequest(c *gin.Context) (*statusRequest, *reqError) {
 	body, err := readBody(c, maxJSONBody)
 	if err != nil {
 		if errors.Is(err, errBodyTooLarge) {
-			jobError(c, http.StatusRequestEntityTooLarge, "Request body too large")
-			return
+			return nil, &reqError{http.StatusRequestEntityTooLarge, "Request body too large"}
 		}
-		jobError(c, http.StatusBadRequest, "Could not read request body")
-		return
+		return nil, badInput("Could not read request body")
 	}
-	var req struct {
-		JobID     string    `json:"job_id"`
-		JobLabels labelList `json:"job_labels"`
-		Start     *int      `json:"start"`
-		Limit     *int      `json:"limit"`
-	}
-	if err := decodeJSON(body, &req); err != nil {
-		jobError(c, http.StatusBadRequest, err.Error())
-		return
+	req := &statusRequest{start: 0, limit: statusLimitDef}
+	if err := decodeJSON(body, req); err != nil {
+		return nil, badInput("%s", err.Error())
 	}
 	if req.JobID != "" && len(req.JobLabels) > 0 {
-		jobError(c, http.StatusBadRequest, "give either job_id or job_labels, not both")
-		return
+		return nil, badInput("give either job_id or job_labels, not both")
 	}
-	start, limit := 0, statusLimitDef
 	if req.Start != nil {
-		start = *req.Start
+		req.start = *req.Start
 	}
 	if req.Limit != nil {
-		limit = *req.Limit
+		req.limit = *req.Limit
 	}
-	if start < 0 {
-		jobError(c, http.StatusBadRequest, "start must be >= 0")
-		return
+	if req.start < 0 {
+		return nil, badInput("start must be >= 0")
 	}
-	if limit < 1 || limit > statusLimitMax {
-		jobError(c, http.StatusBadRequest, fmt.Sprintf("limit must be between 1 and %d", statusLimitMax))
+	if req.limit < 1 || req.limit > statusLimitMax {
+		return nil, badInput("limit must be between 1 and %d", statusLimitMax)
+	}
+	return req, nil
+}
+
+// bannerJobStatus answers the status of the caller's jobs (an admin's: all
+// jobs), by job_id or job_labels, a page at a time.
+func (s *Server) bannerJobStatus(c *gin.Context) {
+	req, jf := readStatusRequest(c)
+	if jf != nil {
+		jobError(c, jf.code, jf.msg)
 		return
 	}
 	u := userOf(c)
 	var jobs []*store.Job
 	total := 0
-	err = s.st.View(func(tx *store.Tx) error {
+	err := s.st.View(func(tx *store.Tx) error {
 		if req.JobID != "" {
 			j, err := tx.Job(req.JobID)
 			if err != nil || (!u.Admin && j.OwnerID != u.ID) {
 				return store.ErrNotFound
 			}
 			total = 1
-			if start == 0 {
+			if req.start == 0 {
 				jobs = []*store.Job{j}
 			}
 			return nil
@@ -466,17 +504,25 @@ func (s *Server) bannerJobStatus(c *gin.Context) {
 			f.OwnerID = u.ID
 		}
 		var err error
-		jobs, total, err = tx.JobPage(f, start, limit)
+		jobs, total, err = tx.JobPage(f, req.start, req.limit)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		jobError(c, http.StatusNotFound, "job "+req.JobID+" not found")
+		storeFail(c, jobError, err, "job "+req.JobID)
 		return
 	}
 	if err != nil {
 		answerJobErr(c, err)
 		return
 	}
+	outJobs, results, errs := s.statusJSON(c, jobs, req.JobID != "")
+	c.JSON(http.StatusOK, gin.H{"jobs": outJobs, "results": results, "error_message": strings.Join(errs, "; "),
+		"start": req.start, "limit": req.limit, "total": total})
+}
+
+// statusJSON is the jobs and results lists of a status answer, and the
+// jobs' errors (prefixed with their job id unless one job was asked for).
+func (s *Server) statusJSON(c *gin.Context, jobs []*store.Job, one bool) ([]gin.H, []gin.H, []string) {
 	outJobs := make([]gin.H, 0, len(jobs))
 	results := make([]gin.H, 0)
 	var errs []string
@@ -488,7 +534,7 @@ func (s *Server) bannerJobStatus(c *gin.Context) {
 		oj := gin.H{"job_id": j.ID, "status": j.Status, "job_labels": labels}
 		if j.Error != "" {
 			oj["error_message"] = j.Error
-			if req.JobID != "" {
+			if one {
 				errs = append(errs, j.Error)
 			} else {
 				errs = append(errs, "job "+j.ID+": "+j.Error)
@@ -510,8 +556,7 @@ func (s *Server) bannerJobStatus(c *gin.Context) {
 			results = append(results, r)
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"jobs": outJobs, "results": results, "error_message": strings.Join(errs, "; "),
-		"start": start, "limit": limit, "total": total})
+	return outJobs, results, errs
 }
 
 var outputFileName = regexp.MustCompile(`^([0-9a-f]{64})\.(png|jpg)$`)
@@ -541,14 +586,8 @@ type jobRunner struct {
 	depth int
 }
 
-var runners sync.Map // *Server -> *jobRunner
-
-func runnerOf(s *Server) *jobRunner {
-	if r, ok := runners.Load(s); ok {
-		return r.(*jobRunner)
-	}
-	r, _ := runners.LoadOrStore(s, &jobRunner{s: s, queued: map[string]bool{}, wake: make(chan struct{}, 1)})
-	return r.(*jobRunner)
+func newJobRunner(s *Server) *jobRunner {
+	return &jobRunner{s: s, queued: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
 func (r *jobRunner) enqueue(ids ...string) {
@@ -563,7 +602,7 @@ func (r *jobRunner) enqueue(ids ...string) {
 	}
 	r.depth += n
 	r.mu.Unlock()
-	jobQueueDepth.Add(float64(n))
+	r.s.metrics.jobQueueDepth.Add(float64(n))
 	select {
 	case r.wake <- struct{}{}:
 	default:
@@ -591,7 +630,7 @@ func (r *jobRunner) done() {
 	r.mu.Lock()
 	r.depth--
 	r.mu.Unlock()
-	jobQueueDepth.Dec()
+	r.s.metrics.jobQueueDepth.Dec()
 }
 
 // start queues every unfinished job (pending, or processing when the last
@@ -628,8 +667,7 @@ func (r *jobRunner) start() {
 		left := r.depth
 		r.depth = 0
 		r.mu.Unlock()
-		jobQueueDepth.Sub(float64(left))
-		runners.Delete(s)
+		s.metrics.jobQueueDepth.Sub(float64(left))
 	}()
 }
 
@@ -689,7 +727,7 @@ func (s *Server) runJob(ctx context.Context, id string) {
 	}
 	if err != nil {
 		msg := err.Error()
-		var jf *jobFail
+		var jf *reqError
 		if !errors.As(err, &jf) {
 			log.Error().Err(err).Msg("crop job failed")
 		}
@@ -699,7 +737,7 @@ func (s *Server) runJob(ctx context.Context, id string) {
 		}
 		return
 	}
-	opDuration.WithLabelValues("job").Observe(time.Since(start).Seconds())
+	s.metrics.opDuration.WithLabelValues("job").Observe(time.Since(start).Seconds())
 	log.Info().Int("outputs", len(rendered)).Dur("duration", time.Since(start)).Msg("crop job completed")
 }
 
@@ -710,12 +748,12 @@ type renderedOutput struct {
 }
 
 // renderBanner makes every output of a job and writes their blob files. An
-// error that is the input's fault is a *jobFail whose message the owner sees.
+// error that is the input's fault is a *reqError whose message the owner sees.
 func (s *Server) renderBanner(ctx context.Context, job *store.Job) (out []renderedOutput, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error().Interface("panic", p).Str("job_id", job.ID).Msg("crop job panic")
-			out, err = nil, &jobFail{http.StatusInternalServerError, "internal error while rendering the job"}
+			out, err = nil, &reqError{http.StatusInternalServerError, "internal error while rendering the job"}
 		}
 	}()
 	var p bannerParams
@@ -724,7 +762,7 @@ func (s *Server) renderBanner(ctx context.Context, job *store.Job) (out []render
 	}
 	bg, err := product.ParseBackground(p.Background)
 	if err != nil {
-		return nil, &jobFail{http.StatusBadRequest, err.Error()}
+		return nil, &reqError{http.StatusBadRequest, err.Error()}
 	}
 	for i, in := range job.Inputs {
 		imgData, err := s.st.ReadBlob(in.Image)
@@ -741,7 +779,7 @@ func (s *Server) renderBanner(ctx context.Context, job *store.Job) (out []render
 		if err := s.guard.acquire(ctx, weight, 0); err != nil {
 			var ob *overBudgetError
 			if errors.As(err, &ob) {
-				return nil, &jobFail{http.StatusRequestEntityTooLarge, fmt.Sprintf("input %d: %v", i, ob)}
+				return nil, &reqError{http.StatusRequestEntityTooLarge, fmt.Sprintf("input %d: %v", i, ob)}
 			}
 			return nil, errJobInterrupted
 		}
@@ -770,11 +808,11 @@ func jobWeight(s *Server, imgData, maskData []byte, p bannerParams) int64 {
 func (s *Server) renderInput(ctx context.Context, i int, imgData, maskData []byte, p bannerParams, bg product.Background) ([]renderedOutput, error) {
 	img, _, err := imaging.Decode(imgData, s.limits())
 	if err != nil {
-		return nil, &jobFail{http.StatusUnprocessableEntity, fmt.Sprintf("input %d: the image could not be decoded: %v", i, err)}
+		return nil, &reqError{http.StatusUnprocessableEntity, fmt.Sprintf("input %d: the image could not be decoded: %v", i, err)}
 	}
 	mask, _, err := imaging.Decode(maskData, s.limits())
 	if err != nil {
-		return nil, &jobFail{http.StatusUnprocessableEntity, fmt.Sprintf("input %d: the mask could not be decoded: %v", i, err)}
+		return nil, &reqError{http.StatusUnprocessableEntity, fmt.Sprintf("input %d: the mask could not be decoded: %v", i, err)}
 	}
 	var out []renderedOutput
 	for _, d := range p.Sizes {
@@ -783,7 +821,7 @@ func (s *Server) renderInput(ctx context.Context, i int, imgData, maskData []byt
 		}
 		res, rect, err := product.MaskCrop(img, mask, d.Width, d.Height, p.Margins, bg)
 		if err != nil {
-			return nil, &jobFail{http.StatusUnprocessableEntity, fmt.Sprintf("input %d (%dx%d): %v", i, d.Width, d.Height, err)}
+			return nil, &reqError{http.StatusUnprocessableEntity, fmt.Sprintf("input %d (%dx%d): %v", i, d.Width, d.Height, err)}
 		}
 		data, err := encodeOutput(res, p.Format)
 		if err != nil {
@@ -839,11 +877,11 @@ func (s *Server) commitBanner(job *store.Job, rendered []renderedOutput) error {
 func placeOutputs(tx *store.Tx, job *store.Job, outs []store.JobOutput) error {
 	cv, err := tx.Canvas(job.CanvasID)
 	if err != nil {
-		return &jobFail{http.StatusNotFound, "canvas " + job.CanvasID + " no longer exists: the outputs could not be placed"}
+		return &reqError{http.StatusNotFound, "canvas " + job.CanvasID + " no longer exists: the outputs could not be placed"}
 	}
 	owner, err := tx.User(job.OwnerID)
 	if err != nil || store.AccessRank(cv.AccessFor(owner)) < store.AccessRank(store.AccessEdit) {
-		return &jobFail{http.StatusForbidden, "no edit access to canvas " + job.CanvasID + " any more: the outputs could not be placed"}
+		return &reqError{http.StatusForbidden, "no edit access to canvas " + job.CanvasID + " any more: the outputs could not be placed"}
 	}
 	const gap = 40.0
 	x, y, rowH, row := 0.0, 0.0, 0.0, -1
@@ -881,12 +919,12 @@ func placeOutputs(tx *store.Tx, job *store.Job, outs []store.JobOutput) error {
 	return nil
 }
 
-// readJobBody reads a crop-job JSON body, answering 413/400 as a jobFail.
-func readJobBody(c *gin.Context) ([]byte, *jobFail) {
+// readJobBody reads a crop-job JSON body, answering 413/400 as a reqError.
+func readJobBody(c *gin.Context) ([]byte, *reqError) {
 	body, err := readBody(c, maxJSONBody)
 	if err != nil {
 		if errors.Is(err, errBodyTooLarge) {
-			return nil, &jobFail{http.StatusRequestEntityTooLarge, "Request body too large"}
+			return nil, &reqError{http.StatusRequestEntityTooLarge, "Request body too large"}
 		}
 		return nil, badInput("Could not read request body")
 	}

@@ -24,12 +24,13 @@ import (
 
 // liveEnv is a real server on a real port over a real bbolt file.
 type liveEnv struct {
-	t     testing.TB
-	st    *store.Store
-	hub   *hub.Hub
-	srv   *server.Server
-	http  *httptest.Server
-	token string
+	t       testing.TB
+	st      *store.Store
+	hub     *hub.Hub
+	srv     *server.Server
+	metrics *server.Metrics
+	http    *httptest.Server
+	token   string
 }
 
 func newLiveEnv(t testing.TB, cfg server.Config, opts store.Options, queueBytes int) *liveEnv {
@@ -38,14 +39,15 @@ func newLiveEnv(t testing.TB, cfg server.Config, opts store.Options, queueBytes 
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := server.NewHub(st, queueBytes)
-	srv := server.New(cfg, st, h, zerolog.Nop())
+	m := server.NewMetrics()
+	h := server.NewHub(st, queueBytes, server.HubMetrics(m))
+	srv := server.New(cfg, st, h, zerolog.Nop(), server.WithMetrics(m))
 	srv.Start()
 	tok, _, err := server.Bootstrap(st, "live-admin-token")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &liveEnv{t: t, st: st, hub: h, srv: srv, http: httptest.NewServer(server.RecordHTTP(srv.Handler())), token: tok}
+	e := &liveEnv{t: t, st: st, hub: h, srv: srv, metrics: m, http: httptest.NewServer(server.RecordHTTP(srv.Handler())), token: tok}
 	t.Cleanup(e.close)
 	return e
 }
@@ -243,10 +245,10 @@ func TestLiveResumeSinceGetsExactlyMissed(t *testing.T) {
 	}
 }
 
-// slowCloses reads canvasd_hub_slow_client_closes_total from the registry.
-func slowCloses(t testing.TB) float64 {
+// slowCloses reads canvasd_hub_slow_client_closes_total from e's registry.
+func (e *liveEnv) slowCloses(t testing.TB) float64 {
 	t.Helper()
-	mfs, err := server.Registry.Gather()
+	mfs, err := e.metrics.Gatherer().Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +277,7 @@ func TestLiveSlowViewerClosed4008OthersUnaffected(t *testing.T) {
 	defer fast.CloseNow()
 	readMsg(ctx, t, slow) // HELLO, then no reading until the overflow
 	hello := readMsg(ctx, t, fast)
-	closesBefore := slowCloses(t)
+	closesBefore := e.slowCloses(t)
 
 	big := strings.Repeat("x", 32<<10)
 	const edits = 800 // ~26 MB: more than the slow socket's kernel buffers and its 256 KiB queue
@@ -315,12 +317,12 @@ func TestLiveSlowViewerClosed4008OthersUnaffected(t *testing.T) {
 		}
 		wg.Wait()
 	}()
-	for slowCloses(t) == closesBefore {
+	for e.slowCloses(t) == closesBefore {
 		select {
 		case <-ctx.Done():
 			t.Fatal("the server never counted the slow viewer's overflow")
 		case <-editsDone:
-			if slowCloses(t) == closesBefore {
+			if e.slowCloses(t) == closesBefore {
 				t.Fatal("all edits sent and the never-reading viewer was not found slow")
 			}
 		case <-time.After(10 * time.Millisecond):

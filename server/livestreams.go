@@ -65,24 +65,13 @@ func streamKey(c *gin.Context) (key string, perIP bool) {
 	return "ip:" + c.ClientIP(), true
 }
 
-// streamToken is the plain token that authenticated the request: a bearer
-// token or a Canvus one (header, cookie or websocket subprotocol).
-func streamToken(c *gin.Context, tk *store.Token) string {
-	for _, p := range []string{bearerToken(c), canvusToken(c)} {
-		if p != "" && store.HashToken(p) == tk.Hash {
-			return p
-		}
-	}
-	return ""
-}
-
 // openStream registers a stream of the caller (about canvas, or "" for
 // none). With capped it counts toward the caller's cap and fails (false)
 // when the cap is reached. The caller must call close.
 func (s *Server) openStream(c *gin.Context, canvas string, capped bool) (*liveStream, bool) {
 	ls := &liveStream{s: s, canvas: canvas, user: userOf(c), gen: s.st.AuthGen()}
 	if tk := tokenOf(c); tk != nil && ls.user != nil {
-		ls.plain, ls.tokenID, ls.expires = streamToken(c, tk), tk.ID, tk.ExpiresAt
+		ls.plain, ls.tokenID, ls.expires = c.GetString(ctxPlain), tk.ID, tk.ExpiresAt
 	}
 	r := &s.live
 	r.mu.Lock()

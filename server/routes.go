@@ -4,16 +4,25 @@ import (
 	"net/http"
 	"runtime"
 
+	"github.com/canvasd/canvasd"
+
 	"github.com/gin-gonic/gin"
 )
 
+// routes is the route table: every route of every dialect, grouped by
+// dialect, in the order a reader meets them. No route is registered
+// anywhere else.
 func (s *Server) routes() {
 	r := s.engine
+
+	// --- Canvus API v1 (/api/v1): Private-Token header, session cookie or
+	// bearer; errors {"msg": ...}. Handlers in users.go, canvases.go,
+	// widgets.go, images.go, ws.go, uncrop.go.
 	v1 := r.Group("/api/v1")
 	v1.GET("/server-info", s.serverInfo)
 
 	v1.POST("/users/login", s.login)
-	authed := v1.Group("", s.canvusAuth(false))
+	authed := v1.Group("", s.authenticated(canvusScheme(false)))
 	authed.POST("/users/logout", s.logout)
 	authed.GET("/users", s.listUsers)
 	authed.POST("/users", s.createUser)
@@ -35,7 +44,7 @@ func (s *Server) routes() {
 	authed.GET("/canvases", s.listCanvases)
 	authed.POST("/canvases", s.createCanvas)
 
-	cv := v1.Group("/canvases/:id", s.canvusAuth(true), s.canvasAccess(canvusError, ""))
+	cv := v1.Group("/canvases/:id", s.authenticated(canvusScheme(true)), s.canvasAccess(canvusError, ""))
 	cv.GET("", s.getCanvas)
 	cv.PATCH("", s.patchCanvas)
 	cv.DELETE("", s.canvasOwner, s.deleteCanvas)
@@ -45,6 +54,8 @@ func (s *Server) routes() {
 	cv.POST("/copy", s.copyCanvas)
 	cv.GET("/ws", s.websocket)
 
+	// Widgets: one set of routes per kind (widgetKinds in widgets.go), and
+	// the kind-less /widgets listing.
 	cv.GET("/widgets", s.listWidgets(""))
 	cv.GET("/widgets/:wid", s.getWidget(""))
 	for _, k := range widgetKinds {
@@ -61,17 +72,48 @@ func (s *Server) routes() {
 		cv.DELETE(p+"/:wid", s.deleteWidget(k.typ))
 	}
 	cv.POST("/images/:wid/uncrop", s.expensive(canvusError), s.canvasUncrop)
-	s.extraRoutes(r)
+
+	// --- Admin (Canvus auth, admin users only): backup.go, uncrop.go.
+	r.GET("/admin/backup", s.authenticated(canvusScheme(false)), s.backup)
+	admin := r.Group("/admin", s.authenticated(canvusScheme(false)), s.adminOnly)
+	admin.GET("/tokens/:tid/credits", s.getCredits)
+	admin.PUT("/tokens/:tid/credits", s.setCredits)
+
+	// --- deal-canvas image pipeline (/api/canvas/{deal_id}/images): bearer,
+	// Private-Token, or link permission; errors {"detail": ...}. A deal_id
+	// is a canvas id, an element_id a widget id. Handlers in deal.go and
+	// digitize.go.
+	deal := r.Group("/api/canvas/:id/images", s.authenticated(dealScheme()), s.canvasAccess(dealFail, ""))
+	deal.POST("/:wid/recrop", s.expensive(detailError), s.recrop)
+	deal.GET("/:wid/versions", s.listVersions)
+	deal.GET("/:wid/versions/:file", s.getVersion)
+	deal.GET("/:wid/source", s.getSource)
+	deal.POST("/batch-digitize", s.expensive(detailError), s.batchDigitize(s.batches))
+	deal.GET("/batch-digitize/:batch/events", s.batchEvents(s.batches))
+
+	// --- Clipdrop uncrop (/uncrop/v1): x-api-key; errors {"error": ...}.
+	// Handler in uncrop.go.
+	r.POST("/uncrop/v1", s.authenticated(clipdropScheme()), s.uncropAPI)
+
+	// --- Crop jobs (/v1, Crop.photo's API): bearer; errors
+	// {"status":"error", ...}. Handlers in jobs.go and cropops.go.
+	jobs := r.Group("/v1", s.authenticated(jobsScheme()))
+	jobs.POST("/banners/with-mask", s.createBannerJob)
+	jobs.POST("/banners/with-mask/create", s.createBannerJob) // Crop.photo's path
+	jobs.POST("/banners/with-mask/status", s.bannerJobStatus)
+	jobs.POST("/auto-resize-align", s.autoResizeAlign)
+	jobs.POST("/remove-background", s.removeBackground)
+	jobs.GET("/outputs/:file", s.getOutput)
+	jobs.HEAD("/outputs/:file", s.getOutput)
+
+	// --- Operations: probes, metrics (ops.go, metrics.go), the contract.
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", s.metricsHandler())
+	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", canvasd.OpenAPI) })
+
+	// --- Everything else: each dialect's 404, or the browser client (web.go).
 	r.NoRoute(s.noRoute)
-}
-
-// extraRoutes are the routes of the other dialects and the web client.
-var extraRouteHooks []func(s *Server, r *gin.Engine)
-
-func (s *Server) extraRoutes(r *gin.Engine) {
-	for _, h := range extraRouteHooks {
-		h(s, r)
-	}
 }
 
 func (s *Server) noRoute(c *gin.Context) {

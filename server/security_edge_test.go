@@ -342,7 +342,7 @@ func TestSecurityFetchErrorsHideResolver(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now: connection refused
 	f := newFetcher([]string{"127.0.0.1"}, 1<<20)
-	f.testAllowAddr = addr
+	f.allowAddr = alsoAllow(addr)
 	f.build()
 	_, err = f.Fetch(context.Background(), "http://"+addr+"/c.png")
 	if err == nil || strings.Contains(err.Error(), "127.0.0.1") || !strings.HasPrefix(err.Error(), "fetch_failed: ") {

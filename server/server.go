@@ -11,6 +11,7 @@ import (
 
 	"github.com/canvasd/canvasd/hub"
 	"github.com/canvasd/canvasd/imaging"
+	"github.com/canvasd/canvasd/imaging/ocr"
 	"github.com/canvasd/canvasd/store"
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
@@ -47,6 +48,13 @@ type Server struct {
 	anon       anonCounter    // requests in progress without a valid token, per IP (anonConns)
 	logins     *loginThrottle // failed password sign-ins, see throttle.go
 	pwCompares atomic.Int64   // bcrypt comparisons made by sign-in (real and dummy)
+
+	metrics         *Metrics     // this server's registry, see metrics.go
+	viewers         sync.Map     // viewer id -> viewer, for HELLO (ws.go)
+	jobs            *jobRunner   // crop-job queue and workers (jobs.go)
+	batches         *logRegistry // batch-digitize event logs kept for replay (digitize.go)
+	digitizeTimeout time.Duration
+	ocr             ocr.Engine // OCR setting of batch-digitize (WithOCR)
 }
 
 // Option adjusts a Server at construction.
@@ -55,13 +63,22 @@ type Option func(*Server)
 // WithClock replaces the clock of rate limits (tests).
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
+// WithMetrics makes the server count into m, which the hub may share
+// (NewHub(st, q, m)). Without it the server builds its own.
+func WithMetrics(m *Metrics) Option { return func(s *Server) { s.metrics = m } }
+
+// WithOCR sets how batch-digitize reads text: ocr.Engine{Off: true} reads
+// structure only, as if tesseract were missing. Default: tesseract when it
+// is on PATH.
+func WithOCR(e ocr.Engine) Option { return func(s *Server) { s.ocr = e } }
+
 // WithWeb mounts the browser client at /.
 func WithWeb(f fs.FS) Option { return func(s *Server) { s.web = f } }
 
 // New builds a Server. The store's commit hook is wired to the hub here.
+// gin's mode is left alone: it is process-wide, and main sets it.
 func New(cfg Config, st *store.Store, h *hub.Hub, log zerolog.Logger, opts ...Option) *Server {
 	cfg.defaults()
-	gin.SetMode(gin.ReleaseMode)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, st: st, hub: h, log: log, ctx: ctx, cancel: cancel,
 		cache: imaging.NewSourceCache(cfg.SourceCacheBytes)}
@@ -72,9 +89,15 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log zerolog.Logger, opts ...Op
 	s.opLimit = newKeyLimiter(cfg.ExpensivePerMinute)
 	s.logins = newLoginThrottle(cfg.LoginFailuresPerAccount, cfg.LoginFailuresPerIP, cfg.LoginFailureWindow, cfg.LoginMaxBackoff)
 	s.now = time.Now
+	s.digitizeTimeout = digitizeElementTimeout
 	for _, o := range opts {
 		o(s)
 	}
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
+	}
+	s.jobs = newJobRunner(s)
+	s.batches = newLogRegistry(batchReplayTTL, batchReplayBytes, func() time.Time { return s.now() })
 	st.SetOnCommit(s.publish)
 	s.engine = gin.New()
 	s.engine.HandleMethodNotAllowed = false
@@ -142,7 +165,7 @@ func (s *Server) requestLog() gin.HandlerFunc {
 		c.Header("X-Request-ID", rid)
 		c.Set("request_id", rid)
 		c.Next()
-		observeHTTP(c, time.Since(start))
+		s.metrics.observeHTTP(c, time.Since(start))
 		ev := s.log.Info()
 		if c.Writer.Status() >= 500 {
 			ev = s.log.Error()
@@ -159,12 +182,8 @@ func (s *Server) requestLog() gin.HandlerFunc {
 	}
 }
 
-// startHooks run when the server starts serving (job workers, ...).
-var startHooks []func(s *Server)
-
-// Start launches background workers. Call once, before serving.
+// Start launches background workers (the crop-job workers, which first
+// queue the jobs a previous run left unfinished). Call once, before serving.
 func (s *Server) Start() {
-	for _, h := range startHooks {
-		h(s)
-	}
+	s.jobs.start()
 }

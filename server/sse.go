@@ -247,6 +247,19 @@ func (s *Server) follow(ctx context.Context, st *sseStream, l *eventLog, after u
 // server shutdown or by the revocation of the caller's credentials or canvas
 // access (see liveStream). SSE streams are not counted toward the stream
 // caps: each belongs to one batch, and batches are rate-limited.
+// openSSE counts an SSE stream (Shutdown waits for it; the streams_open
+// metric) and returns its context; done ends and uncounts it.
+func (s *Server) openSSE(c *gin.Context) (ctx context.Context, done func()) {
+	s.streams.Add(1)
+	s.metrics.streamsOpen.WithLabelValues("sse").Inc()
+	ctx, cancel := s.sseContext(c)
+	return ctx, func() {
+		cancel()
+		s.metrics.streamsOpen.WithLabelValues("sse").Dec()
+		s.streams.Done()
+	}
+}
+
 func (s *Server) sseContext(c *gin.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(c.Request.Context())
 	stop := context.AfterFunc(s.ctx, func() { cancel(nil) })

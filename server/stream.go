@@ -55,6 +55,9 @@ type resourceHead struct {
 	State      string `json:"state"`
 }
 
+// ndjson answers body as the first line of an NDJSON stream, then follows
+// spec's topic (a nil spec: keep-alives only) until the client goes, the
+// server shuts down, or the caller's access is revoked.
 func (s *Server) ndjson(c *gin.Context, body any, spec *streamSpec) {
 	canvas := ""
 	if spec != nil && spec.topic != canvasListTopic {
@@ -66,28 +69,12 @@ func (s *Server) ndjson(c *gin.Context, body any, spec *streamSpec) {
 		return
 	}
 	defer live.close()
-	var sub *hub.Subscription
-	if spec != nil {
-		var since *uint64
-		if spec.topic != canvasListTopic {
-			h := s.st.HeadSeq(spec.topic)
-			since = &h
-		}
-		var err error
-		sub, err = s.hub.Subscribe(spec.topic, since, "ndjson-"+store.RandomToken(6))
-		if err != nil {
-			canvusError(c, http.StatusServiceUnavailable, "Could not subscribe: "+err.Error())
-			return
-		}
+	sub, body, ok := s.subscribeSnapshot(c, spec, body)
+	if !ok {
+		return
+	}
+	if sub != nil {
 		defer sub.Close()
-		// Re-read after subscribing so nothing between the first read and the
-		// subscription is missed (a change may show twice, never zero times).
-		if fresh, ok := s.snapshot(c, spec); ok {
-			body = fresh
-		} else {
-			canvusError(c, http.StatusNotFound, "Not found")
-			return
-		}
 	}
 	first, err := json.Marshal(body)
 	if err != nil {
@@ -97,21 +84,10 @@ func (s *Server) ndjson(c *gin.Context, body any, spec *streamSpec) {
 	s.liftDeadlines(c)
 	s.streams.Add(1)
 	defer s.streams.Done()
-	streamsOpen.WithLabelValues("ndjson").Inc()
-	defer streamsOpen.WithLabelValues("ndjson").Dec()
+	s.metrics.streamsOpen.WithLabelValues("ndjson").Inc()
+	defer s.metrics.streamsOpen.WithLabelValues("ndjson").Dec()
 
-	c.Header("Content-Type", "application/x-ndjson")
-	c.Header("Cache-Control", "no-cache")
-	c.Header("X-Accel-Buffering", "no")
-	c.Status(http.StatusOK)
-	rc := http.NewResponseController(c.Writer)
-	write := func(line []byte) bool {
-		rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-		if _, err := c.Writer.Write(append(line, '\n')); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
-	}
+	write := s.startNDJSON(c)
 	if !write(first) {
 		return
 	}
@@ -126,38 +102,8 @@ func (s *Server) ndjson(c *gin.Context, body any, spec *streamSpec) {
 		case <-ctx.Done():
 		}
 	}()
-	// The canvas list shows, and later mentions, only canvases the
-	// subscriber could see: shown tracks which ids it has been given.
-	var shown map[string]bool
-	if spec != nil && spec.kind == "canvas" && spec.list {
-		shown = map[string]bool{}
-		if l, ok := body.([]map[string]any); ok {
-			for _, m := range l {
-				if id, ok := m["id"].(string); ok {
-					shown[id] = true
-				}
-			}
-		}
-	}
-	msgs := make(chan hub.Message)
-	errc := make(chan error, 1)
-	if sub != nil {
-		go func() {
-			for {
-				m, err := sub.Next(ctx)
-				if err != nil {
-					errc <- err
-					return
-				}
-				select {
-				case msgs <- m:
-				case <-ctx.Done():
-					errc <- ctx.Err()
-					return
-				}
-			}
-		}()
-	}
+	shown := shownCanvases(spec, body)
+	msgs, errc := pump(ctx, sub)
 	tick := time.NewTicker(s.cfg.KeepAlive)
 	defer tick.Stop()
 	for {
@@ -185,6 +131,94 @@ func (s *Server) ndjson(c *gin.Context, body any, spec *streamSpec) {
 			}
 		}
 	}
+}
+
+// subscribeSnapshot subscribes to spec's topic (from the canvas's head seq)
+// and re-reads body after subscribing, so that nothing between the first
+// read and the subscription is missed (a change may show twice, never zero
+// times). With a nil spec it returns body as it is. It answers failures.
+func (s *Server) subscribeSnapshot(c *gin.Context, spec *streamSpec, body any) (*hub.Subscription, any, bool) {
+	if spec == nil {
+		return nil, body, true
+	}
+	var since *uint64
+	if spec.topic != canvasListTopic {
+		h := s.st.HeadSeq(spec.topic)
+		since = &h
+	}
+	sub, err := s.hub.Subscribe(spec.topic, since, "ndjson-"+store.RandomToken(6))
+	if err != nil {
+		canvusError(c, http.StatusServiceUnavailable, "Could not subscribe: "+err.Error())
+		return nil, nil, false
+	}
+	fresh, ok := s.snapshot(c, spec)
+	if !ok {
+		sub.Close()
+		canvusError(c, http.StatusNotFound, "Not found")
+		return nil, nil, false
+	}
+	return sub, fresh, true
+}
+
+// startNDJSON sends the stream's headers and returns its line writer: one
+// line per call, each under the write deadline, flushed.
+func (s *Server) startNDJSON(c *gin.Context) func(line []byte) bool {
+	c.Header("Content-Type", "application/x-ndjson")
+	c.Header("Cache-Control", "no-cache")
+	c.Header("X-Accel-Buffering", "no")
+	c.Status(http.StatusOK)
+	rc := http.NewResponseController(c.Writer)
+	return func(line []byte) bool {
+		rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		if _, err := c.Writer.Write(append(line, '\n')); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+}
+
+// shownCanvases is, for a canvas-list stream, the ids of the first line:
+// the list shows, and later mentions, only canvases the subscriber could
+// see. nil for other streams.
+func shownCanvases(spec *streamSpec, body any) map[string]bool {
+	if spec == nil || spec.kind != "canvas" || !spec.list {
+		return nil
+	}
+	shown := map[string]bool{}
+	if l, ok := body.([]map[string]any); ok {
+		for _, m := range l {
+			if id, ok := m["id"].(string); ok {
+				shown[id] = true
+			}
+		}
+	}
+	return shown
+}
+
+// pump forwards sub's messages until ctx ends or sub fails (the error goes
+// to errc). A nil sub sends nothing.
+func pump(ctx context.Context, sub *hub.Subscription) (<-chan hub.Message, <-chan error) {
+	msgs := make(chan hub.Message)
+	errc := make(chan error, 1)
+	if sub == nil {
+		return msgs, errc
+	}
+	go func() {
+		for {
+			m, err := sub.Next(ctx)
+			if err != nil {
+				errc <- err
+				return
+			}
+			select {
+			case msgs <- m:
+			case <-ctx.Done():
+				errc <- ctx.Err()
+				return
+			}
+		}
+	}()
+	return msgs, errc
 }
 
 // snapshot recomputes what the plain GET of spec returns.

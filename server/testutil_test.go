@@ -54,6 +54,7 @@ type testEnvOpts struct {
 	store store.Options
 	dir   string
 	log   zerolog.Logger
+	srv   []Option // passed to New after WithMetrics
 }
 
 // testEnvOption adjusts a testEnv before it starts.
@@ -65,6 +66,11 @@ func withConfig(f func(*Config)) testEnvOption { return func(o *testEnvOpts) { f
 // withStoreOptions edits the store Options (retention, clock, NoSync, ...).
 func withStoreOptions(f func(*store.Options)) testEnvOption {
 	return func(o *testEnvOpts) { f(&o.store) }
+}
+
+// withServerOptions passes Options to New (WithOCR, ...).
+func withServerOptions(opts ...Option) testEnvOption {
+	return func(o *testEnvOpts) { o.srv = append(o.srv, opts...) }
 }
 
 // withDataDir uses dir instead of a fresh t.TempDir() (restart tests).
@@ -123,8 +129,9 @@ func (e *testEnv) start() {
 	if err != nil {
 		e.t.Fatalf("open store: %v", err)
 	}
-	h := NewHub(st, 0)
-	srv := New(e.opts.cfg, st, h, e.opts.log)
+	m := NewMetrics()
+	h := NewHub(st, 0, HubMetrics(m))
+	srv := New(e.opts.cfg, st, h, e.opts.log, append([]Option{WithMetrics(m)}, e.opts.srv...)...)
 	srv.Start()
 	if _, _, err := Bootstrap(st, testAdminToken); err != nil {
 		e.t.Fatalf("bootstrap: %v", err)

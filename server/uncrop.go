@@ -20,15 +20,6 @@ import (
 // uncropMaxInputPixels is the Clipdrop input limit: 10 MP.
 const uncropMaxInputPixels = 10_000_000
 
-func init() {
-	extraRouteHooks = append(extraRouteHooks, func(s *Server, r *gin.Engine) {
-		r.POST("/uncrop/v1", s.uncropAPI)
-		admin := r.Group("/admin", s.canvusAuth(false), s.adminOnly)
-		admin.GET("/tokens/:tid/credits", s.getCredits)
-		admin.PUT("/tokens/:tid/credits", s.setCredits)
-	})
-}
-
 func (s *Server) adminOnly(c *gin.Context) {
 	if !userOf(c).Admin {
 		canvusError(c, http.StatusForbidden, "Permission denied: admin only")
@@ -52,11 +43,22 @@ func creditsJSON(tx *store.Tx, tk *store.Token) gin.H {
 }
 
 func (s *Server) getCredits(c *gin.Context) {
+	s.answerCredits(c, s.st.View, nil)
+}
+
+// answerCredits runs change (nil: none) on the token of the path inside
+// txn (s.st.View or s.st.Write) and answers the token's credits after it.
+func (s *Server) answerCredits(c *gin.Context, txn func(func(*store.Tx) error) error, change func(*store.Tx, *store.Token) error) {
 	var out gin.H
-	err := s.st.View(func(tx *store.Tx) error {
+	err := txn(func(tx *store.Tx) error {
 		tk, err := tx.Token(c.Param("tid"))
 		if err != nil {
 			return err
+		}
+		if change != nil {
+			if err := change(tx, tk); err != nil {
+				return err
+			}
 		}
 		out = creditsJSON(tx, tk)
 		return nil
@@ -107,30 +109,17 @@ func (s *Server) setCredits(c *gin.Context) {
 		canvusError(c, http.StatusBadRequest, "credits must be >= 0, or null for unlimited")
 		return
 	}
-	var out gin.H
-	err := s.st.Write(func(tx *store.Tx) error {
-		tk, err := tx.Token(c.Param("tid"))
-		if err != nil {
-			return err
-		}
+	s.answerCredits(c, s.st.Write, func(tx *store.Tx, tk *store.Token) error {
 		if setUser {
 			if err := tx.SetUserCredits(tk.UserID, user); err != nil {
 				return err
 			}
 		}
 		if setCap {
-			if err := tx.SetTokenCap(tk.ID, tcap); err != nil {
-				return err
-			}
+			return tx.SetTokenCap(tk.ID, tcap)
 		}
-		out = creditsJSON(tx, tk)
 		return nil
 	})
-	if err != nil {
-		canvusStoreError(c, err, "Access token")
-		return
-	}
-	c.JSON(http.StatusOK, out)
 }
 
 // userRateKey is the rate-limit key of a signed-in user's requests, whichever
@@ -184,7 +173,7 @@ func (s *Server) runUncrop(src *image.NRGBA, p uncropParams) (*image.NRGBA, int,
 	}
 	start := time.Now()
 	out, err := uncrop.Uncrop(src, p.ext, uncrop.Options{Seed: p.seed})
-	opDuration.WithLabelValues("uncrop").Observe(time.Since(start).Seconds())
+	s.metrics.opDuration.WithLabelValues("uncrop").Observe(time.Since(start).Seconds())
 	if errors.Is(err, uncrop.ErrEmptyResult) {
 		return nil, http.StatusUnprocessableEntity, "Input image is not acceptable: the result would be empty"
 	}
@@ -195,20 +184,11 @@ func (s *Server) runUncrop(src *image.NRGBA, p uncropParams) (*image.NRGBA, int,
 }
 
 func (s *Server) uncropAPI(c *gin.Context) {
-	key := strings.TrimSpace(c.GetHeader("x-api-key"))
-	if key == "" {
-		clipdropError(c, http.StatusUnauthorized, "No api key provided")
-		return
-	}
-	_, tk, err := s.authenticate(key)
-	if err != nil {
-		clipdropError(c, http.StatusForbidden, "Invalid or revoked api key")
-		return
-	}
+	tk := tokenOf(c)
 	// The rate belongs to the account, not the key: a new key or a login
 	// does not start a fresh budget.
 	if ok, wait := s.uncropLimit.allow(userRateKey(tk.UserID), s.now()); !ok {
-		rejected.WithLabelValues("rate").Inc()
+		s.metrics.rejected.WithLabelValues("rate").Inc()
 		c.Header("Retry-After", retryAfter(wait))
 		clipdropError(c, http.StatusTooManyRequests, "Too many requests: the limit is "+strconv.Itoa(s.cfg.UncropRatePerMinute)+" per minute per account")
 		return
@@ -284,7 +264,7 @@ func (s *Server) uncropAPI(c *gin.Context) {
 			clipdropError(c, http.StatusInternalServerError, "Could not record the credit")
 			return
 		}
-		creditsConsumed.Inc()
+		s.metrics.creditsConsumed.Inc()
 		if remaining < 0 {
 			c.Header("x-remaining-credits", "unlimited")
 		} else {

@@ -79,7 +79,7 @@ func (s *Server) login(c *gin.Context) {
 		}
 		account, addr := strings.ToLower(strings.TrimSpace(req.Email)), c.ClientIP()
 		if ok, wait := s.logins.check(account, addr, s.now()); !ok {
-			rejected.WithLabelValues("rate").Inc()
+			s.metrics.rejected.WithLabelValues("rate").Inc()
 			c.Header("Retry-After", retryAfter(wait))
 			canvusError(c, http.StatusTooManyRequests, "Too many failed sign-ins: retry after "+retryAfter(wait)+" s")
 			return
@@ -379,20 +379,14 @@ func (s *Server) createToken(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var req struct {
-		Description *string `json:"description"`
-	}
-	if !canvusJSON(c, &req) {
-		return
-	}
-	if req.Description == nil {
-		canvusError(c, http.StatusBadRequest, "description is required")
+	desc, ok := tokenDescription(c)
+	if !ok {
 		return
 	}
 	var plain string
 	var tk *store.Token
 	err := s.st.Write(func(tx *store.Tx) (err error) {
-		plain, tk, err = tx.CreateToken(u.ID, *req.Description, "", 0)
+		plain, tk, err = tx.CreateToken(u.ID, desc, "", 0)
 		return
 	})
 	if err != nil {
@@ -402,6 +396,22 @@ func (s *Server) createToken(c *gin.Context) {
 	out := tokenJSON(tk)
 	out["plain_token"] = plain
 	c.JSON(http.StatusOK, out)
+}
+
+// tokenDescription reads the body of a token POST or PATCH:
+// {"description": "..."}, required.
+func tokenDescription(c *gin.Context) (string, bool) {
+	var req struct {
+		Description *string `json:"description"`
+	}
+	if !canvusJSON(c, &req) {
+		return "", false
+	}
+	if req.Description == nil {
+		canvusError(c, http.StatusBadRequest, "description is required")
+		return "", false
+	}
+	return *req.Description, true
 }
 
 func (s *Server) tokenParam(c *gin.Context) (*store.Token, bool) {
@@ -429,14 +439,8 @@ func (s *Server) patchToken(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var req struct {
-		Description *string `json:"description"`
-	}
-	if !canvusJSON(c, &req) {
-		return
-	}
-	if req.Description == nil {
-		canvusError(c, http.StatusBadRequest, "description is required")
+	desc, ok := tokenDescription(c)
+	if !ok {
 		return
 	}
 	err := s.st.Write(func(tx *store.Tx) error {
@@ -444,7 +448,7 @@ func (s *Server) patchToken(c *gin.Context) {
 		if err != nil {
 			return err
 		}
-		cur.Description = *req.Description
+		cur.Description = desc
 		tk = cur
 		return tx.PutToken(cur)
 	})

@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -502,10 +501,6 @@ func (s *Server) deleteWidget(typ string) gin.HandlerFunc {
 			return err
 		})
 		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				canvusError(c, http.StatusNotFound, typ+" not found")
-				return
-			}
 			canvusStoreError(c, err, typ)
 			return
 		}

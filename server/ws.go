@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -76,9 +75,6 @@ func colorIndex(id string) int {
 	return int(h.Sum32() % uint32(len(viewerColors)))
 }
 
-// viewers of every canvas, for HELLO.
-var viewerInfo sync.Map // viewer id -> viewer
-
 // wsProtocolToken returns a token sent as the "token.<TOKEN>" websocket
 // subprotocol, the form browsers use (they cannot set headers on a websocket).
 func wsProtocolToken(c *gin.Context) string {
@@ -120,7 +116,7 @@ func (s *Server) websocket(c *gin.Context) {
 	ws := &wsSession{s: s, conn: conn, user: u, canvas: cv.ID, live: live}
 	ws.me = viewer{ID: "v-" + store.RandomToken(8), UserID: idOf(u), Name: nameOf(u)}
 	s.streams.Add(1)
-	streamsOpen.WithLabelValues("websocket").Inc()
+	s.metrics.streamsOpen.WithLabelValues("websocket").Inc()
 	if !ws.start(since, access) {
 		ws.finish(false)
 		return
@@ -194,7 +190,7 @@ func (ws *wsSession) start(since *uint64, access string) bool {
 		if len(viewers) == presenceLimit {
 			break
 		}
-		if v, ok := viewerInfo.Load(id); ok && id != ws.me.ID {
+		if v, ok := s.viewers.Load(id); ok && id != ws.me.ID {
 			viewers = append(viewers, v.(viewer))
 		}
 	}
@@ -203,7 +199,7 @@ func (ws *wsSession) start(since *uint64, access string) bool {
 	// every viewer would cost O(N²) messages.
 	ws.announce = len(ids) <= presenceLimit
 	ws.me.Color = pickColor(ws.me.ID, viewers)
-	viewerInfo.Store(ws.me.ID, ws.me)
+	s.viewers.Store(ws.me.ID, ws.me)
 	hello, _ := json.Marshal(map[string]any{"type": "HELLO", "canvas_id": ws.canvas, "seq": head, "since": from,
 		"viewers": viewers, "you": ws.me, "access": access})
 	if ws.write(hello) != nil {
@@ -233,12 +229,12 @@ func (ws *wsSession) finish(joined bool) {
 	if ws.sub != nil {
 		ws.sub.Close()
 	}
-	viewerInfo.Delete(ws.me.ID)
+	ws.s.viewers.Delete(ws.me.ID)
 	if joined {
 		ws.s.broadcastViewer(ws.canvas, "VIEWER_LEFT", ws.me)
 	}
 	ws.live.close()
-	streamsOpen.WithLabelValues("websocket").Dec()
+	ws.s.metrics.streamsOpen.WithLabelValues("websocket").Dec()
 	ws.s.streams.Done()
 }
 

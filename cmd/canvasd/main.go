@@ -15,6 +15,8 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/gin-gonic/gin"
 )
 
 func main() {
@@ -30,6 +32,8 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(300)
 	}
+	// gin's mode is process-wide: main owns it (server tests set it in TestMain).
+	gin.SetMode(gin.ReleaseMode)
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "canvasd:", err)
 		os.Exit(1)

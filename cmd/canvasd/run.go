@@ -215,7 +215,8 @@ func serve(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	h := server.NewHub(st, 0)
+	m := server.NewMetrics()
+	h := server.NewHub(st, 0, server.HubMetrics(m))
 	srv := server.New(server.Config{
 		PublicURL: c.publicURL, MaxBodyBytes: c.maxBody, MaxPixels: c.maxPixels,
 		AllowedOrigins: splitList(c.origins), FetchAllowHosts: splitList(c.fetchHosts),
@@ -230,7 +231,7 @@ func serve(args []string, out io.Writer) error {
 		// --- security: accounts ---
 		LoginFailuresPerAccount: c.loginFailuresPerAccount, LoginFailuresPerIP: c.loginFailuresPerIP,
 		LoginFailureWindow: c.loginFailureWindow, LoginMaxBackoff: c.loginMaxBackoff,
-	}, st, h, log, server.WithWeb(web.FS()))
+	}, st, h, log, server.WithWeb(web.FS()), server.WithMetrics(m))
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {

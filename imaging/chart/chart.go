@@ -69,14 +69,26 @@ type Result struct {
 // chart type and the series, with values in pixels above the axis and the
 // warnings ocr_unavailable and values_in_pixels.
 func Digitize(ctx context.Context, img image.Image) (*Result, error) {
+	return Reader{}.Digitize(ctx, img)
+}
+
+// Reader reads charts with one OCR setting. The zero value runs tesseract
+// when it is on PATH.
+type Reader struct {
+	OCR ocr.Engine
+}
+
+// Digitize is Digitize with r's OCR setting.
+func (rd Reader) Digitize(ctx context.Context, img image.Image) (*Result, error) {
 	if img == nil || img.Bounds().Dx() < 40 || img.Bounds().Dy() < 40 {
 		return nil, fmt.Errorf("%w: image too small", ErrUnsupported)
 	}
-	d := &digitizer{r: newRaster(img)}
+	d := &digitizer{r: newRaster(img), ocr: rd.OCR}
 	return d.run(ctx)
 }
 
 type digitizer struct {
+	ocr      ocr.Engine
 	r        *raster
 	ax       axes
 	cl       []cluster
@@ -112,7 +124,7 @@ func (d *digitizer) tickPass(ctx context.Context, horizontal bool) []word {
 	if horizontal {
 		psm = 11
 	}
-	ws, err := readRegion(ctx, d.ocrImg, rect, th, ocr.Options{PSM: psm, Whitelist: tickWhitelist})
+	ws, err := readRegion(ctx, d.ocr, d.ocrImg, rect, th, ocr.Options{PSM: psm, Whitelist: tickWhitelist})
 	if err != nil || len(ws) == 0 {
 		return nil
 	}
@@ -216,13 +228,13 @@ func (d *digitizer) run(ctx context.Context) (*Result, error) {
 	d.textH = textHeight(r, ax)
 	horizontal := kind == TypeBarHorizontal
 	var tickWords []word
-	if ocr.Available() {
+	if d.ocr.Available() {
 		d.ocrImg = ocrImage(r, d.lm, ax, d.textH)
 		// The tick-strip pass runs beside the full pass: two single-threaded
 		// Tesseract processes use both cores and halve the latency.
 		tickDone := make(chan []word, 1)
 		go func() { tickDone <- d.tickPass(ctx, horizontal) }()
-		ws, err := readRegion(ctx, d.ocrImg, d.ocrImg.Bounds(), d.textH, ocr.Options{PSM: 11})
+		ws, err := readRegion(ctx, d.ocr, d.ocrImg, d.ocrImg.Bounds(), d.textH, ocr.Options{PSM: 11})
 		tickWords = <-tickDone
 		switch {
 		case err == nil:
@@ -290,7 +302,7 @@ func (d *digitizer) run(ctx context.Context) (*Result, error) {
 	}
 	if d.ocrOK {
 		res.Engine.OCR = ocrEngineName
-		res.Engine.Version = ocr.Version()
+		res.Engine.Version = d.ocr.Version()
 	}
 	return res, nil
 }

@@ -186,10 +186,10 @@ func TestUnsupportedCharts(t *testing.T) {
 // TestWithoutOCR checks the pixel-only result: right type and series, values
 // in pixels proportional to the true values, and the warnings.
 func TestWithoutOCR(t *testing.T) {
-	defer ocr.SetAvailableForTest(false)()
+	noOCR := Reader{OCR: ocr.Engine{Off: true}}
 	for _, kind := range []string{chartgen.BarVertical, chartgen.BarHorizontal} {
 		s := specOf(t, kind, 5, func(s *chartgen.Spec) { s.DataLabels = false })
-		res, err := Digitize(context.Background(), render(t, s, chartgen.Degrade{Scale: 1}))
+		res, err := noOCR.Digitize(context.Background(), render(t, s, chartgen.Degrade{Scale: 1}))
 		if err != nil {
 			t.Fatalf("%s: %v", kind, err)
 		}
@@ -405,10 +405,10 @@ func BenchmarkChart(b *testing.B) {
 // alone.
 func BenchmarkChartPixels(b *testing.B) {
 	img := benchImage(b)
-	defer ocr.SetAvailableForTest(false)()
+	noOCR := Reader{OCR: ocr.Engine{Off: true}}
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := Digitize(context.Background(), img); err != nil {
+		if _, err := noOCR.Digitize(context.Background(), img); err != nil {
 			b.Fatal(err)
 		}
 	}

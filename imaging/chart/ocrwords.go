@@ -87,7 +87,7 @@ func ocrImage(r *raster, lm *labelMap, ax axes, textH float64) *image.Gray {
 
 // readRegion runs OCR on rect of img, upscaled so that label text is about
 // 32 pixels tall, and maps the word boxes back to img coordinates.
-func readRegion(ctx context.Context, img *image.Gray, rect image.Rectangle, textH float64, opt ocr.Options) ([]word, error) {
+func readRegion(ctx context.Context, eng ocr.Engine, img *image.Gray, rect image.Rectangle, textH float64, opt ocr.Options) ([]word, error) {
 	rect = rect.Intersect(img.Bounds())
 	if rect.Dx() < 4 || rect.Dy() < 4 {
 		return nil, nil
@@ -106,7 +106,7 @@ func readRegion(ctx context.Context, img *image.Gray, rect image.Rectangle, text
 		xdraw.Copy(g, image.Point{}, sub, rect, xdraw.Src, nil)
 		src = g
 	}
-	ws, err := ocr.Recognize(ctx, src, opt)
+	ws, err := eng.Recognize(ctx, src, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -55,9 +55,8 @@ func spans(t *digitize.Table) []span {
 
 func TestLatticeSpansWithoutOCR(t *testing.T) {
 	s := sampleWithHeaders(t, gen.Grid, 2)
-	restore := ocr.SetAvailableForTest(false)
-	defer restore()
-	res, err := digitize.ReadTable(context.Background(), s.Image)
+	noOCR := digitize.Reader{OCR: ocr.Engine{Off: true}}
+	res, err := noOCR.ReadTable(context.Background(), s.Image)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,9 +179,8 @@ func TestStreamBorderless(t *testing.T) {
 
 func TestStreamWithoutOCR(t *testing.T) {
 	s := sampleWithHeaders(t, gen.Rules, 1)
-	restore := ocr.SetAvailableForTest(false)
-	defer restore()
-	res, err := digitize.ReadTable(context.Background(), s.Image)
+	noOCR := digitize.Reader{OCR: ocr.Engine{Off: true}}
+	res, err := noOCR.ReadTable(context.Background(), s.Image)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,9 +317,8 @@ func TestReadText(t *testing.T) {
 		}
 	})
 	t.Run("unavailable", func(t *testing.T) {
-		restore := ocr.SetAvailableForTest(false)
-		defer restore()
-		res, err := digitize.ReadText(context.Background(), img)
+		noOCR := digitize.Reader{OCR: ocr.Engine{Off: true}}
+		res, err := noOCR.ReadText(context.Background(), img)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,9 +355,7 @@ func TestDarkHeader(t *testing.T) {
 			if s == nil || !s.DarkHeader {
 				t.Fatal("no dark-header sample")
 			}
-			restore := ocr.SetAvailableForTest(false)
-			res, err := digitize.ReadTable(context.Background(), s.Image)
-			restore()
+			res, err := digitize.Reader{OCR: ocr.Engine{Off: true}}.ReadTable(context.Background(), s.Image)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,9 +11,8 @@ import (
 	"github.com/canvasd/canvasd/imaging/ocr"
 )
 
-// Tuning constants. They are variables so that the evaluation can sweep them;
-// production code never changes them.
-var (
+// Tuning constants.
+const (
 	// targetCapHeight is the glyph height (pixels) OCR input is scaled to.
 	targetCapHeight = 26.0
 	// maxUpscale bounds the upscale factor before OCR.
@@ -38,6 +37,7 @@ func (w word) h() float64  { return w.y1 - w.y0 }
 
 // page holds the per-image analysis shared by the table and text readers.
 type page struct {
+	ocr   ocr.Engine // the caller's OCR setting (Reader.OCR)
 	gray  *image.Gray
 	w, h  int
 	bg    uint8
@@ -120,7 +120,7 @@ func (p *page) ocrWords(ctx context.Context, psm int, recover bool) ([]word, err
 	if s != 1 {
 		in = scaleGray(clean, s)
 	}
-	ws, err := ocr.Recognize(ctx, in, ocr.Options{PSM: psm})
+	ws, err := p.ocr.Recognize(ctx, in, ocr.Options{PSM: psm})
 	if err != nil {
 		return nil, fmt.Errorf("digitize: %w", err)
 	}
@@ -304,7 +304,7 @@ func components(b *binary) []image.Rectangle {
 
 // words returns OCR words, or ink blobs plus the ocr_unavailable warning.
 func (p *page) words(ctx context.Context, psm int, recover bool) ([]word, []string, error) {
-	if !ocr.Available() {
+	if !p.ocr.Available() {
 		return p.blobs(), []string{WarnOCRUnavailable}, nil
 	}
 	if p.inkFraction() < 0.0002 {
@@ -317,11 +317,11 @@ func (p *page) words(ctx context.Context, psm int, recover bool) ([]word, []stri
 	return ws, nil, err
 }
 
-func engine(pipeline string) Engine {
+func (p *page) engine(pipeline string) Engine {
 	e := Engine{Pipeline: pipeline}
-	if ocr.Available() {
+	if p.ocr.Available() {
 		e.OCR = "tesseract"
-		e.Version = ocr.Version()
+		e.Version = p.ocr.Version()
 	}
 	return e
 }

@@ -83,7 +83,7 @@ func (p *page) recoverMissed(ctx context.Context, words []word, scale float64) (
 	if scale != 1 {
 		in = scaleGray(strip, scale)
 	}
-	ws, err := ocr.Recognize(ctx, in, ocr.Options{PSM: 6})
+	ws, err := p.ocr.Recognize(ctx, in, ocr.Options{PSM: 6})
 	if err != nil {
 		return nil, fmt.Errorf("digitize: recover: %w", err)
 	}

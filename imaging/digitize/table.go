@@ -3,6 +3,8 @@ package digitize
 import (
 	"context"
 	"image"
+
+	"github.com/canvasd/canvasd/imaging/ocr"
 )
 
 // ReadTable recognises the table in img. A ruled grid is read in lattice
@@ -10,10 +12,22 @@ import (
 // tesseract the result holds the structure found from ink alone, with empty
 // texts and the warning "ocr_unavailable".
 func ReadTable(ctx context.Context, img image.Image) (*TableResult, error) {
+	return Reader{}.ReadTable(ctx, img)
+}
+
+// Reader reads tables and text with one OCR setting. The zero value runs
+// tesseract when it is on PATH.
+type Reader struct {
+	OCR ocr.Engine
+}
+
+// ReadTable is ReadTable with r's OCR setting.
+func (r Reader) ReadTable(ctx context.Context, img image.Image) (*TableResult, error) {
 	p, err := analyze(img)
 	if err != nil {
 		return nil, err
 	}
+	p.ocr = r.OCR
 	words, warnings, err := p.words(ctx, tablePSM, true)
 	if err != nil {
 		return nil, err
@@ -22,10 +36,10 @@ func ReadTable(ctx context.Context, img image.Image) (*TableResult, error) {
 	var t *Table
 	if xs, ys, ok := p.latticeGrid(words); ok {
 		t = p.lattice(xs, ys, words)
-		res.Engine = engine("lattice")
+		res.Engine = p.engine("lattice")
 	} else {
 		t = p.stream(words)
-		res.Engine = engine("stream")
+		res.Engine = p.engine("stream")
 	}
 	if t.NRows == 0 || t.NCols == 0 {
 		res.Warnings = append(res.Warnings, WarnNoTable)

@@ -17,15 +17,21 @@ const textPSM = 3
 // returns the line boxes found from ink, with empty texts and the warning
 // "ocr_unavailable".
 func ReadText(ctx context.Context, img image.Image) (*TextResult, error) {
+	return Reader{}.ReadText(ctx, img)
+}
+
+// ReadText is ReadText with r's OCR setting.
+func (r Reader) ReadText(ctx context.Context, img image.Image) (*TextResult, error) {
 	p, err := analyze(img)
 	if err != nil {
 		return nil, err
 	}
+	p.ocr = r.OCR
 	words, warnings, err := p.words(ctx, textPSM, false)
 	if err != nil {
 		return nil, err
 	}
-	res := &TextResult{Lines: []Line{}, Engine: engine("text"), Warnings: append([]string{}, warnings...)}
+	res := &TextResult{Lines: []Line{}, Engine: p.engine("text"), Warnings: append([]string{}, warnings...)}
 	if len(warnings) > 0 {
 		// Blobs: group into lines by vertical overlap, no text.
 		for _, l := range groupLines(words) {

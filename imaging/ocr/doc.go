@@ -8,4 +8,7 @@
 //
 // When the tesseract binary is not on PATH, Available reports false and
 // Recognize returns ErrUnavailable; callers degrade to structure-only results.
+// An Engine value is a caller's OCR setting (Engine{Off: true} reads as if
+// tesseract were missing); it is passed in, never switched process-wide. The
+// package functions are the zero Engine's.
 package ocr

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // Word is one recognised word. X, Y, W, H are pixels in the image passed to
@@ -48,40 +47,48 @@ var ErrUnavailable = errors.New("ocr: tesseract not installed")
 // binary is the program name looked up on PATH.
 const binary = "tesseract"
 
-// hidden is set by SetAvailableForTest(false).
-var hidden atomic.Bool
+// Engine is an OCR setting, passed by value to whoever reads text. The zero
+// value runs tesseract when it is on PATH; an Engine with Off set behaves as
+// if tesseract were missing (the structure-only path), whatever is
+// installed. Each caller (a server, a test) holds its own: there is no
+// process-wide switch.
+type Engine struct {
+	// Off disables OCR: Available reports false, Recognize returns
+	// ErrUnavailable and Version "".
+	Off bool
+}
 
-func lookPath(name string) (string, error) {
-	if hidden.Load() {
+func (e Engine) lookPath(name string) (string, error) {
+	if e.Off {
 		return "", exec.ErrNotFound
 	}
 	return exec.LookPath(name)
 }
 
-// SetAvailableForTest makes Available (and therefore Recognize) report
-// tesseract as missing when ok is false, so tests can exercise the
-// structure-only path on a machine that has it; ok true undoes that. It
-// returns a function that restores the previous state. Tests only.
-func SetAvailableForTest(ok bool) (restore func()) {
-	prev := hidden.Swap(!ok)
-	return func() { hidden.Store(prev) }
-}
-
-// Available reports whether the tesseract binary is on PATH.
-func Available() bool {
-	_, err := lookPath(binary)
+// Available reports whether e can run tesseract.
+func (e Engine) Available() bool {
+	_, err := e.lookPath(binary)
 	return err == nil
 }
+
+// Available reports whether the tesseract binary is on PATH (the zero
+// Engine's Available).
+func Available() bool { return Engine{}.Available() }
 
 var (
 	versionOnce sync.Once
 	versionStr  string
 )
 
+// Version is the zero Engine's Version.
+func Version() string { return Engine{}.Version() }
+
 // Version returns the first line of `tesseract --version`, e.g.
-// "tesseract 5.3.0", or "" when tesseract is unavailable. Cached.
-func Version() string {
-	if !Available() {
+// "tesseract 5.3.0", or "" when e cannot run tesseract. The binary's
+// version is read once per process (it is a fact about the binary on
+// PATH, not a setting).
+func (e Engine) Version() string {
+	if !e.Available() {
 		return ""
 	}
 	versionOnce.Do(func() {
@@ -109,7 +116,12 @@ func (p *pngPool) Put(b *png.EncoderBuffer) { p.p.Put(b) }
 // and non-word layout rows are dropped). Coordinates are in img's pixel space,
 // relative to img.Bounds().Min.
 func Recognize(ctx context.Context, img image.Image, opt Options) ([]Word, error) {
-	path, err := lookPath(binary)
+	return Engine{}.Recognize(ctx, img, opt)
+}
+
+// Recognize runs tesseract as e allows (see the package function Recognize).
+func (e Engine) Recognize(ctx context.Context, img image.Image, opt Options) ([]Word, error) {
+	path, err := e.lookPath(binary)
 	if err != nil {
 		return nil, ErrUnavailable
 	}

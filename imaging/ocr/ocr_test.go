@@ -86,15 +86,14 @@ func TestRecognize(t *testing.T) {
 }
 
 func TestUnavailable(t *testing.T) {
-	restore := SetAvailableForTest(false)
-	defer restore()
-	if Available() {
+	off := Engine{Off: true}
+	if off.Available() {
 		t.Fatal("Available() = true after override")
 	}
-	if Version() != "" {
-		t.Errorf("Version() = %q, want empty", Version())
+	if off.Version() != "" {
+		t.Errorf("Version() = %q, want empty", off.Version())
 	}
-	_, err := Recognize(context.Background(), image.NewGray(image.Rect(0, 0, 4, 4)), Options{})
+	_, err := off.Recognize(context.Background(), image.NewGray(image.Rect(0, 0, 4, 4)), Options{})
 	if err != ErrUnavailable {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
