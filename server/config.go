@@ -52,7 +52,7 @@ type Config struct {
 	// SecureCookie sets the Secure flag on the session cookie (on when PublicURL is https).
 	SecureCookie bool
 
-	// --- security: edge ---
+	// Proxies, anonymous connections and metrics access.
 	// TrustedProxies are the peers (IPs or CIDRs) whose X-Forwarded-For and
 	// X-Real-IP headers give the client address for per-IP limits. Default
 	// none: the peer's own address is the client's.
@@ -66,7 +66,7 @@ type Config struct {
 	// MetricsAdminOnly serves /metrics only through MetricsHandler (the admin
 	// listener); the public listener answers 404. Default false.
 	MetricsAdminOnly bool
-	// --- security: streams ---
+	// Live-stream caps.
 
 	// MaxStreamsPerUser caps the live streams (websockets and NDJSON
 	// ?subscribe streams together) one signed-in user holds open. Default
@@ -75,7 +75,7 @@ type Config struct {
 	// MaxStreamsPerIP caps the live streams anonymous viewers hold open from
 	// one client IP (as gin's ClientIP reports it). Default 64.
 	MaxStreamsPerIP int
-	// --- security: memory ---
+	// Image memory and upload rate.
 
 	// DecodeBudgetBytes bounds the memory of concurrent image decodes: each
 	// decode holds its decoded size (from the header, before decoding:
@@ -88,7 +88,7 @@ type Config struct {
 	// callers, whatever token they use) and per client IP (anonymous and
 	// link guests). Default 60.
 	UploadsPerMinute int
-	// --- security: accounts ---
+	// Sign-in throttling.
 	// LoginFailuresPerAccount is how many failed password sign-ins for one
 	// email within LoginFailureWindow close sign-in for that email: for 1 s,
 	// and twice as long after each further failure (429 with Retry-After).
@@ -122,14 +122,14 @@ func (c *Config) defaults() {
 	orDefault(&c.MaxConcurrentOps, 4)
 	orDefault(&c.OpWait, 2*time.Second)
 	orDefault(&c.MaxWebsocketsPerUser, 64)
-	// --- security: edge ---
+	// Proxies, anonymous connections and metrics access.
 	orDefault(&c.MaxAnonConnsPerIP, 64)
-	// --- security: streams ---
+	// Live-stream caps.
 	orDefault(&c.MaxStreamsPerUser, c.MaxWebsocketsPerUser)
 	orDefault(&c.MaxStreamsPerIP, 64)
 	orDefault(&c.DecodeBudgetBytes, 1<<30)
 	orDefault(&c.UploadsPerMinute, 60)
-	// --- security: accounts ---
+	// Sign-in throttling.
 	orDefault(&c.LoginFailuresPerAccount, 5)
 	orDefault(&c.LoginFailuresPerIP, 20)
 	orDefault(&c.LoginFailureWindow, 15*time.Minute)

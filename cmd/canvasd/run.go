@@ -77,17 +77,17 @@ type serveConfig struct {
 	keepAlive, opWait, readHeaderTimeout, routeTimeout, uploadTimeout                time.Duration
 	maxOps, expensivePerMinute                                                       int
 
-	// --- security: edge ---
+	// Proxies, anonymous connections and metrics access.
 	trustedProxies, metricsToken string
 	maxAnonConnsPerIP            int
 	metricsAdminOnly             bool
-	// --- security: streams ---
+	// Live-stream caps.
 	streamsPerUser, streamsPerIP int
-	// --- security: memory ---
+	// Image memory and upload rate.
 	decodeBudget     byteSize
 	memoryLimit      byteSize
 	uploadsPerMinute int
-	// --- security: accounts ---
+	// Sign-in throttling.
 	loginFailuresPerAccount, loginFailuresPerIP int
 	loginFailureWindow, loginMaxBackoff         time.Duration
 }
@@ -118,7 +118,7 @@ func serveFlags(args []string) (*serveConfig, error) {
 	fs.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time allowed to send request headers")
 	fs.DurationVar(&c.routeTimeout, "route-timeout", 30*time.Second, "read/write deadline of ordinary requests (streams exempt)")
 	fs.DurationVar(&c.uploadTimeout, "upload-timeout", 2*time.Minute, "read/write deadline of multipart uploads")
-	// --- security: edge ---
+	// Proxies, anonymous connections and metrics access.
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "peers (IPs or CIDRs, comma-separated) whose X-Forwarded-For/X-Real-IP are believed; default none")
 	fs.IntVar(&c.maxAnonConnsPerIP, "max-anon-conns-per-ip", 64, "requests in progress without a valid token per client address before 429")
 	fs.StringVar(&c.metricsToken, "metrics-token", "", "when set, /metrics needs Authorization: Bearer <token>")
@@ -127,7 +127,7 @@ func serveFlags(args []string) (*serveConfig, error) {
 	fs.Var(&c.decodeBudget, "decode-budget", "memory budget of concurrent image decodes (bytes, or with KiB/MiB/GiB); an image needing more is refused")
 	fs.Var(&c.memoryLimit, "memory-limit", "soft Go heap limit (debug.SetMemoryLimit, GOMEMLIMIT syntax, e.g. 3GiB); default none, or GOMEMLIMIT")
 	fs.IntVar(&c.uploadsPerMinute, "uploads-per-minute", 60, "image uploads per minute per user (signed in) or per client IP (guests)")
-	// --- security: accounts ---
+	// Sign-in throttling.
 	fs.IntVar(&c.loginFailuresPerAccount, "login-failures-per-account", 5, "failed password sign-ins per email (per window) before 429 with a doubling delay")
 	fs.IntVar(&c.loginFailuresPerIP, "login-failures-per-ip", 20, "failed password sign-ins per client address (per window) before 429 with a doubling delay")
 	fs.DurationVar(&c.loginFailureWindow, "login-failure-window", 15*time.Minute, "how long failed sign-ins are remembered")
@@ -228,7 +228,7 @@ func serve(args []string, out io.Writer) error {
 		MetricsToken: c.metricsToken, MetricsAdminOnly: c.metricsAdminOnly,
 		MaxStreamsPerUser: c.streamsPerUser, MaxStreamsPerIP: c.streamsPerIP,
 		DecodeBudgetBytes: int64(c.decodeBudget), UploadsPerMinute: c.uploadsPerMinute,
-		// --- security: accounts ---
+		// Sign-in throttling.
 		LoginFailuresPerAccount: c.loginFailuresPerAccount, LoginFailuresPerIP: c.loginFailuresPerIP,
 		LoginFailureWindow: c.loginFailureWindow, LoginMaxBackoff: c.loginMaxBackoff,
 	}, st, h, log, server.WithWeb(web.FS()), server.WithMetrics(m))
