@@ -91,6 +91,14 @@ export const SHORTCUTS = [
     ['L', 'Lock or unlock'],
     ['Arrow keys (Shift: ×10)', 'Nudge'],
   ]],
+  ['Tools', [
+    ['C', 'Connector tool: drag from one item to another'],
+    ['Drag the dot on a selected item', 'Connect it to another item'],
+    ['Click a connector', 'Select it (Delete removes it)'],
+    ['F', 'Add an anchor (a named frame)'],
+    ['Double-click an anchor\'s name', 'Rename it'],
+    ['Anchors menu', 'Jump to an anchor'],
+  ]],
   ['Navigation', [
     ['Drag the background, Space + drag', 'Pan'],
     ['Two-finger scroll, wheel', 'Pan (Shift: sideways)'],
