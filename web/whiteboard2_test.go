@@ -8,10 +8,14 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -270,5 +274,122 @@ func TestWhiteboard2(t *testing.T) {
 		wbKey(t, a, "?")
 		waitJS(t, a, "the shortcuts list the tools", `(() => { const d = document.querySelector('.help-dialog'); return !!d && /Connector tool/.test(d.textContent) && /anchor/.test(d.textContent); })()`, 2*time.Second)
 		wbKey(t, a, "\x1b")
+	})
+	t.Run("digitize: text becomes one note beside the image (undoable); a table fits its height, downloads as CSV, copies as TSV", func(t *testing.T) {
+		cid := e.newCanvas(alice, "Digitize results", nil)
+		scan := e.uploadImage(alice.Token, cid, "sales.png", ruledTablePNG(t, [][]string{{"Region", "Q1", "Q2"}, {"EMEA", "4.2", "4.6"}, {"APAC", "2.9", "3.3"}, {"LATAM", "1.1", "1.4"}}),
+			map[string]any{"title": "Sales scan", "location": map[string]any{"x": 0, "y": 0}})
+		sid := scan["id"].(string)
+		tid := e.digitize(alice, cid, sid)
+		a := e.wbOpen(t, alice.Token, cid)
+		evalJS[bool](t, a, `(window.__canvasd.view.fit(), true)`)
+		tsel := fmt.Sprintf(`.w-table[data-id=%q]`, tid)
+		waitJS(t, a, "the table is drawn", fmt.Sprintf(`document.querySelectorAll('%s tbody tr').length > 0`, tsel), 3*time.Second)
+
+		// Every row fits inside the widget's stored height.
+		fit := evalJS[[]float64](t, a, fmt.Sprintf(`(() => { const el = document.querySelector(%q); const b = el.getBoundingClientRect(); const rows = el.querySelectorAll('tr'); const last = rows[rows.length - 1].getBoundingClientRect(); return [last.bottom, b.bottom, b.height]; })()`, tsel))
+		if fit[0] > fit[1]+1 {
+			t.Errorf("the table's last row is clipped: it ends at %.1f, the widget at %.1f (height %.1f)", fit[0], fit[1], fit[2])
+		}
+
+		// The server's grid, as the exports must write it.
+		tw := e.wbWidgets(alice.Token, cid)[tid]
+		nr, nc := int(tw["n_rows"].(float64)), int(tw["n_cols"].(float64))
+		grid := make([][]string, nr)
+		for i := range grid {
+			grid[i] = make([]string, nc)
+		}
+		for _, c := range tw["cells"].([]any) {
+			m := c.(map[string]any)
+			grid[int(m["r"].(float64))][int(m["c"].(float64))] = m["text"].(string)
+		}
+		var csv, tsv strings.Builder
+		for _, row := range grid {
+			q := make([]string, len(row))
+			for i, v := range row {
+				q[i] = v
+				if strings.ContainsAny(v, "\",\r\n") {
+					q[i] = `"` + strings.ReplaceAll(v, `"`, `""`) + `"`
+				}
+			}
+			csv.WriteString(strings.Join(q, ",") + "\r\n")
+			tsv.WriteString(strings.Join(row, "\t") + "\n")
+		}
+		if !strings.Contains(csv.String(), "EMEA") {
+			t.Fatalf("the digitized table has no EMEA row: %q", csv.String())
+		}
+
+		// CSV: a real download.
+		dir := t.TempDir()
+		bctx := chromedp.FromContext(a).BrowserContextID
+		if _, err := chromedp.CallBrowser(a, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorAllow, BrowserContextID: bctx, DownloadPath: dir}); err != nil {
+			t.Fatalf("download behaviour: %v", err)
+		}
+		x, y := center(t, a, tsel)
+		run(t, a, "select the table", chromedp.MouseClickXY(x, y))
+		waitJS(t, a, "the CSV button", `!!document.querySelector('#fb-csv')`, 2*time.Second)
+		wbShot(t, a, "table")
+		run(t, a, "CSV", chromedp.Click(chromedp.CSS("#fb-csv")))
+		var got []byte
+		wbWait(t, "the CSV file", 5*time.Second, func() bool {
+			files, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
+			if len(files) != 1 {
+				return false
+			}
+			got, _ = os.ReadFile(files[0])
+			return len(got) > 0
+		})
+		if string(got) != csv.String() {
+			t.Errorf("CSV download = %q, want %q", got, csv.String())
+		}
+
+		// TSV: on the system clipboard.
+		for _, name := range []string{"clipboard-read", "clipboard-write"} {
+			if _, err := chromedp.CallBrowser(a, browser.SetPermission, browser.SetPermissionParams{Permission: &browser.PermissionDescriptor{Name: name}, Setting: browser.PermissionSettingGranted, Origin: e.ts.URL, BrowserContextID: bctx}); err != nil {
+				t.Fatalf("permission %s: %v", name, err)
+			}
+		}
+		run(t, a, "TSV", chromedp.Click(chromedp.CSS("#fb-tsv")))
+		waitJS(t, a, "copied", `[...document.querySelectorAll('.toast')].some(t => /Table copied/.test(t.textContent))`, 2*time.Second)
+		clip, err := chromedp.Run(a, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+		if err != nil || clip != tsv.String() {
+			t.Errorf("clipboard = %q (%v), want the TSV %q", clip, err, tsv.String())
+		}
+
+		// Text: digitize the scan as text; one note appears beside it.
+		run(t, a, "deselect", chromedp.KeyEvent("\x1b"))
+		x, y = center(t, a, fmt.Sprintf(`.w-image[data-id=%q]`, sid))
+		run(t, a, "select the scan", chromedp.MouseClickXY(x, y))
+		run(t, a, "digitize as text", chromedp.WaitVisible(chromedp.CSS("#fb-digitize")), chromedp.Click(chromedp.CSS("#fb-digitize")),
+			chromedp.WaitVisible(chromedp.CSS("#digitize-start")), chromedp.SetValue(chromedp.CSS("#digitize-type"), "text"), chromedp.Click(chromedp.CSS("#digitize-start")))
+		waitJS(t, a, "digitize finishes", `(() => { const p = document.querySelector('#digitize-panel'); return !!p && p.classList.contains('finished'); })()`, 2*time.Minute)
+		var note map[string]any
+		wbEventually(t, "a note with the image's text", func() bool {
+			ns := e.wbOfType(alice.Token, cid, "Note")
+			if len(ns) == 1 && strings.Contains(fmt.Sprint(ns[0]["text"]), "EMEA") {
+				note = ns[0]
+				return true
+			}
+			return false
+		})
+		run(t, a, "settle", chromedp.Sleep(500*time.Millisecond))
+		if n := len(e.wbOfType(alice.Token, cid, "Note")); n != 1 {
+			t.Fatalf("digitize made %d notes, want 1", n)
+		}
+		ws := e.wbWidgets(alice.Token, cid)
+		nr4, ir := wbRect(ws[note["id"].(string)]), wbRect(ws[sid])
+		if nr4[0] < ir[0]+ir[2] {
+			t.Errorf("the text note %v is not beside (right of) the image %v", nr4, ir)
+		}
+		for id, o := range ws {
+			if id != note["id"] && wbOverlap(nr4, wbRect(o)) {
+				t.Errorf("the text note %v lies on %s %v", nr4, o["widget_type"], wbRect(o))
+			}
+		}
+		waitJS(t, a, "the note shows all of its text", fmt.Sprintf(`(() => { const el = document.querySelector('.w-note[data-id=%q]'); return !!el && !el.classList.contains('overflowing') && el.scrollHeight <= el.clientHeight + 2; })()`, note["id"]), 3*time.Second)
+		evalJS[bool](t, a, `(window.__canvasd.view.fit(), true)`)
+		wbShot(t, a, "digitized-text")
+		wbKey(t, a, "z", chromedp.ModifierCtrl)
+		wbEventually(t, "undo removes the text note", func() bool { return len(e.wbOfType(alice.Token, cid, "Note")) == 0 })
 	})
 }

@@ -9,7 +9,7 @@ import { h, svg, icon, toast, confirmDialog, promptDialog, initials } from './ui
 import { Live } from './live.js';
 import { openRecrop, openUncrop, openDigitize } from './tools.js';
 import { History, norm } from './history.js';
-import { findFree, fetchBlob, writeClip, readClip, helpDialog } from './board.js';
+import { findFree, fetchBlob, writeClip, readClip, helpDialog, tableGrid, toCSV, toTSV, download, copyText } from './board.js';
 
 export const NOTE_COLORS = [
   ['Lemon', '#fff1a8'], ['Peach', '#ffd8b5'], ['Rose', '#ffd3de'], ['Lilac', '#e4dcff'],
@@ -682,7 +682,12 @@ export class CanvasView {
     const longest = Math.max(3, ...t.cells.filter((c) => (c.colspan || 1) === 1).map((c) => String(c.text || '').length));
     const font = clamp(Math.min(slot * 0.5, (W / nCols - 10) / (longest * 0.56), 16), 5, 16);
     wrap.style.fontSize = font.toFixed(2) + 'px';
-    wrap.style.setProperty('--pad-y', Math.max(0, (slot - font * 1.3) / 2 - 1).toFixed(2) + 'px');
+    // Each row is at most one slot high (line box, padding and its 1px
+    // border), and the title 1.4 slots: the last row is never clipped.
+    wrap.style.setProperty('--pad-y', Math.max(0, (slot - font * 1.3 - 1) / 2 - 0.25).toFixed(2) + 'px');
+    wrap.style.setProperty('--row-h', (slot - 0.5).toFixed(2) + 'px');
+    const titleEl = wrap.querySelector('.table-title');
+    if (titleEl) { titleEl.style.height = (slot * 1.4).toFixed(2) + 'px'; titleEl.style.lineHeight = (slot * 1.4 - 1).toFixed(2) + 'px'; }
     wrap.style.setProperty('--pad-x', Math.max(2, Math.min(12, font * 0.7)).toFixed(2) + 'px');
     if (thead.childNodes.length) table.append(thead);
     table.append(tbody);
@@ -827,6 +832,67 @@ export class CanvasView {
     await this.edit('Rename anchor', [{ w: this.widgets.get(id) || w, body: { anchor_name: name } }]);
   }
 
+  // ------------------------------------------------------ digitize results
+
+  /** exportCSV downloads a Table widget's cells as CSV. */
+  exportCSV(id) {
+    const w = this.widgets.get(id);
+    const t = w && tableOf(w);
+    if (!t) return;
+    const name = (String(w.title || 'table').replace(/[\\/:*?"<>|]+/g, ' ').trim() || 'table') + '.csv';
+    download(name, toCSV(tableGrid(t)), 'text/csv;charset=utf-8');
+    toast(`Downloaded ${name}`, 'ok', 2000);
+  }
+
+  /** copyTSV copies a Table widget's cells as tab-separated text. */
+  async copyTSV(id) {
+    const w = this.widgets.get(id);
+    const t = w && tableOf(w);
+    if (!t) return;
+    if (await copyText(toTSV(tableGrid(t)))) toast('Table copied: paste it into a spreadsheet.', 'ok', 2000);
+    else toast('The browser refused the clipboard.', 'error');
+  }
+
+  /**
+   * addDigitizedText puts the text read from an image on the canvas as a
+   * note beside it (in free space), as one undoable step.
+   */
+  addDigitizedText(imageId, result) { return this.history.track(this.doAddText(imageId, result)); }
+
+  async doAddText(imageId, result) {
+    const img = this.widgets.get(imageId);
+    const text = String((result && (result.content || (result.lines || []).map((l) => l.text).join('\n'))) || '').trim();
+    if (!text) { toast('No text was found in the image.', 'info'); return; }
+    const W = 340;
+    // About 34 characters a line at the note's font; a blank line is a paragraph break.
+    const lines = text.split('\n').reduce((n, l) => n + Math.max(1, Math.ceil(l.length / 34)), 0);
+    const H = clamp(Math.round(84 + lines * 27), 160, 2400);
+    const r = img ? this.rect(img) : null;
+    const c = r ? { x: r.x + r.w + 40 + W / 2, y: r.y + H / 2 } : this.viewCenter();
+    const at = this.freeSpot(W, H, c.x, c.y);
+    const name = img ? (img.title || img.original_filename || '') : '';
+    try {
+      const w = await api.createNote(this.id, {
+        text, title: name ? `Text from ${name}` : 'Digitized text', background_color: '#ffffff',
+        location: at, size: { width: W, height: H },
+      });
+      if (!this.widgets.has(w.id)) this.widgets.set(w.id, w);
+      const op = { kind: 'create', ref: this.history.ref(w.id), snap: { ...w } };
+      this.history.push('Add digitized text', [op]);
+      // The estimate may be short: the note grows to show all of its text, in the same undo step.
+      this.render();
+      const el = this.els.get(w.id);
+      const need = el ? Math.ceil(el.scrollHeight) : 0;
+      if (need > H + 1) {
+        const res = await this.patchRaw(w, { size: { width: W, height: need } });
+        if (res) op.snap = { ...op.snap, ...res };
+      }
+      this.schedule();
+    } catch (e) {
+      toast('Could not add the text as a note: ' + e.message, 'error');
+    }
+  }
+
   /** jumpTo fits the view to an anchor's frame. */
   jumpTo(id) {
     const w = this.widgets.get(id);
@@ -920,6 +986,11 @@ export class CanvasView {
         items.push(
           h('button.fb-btn#fb-recrop', { type: 'button', title: 'Re-crop against the source page', onclick: () => openRecrop(this, w.id) }, icon('crop'), h('span', 'Re-crop')),
           h('button.fb-btn#fb-uncrop', { type: 'button', title: 'Uncrop (extend the image)', onclick: () => openUncrop(this, w.id) }, icon('expand'), h('span', 'Uncrop')));
+      }
+      if (w && w.widget_type === 'Table' && tableOf(w)) {
+        items.push(
+          h('button.fb-btn#fb-csv', { type: 'button', title: 'Download as CSV', onclick: () => this.exportCSV(w.id) }, icon('download'), h('span', 'CSV')),
+          h('button.fb-btn#fb-tsv', { type: 'button', title: 'Copy as TSV (pastes into a spreadsheet)', onclick: () => this.copyTSV(w.id) }, icon('copy'), h('span', 'Copy')));
       }
       if (!w) items.push(h('span.fb-count', `${sel.length} selected`));
       if (images.length) {
