@@ -932,7 +932,8 @@ export class CanvasView {
         boxes.push(this.screenBox(w, 'remote-sel', c.viewer));
       }
     }
-    this.overlay.replaceChildren(...boxes);
+    // Nothing to show and nothing shown: no DOM write (this runs on every pan frame).
+    if (boxes.length || this.overlay.firstChild) this.overlay.replaceChildren(...boxes);
     this.renderFloatBar(single);
   }
 
@@ -1031,7 +1032,7 @@ export class CanvasView {
         h('span.cursor-arrow', { innerHTML: '<svg width="24" height="26" viewBox="0 0 20 22"><path d="M2 2 L2 18 L6.5 13.8 L9.6 20.4 L12.6 19 L9.6 12.6 L16 12.2 Z" fill="currentColor" stroke="#fff" stroke-width="1.6" stroke-linejoin="round"/></svg>' }),
         h('span.cursor-name', c.viewer.name)));
     }
-    this.cursorLayer.replaceChildren(...nodes);
+    if (nodes.length || this.cursorLayer.firstChild) this.cursorLayer.replaceChildren(...nodes);
   }
 
   // --------------------------------------------------------- interaction
