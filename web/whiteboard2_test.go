@@ -94,6 +94,17 @@ func wbEnd(w map[string]any, end string) string {
 	return s
 }
 
+// wbOpenAll is wbOpen for a canvas with connectors (drawn as SVG paths, not .widget elements).
+func (e *env) wbOpenAll(t *testing.T, token, cid string) context.Context {
+	t.Helper()
+	ctx, console := e.cspTab(e.ts.URL+"/c/"+cid+"#token="+token, 1280, 800)
+	t.Cleanup(func() { checkNoCSPViolations(t, ctx, "viewer", console) })
+	waitLive(t, ctx, "viewer")
+	waitJS(t, ctx, "widgets and connectors drawn", `(() => { const ws = window.__canvasd.state().widgets; const c = ws.filter(w => w.widget_type === 'Connector').length;
+		return !window.__canvasd.view.loading && ws.length > 0 && ws.length - c === document.querySelectorAll('.widget').length && c === document.querySelectorAll('path.conn-line').length; })()`, 5*time.Second)
+	return ctx
+}
+
 func TestWhiteboard2(t *testing.T) {
 	e := newEnv(t)
 	alice := e.newUser("Alice Martin", false)
@@ -391,5 +402,74 @@ func TestWhiteboard2(t *testing.T) {
 		wbShot(t, a, "digitized-text")
 		wbKey(t, a, "z", chromedp.ModifierCtrl)
 		wbEventually(t, "undo removes the text note", func() bool { return len(e.wbOfType(alice.Token, cid, "Note")) == 0 })
+	})
+	t.Run("README screenshots: two viewers editing around connectors, and the shortcuts", func(t *testing.T) {
+		bob := e.newUser("Bob Chen", false)
+		cid := e.newCanvas(alice, "Launch plan", map[uint64]string{bob.ID: "edit"})
+		e.mustAPI(alice.Token, "POST", "/api/v1/canvases/"+cid+"/anchors", map[string]any{"anchor_name": "Launch review",
+			"location": map[string]any{"x": -60, "y": -40}, "size": map[string]any{"width": 1180, "height": 620}}, nil)
+		ids := map[string]string{}
+		for _, n := range []struct {
+			key, text, color string
+			x, y             float64
+		}{
+			{"goal", "Goal: ship the beta to 20 pilot teams by March", "#fff1a8", 0, 40},
+			{"risk", "Risk: the import of old boards is slow", "#ffd3de", 400, 0},
+			{"fix", "Stream the import, page by page", "#c9f2dc", 800, 40},
+			{"owner", "Owner: Bob, review on Friday", "#cfe8ff", 400, 300},
+		} {
+			ids[n.key] = e.wbNote(alice.Token, cid, n.text, n.x, n.y, 280, 200)
+			e.mustAPI(alice.Token, "PATCH", "/api/v1/canvases/"+cid+"/notes/"+ids[n.key], map[string]any{"background_color": n.color}, nil)
+		}
+		connect := func(a, b string, ax, ay, bx, by float64) {
+			e.mustAPI(alice.Token, "POST", "/api/v1/canvases/"+cid+"/connectors", map[string]any{
+				"src":        map[string]any{"id": a, "rel_location": map[string]any{"x": ax, "y": ay}, "tip": "none"},
+				"dst":        map[string]any{"id": b, "rel_location": map[string]any{"x": bx, "y": by}, "tip": "solid-equilateral-triangle"},
+				"line_color": "#475569ff", "line_width": 3, "type": "straight"}, nil)
+		}
+		connect(ids["goal"], ids["risk"], 1, 0.5, 0, 0.5)
+		connect(ids["risk"], ids["fix"], 1, 0.5, 0, 0.5)
+		a := e.wbOpenAll(t, alice.Token, cid)
+		b := e.wbOpenAll(t, bob.Token, cid)
+		for _, ctx := range []context.Context{a, b} {
+			evalJS[bool](t, ctx, `(() => { const v = window.__canvasd.view; v.view = {x: 110, y: 130, z: 0.95}; v.render(); return true; })()`)
+		}
+		// Alice draws the third connector with the tool.
+		wbKey(t, a, "c")
+		x1, y1 := center(t, a, fmt.Sprintf(`.w-note[data-id=%q]`, ids["risk"]))
+		x2, y2 := center(t, a, fmt.Sprintf(`.w-note[data-id=%q]`, ids["owner"]))
+		wbDrag(t, a, x1, y1, x2-x1, y2-y1, 0)
+		wbEventually(t, "the drawn connector", func() bool { return len(e.wbOfType(alice.Token, cid, "Connector")) == 3 })
+		// Bob edits the owner note; Alice points at it.
+		waitJS(t, b, "bob sees the new connector", `document.querySelectorAll('path.conn-line').length === 3`, liveDeadline)
+		bx, by := center(t, b, fmt.Sprintf(`.w-note[data-id=%q]`, ids["fix"]))
+		run(t, b, "bob selects the fix", chromedp.MouseClickXY(bx, by))
+		moveMouse(t, b, bx+60, by+40)
+		run(t, a, "alice deselects the new connector", chromedp.KeyEvent("\x1b"))
+		ax, ay := center(t, a, fmt.Sprintf(`.w-note[data-id=%q]`, ids["owner"]))
+		moveMouse(t, a, ax+90, ay+60)
+		waitJS(t, a, "alice sees bob's cursor and selection", `!!document.querySelector('.cursor[data-name="Bob Chen"]') && !!document.querySelector('.remote-sel')`, liveDeadline)
+		run(t, a, "settle", chromedp.Sleep(400*time.Millisecond))
+		shot := func(ctx context.Context, name string) {
+			buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			if err != nil {
+				t.Fatal(err)
+			}
+			wbShot(t, ctx, "readme-"+name)
+			if len(buf) > 200<<10 {
+				t.Errorf("%s.png is %d KB, over 200 KB", name, len(buf)>>10)
+			}
+			if *update {
+				if err := os.WriteFile(filepath.Join("..", "docs", "screenshots", name+".png"), buf, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		shot(a, "whiteboard")
+		wbKey(t, a, "?")
+		waitJS(t, a, "the shortcuts dialog", `!!document.querySelector('.help-dialog')`, 2*time.Second)
+		run(t, a, "settle", chromedp.Sleep(400*time.Millisecond))
+		shot(a, "shortcuts")
+		wbKey(t, a, "\x1b")
 	})
 }
