@@ -1018,8 +1018,24 @@ export class CanvasView {
     const p = this.toScreen((x0 + x1) / 2, y0);
     const bw = bar.offsetWidth || 200;
     const vw = this.viewport.clientWidth;
-    const x = clamp(p.x - bw / 2, 8, Math.max(8, vw - bw - 8));
-    const y = p.y - 56 < 8 ? this.toScreen(0, y1).y + 12 : p.y - 56;
+    let x = clamp(p.x - bw / 2, 8, Math.max(8, vw - bw - 8));
+    let y = p.y - 56 < 8 ? this.toScreen(0, y1).y + 12 : p.y - 56;
+    const ends = sel.length === 1 && sel[0].widget_type === 'Connector' ? this.connEnds(sel[0]) : null;
+    if (ends) {
+      // Beside the middle of the line, off it along its normal (the upper side): it covers neither the line nor, mostly, what it joins.
+      const a = this.toScreen(ends.a.x, ends.a.y);
+      const b = this.toScreen(ends.b.x, ends.b.y);
+      const len = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+      let nx = -(b.y - a.y) / len;
+      let ny = (b.x - a.x) / len;
+      if (ny > 0 || (ny === 0 && nx < 0)) { nx = -nx; ny = -ny; }
+      const bh = bar.offsetHeight || 40;
+      const off = Math.abs(nx) * bw / 2 + Math.abs(ny) * bh / 2 + 12;
+      const cx = (a.x + b.x) / 2 + nx * off;
+      const cy = (a.y + b.y) / 2 + ny * off;
+      x = clamp(cx - bw / 2, 8, Math.max(8, vw - bw - 8));
+      y = cy - bh / 2;
+    }
     bar.style.transform = `translate(${x}px, ${y}px)`;
   }
 
