@@ -43,11 +43,13 @@ tidy-check:
 	$(GO) mod tidy
 	@git diff --exit-code go.mod go.sum || (echo "go mod tidy changed go.mod/go.sum"; exit 1)
 
-# Load generator: websocket fan-out at 1,000 and 10,000 viewers (see BENCHMARKS.md).
+# Load generator: websocket fan-out at 1,000 and 10,000 viewers, and the browser
+# client's pan frame rate at 1,000 and 5,000 notes in headless Chromium (see BENCHMARKS.md).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./hub/ ./imaging/ ./imaging/product/ ./imaging/uncrop/
 	$(GO) run ./cmd/canvasbench -mode fanout -viewers 1000 -streams 100 -rate 10 -duration 20s
 	$(GO) run ./cmd/canvasbench -mode fanout -viewers 10000 -rate 10 -duration 30s -settle 5s
+	$(GO) test -tags fps -run '^TestPanFPS$$' -count=1 -v ./web/
 
 fuzz:
 	@for t in $$($(GO) test -list 'Fuzz.*' ./... 2>/dev/null | grep '^Fuzz'); do \

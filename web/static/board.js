@@ -66,6 +66,63 @@ export function readClip() {
   return memClip;
 }
 
+/**
+ * tableGrid lays a Table widget's cells ({r, c, rowspan, colspan, text})
+ * out as rows of strings; a spanned cell's text sits in its top-left slot.
+ */
+export function tableGrid(t) {
+  const cells = (t && t.cells) || [];
+  const nRows = Number(t && t.n_rows) || Math.max(0, ...cells.map((c) => (c.r | 0) + (c.rowspan || 1)));
+  const nCols = Number(t && t.n_cols) || Math.max(0, ...cells.map((c) => (c.c | 0) + (c.colspan || 1)));
+  const grid = Array.from({ length: nRows }, () => Array(nCols).fill(''));
+  for (const c of cells) {
+    if (grid[c.r] && c.c >= 0 && c.c < nCols) grid[c.r][c.c] = String(c.text ?? '');
+  }
+  return grid;
+}
+
+/** toCSV writes rows as RFC 4180 CSV (CRLF line ends, quotes where needed). */
+export function toCSV(rows) {
+  const q = (v) => (/[",\r\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v);
+  return rows.map((r) => r.map(q).join(',')).join('\r\n') + '\r\n';
+}
+
+/** toTSV writes rows as tab-separated text, as spreadsheets paste it (tabs and line breaks in a cell become spaces). */
+export function toTSV(rows) {
+  return rows.map((r) => r.map((v) => v.replace(/[\t\r\n]+/g, ' ')).join('\t')).join('\n') + '\n';
+}
+
+/** download saves text as a file. */
+export function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** copyText puts text on the system clipboard (with a fallback for pages without the async API). */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const ta = document.createElement('textarea');
+    ta.value = text;
+    ta.style.position = 'fixed';
+    ta.style.opacity = '0';
+    document.body.append(ta);
+    ta.select();
+    let ok = false;
+    try { ok = document.execCommand('copy'); } catch { /* refused */ }
+    ta.remove();
+    return ok;
+  }
+}
+
 export const SHORTCUTS = [
   ['Editing', [
     ['Double-click a note', 'Edit its text'],
@@ -90,6 +147,16 @@ export const SHORTCUTS = [
     ['] / [', 'Bring to front / send to back'],
     ['L', 'Lock or unlock'],
     ['Arrow keys (Shift: ×10)', 'Nudge'],
+  ]],
+  ['Tools', [
+    ['C', 'Connector tool: drag from one item to another'],
+    ['Drag the dot on a selected item', 'Connect it to another item'],
+    ['Click a connector', 'Select it (Delete removes it)'],
+    ['F', 'Add an anchor (a named frame)'],
+    ['Double-click an anchor\'s name', 'Rename it'],
+    ['Anchors menu', 'Jump to an anchor'],
+    ['Digitize as Text', 'Adds the text as a note beside the image'],
+    ['A selected table: CSV, TSV', 'Download as CSV, copy as TSV (pastes into a spreadsheet)'],
   ]],
   ['Navigation', [
     ['Drag the background, Space + drag', 'Pan'],

@@ -9,7 +9,7 @@ import { h, svg, icon, toast, confirmDialog, promptDialog, initials } from './ui
 import { Live } from './live.js';
 import { openRecrop, openUncrop, openDigitize } from './tools.js';
 import { History, norm } from './history.js';
-import { findFree, fetchBlob, writeClip, readClip, helpDialog } from './board.js';
+import { findFree, fetchBlob, writeClip, readClip, helpDialog, tableGrid, toCSV, toTSV, download, copyText } from './board.js';
 
 export const NOTE_COLORS = [
   ['Lemon', '#fff1a8'], ['Peach', '#ffd8b5'], ['Rose', '#ffd3de'], ['Lilac', '#e4dcff'],
@@ -82,6 +82,9 @@ export class CanvasView {
     this.measure = new Set();    // notes to check for hidden text
     this.rects = new Map();      // id -> world rectangle, as last rendered
     this.history = new History(this);
+    this.tool = null;            // null (select) | 'connector'
+    this.outbox = [];            // edits made offline, sent in order when back
+    this.stale = false;          // a failed change could not be rolled back: reload when back
     this.build();
   }
 
@@ -99,13 +102,18 @@ export class CanvasView {
     this.tools = h('div.tools',
       h('button.tool#tool-note', { type: 'button', title: 'Add a note (N)', onclick: () => this.addNoteAtCenter() }, icon('note'), h('span', 'Note')),
       h('button.tool#tool-image', { type: 'button', title: 'Upload images', onclick: () => this.fileInput.click() }, icon('image'), h('span', 'Image')),
+      this.connectBtn = h('button.tool#tool-connector', { type: 'button', title: 'Connect two items: drag from one to the other (C)', onclick: () => this.setTool(this.tool === 'connector' ? null : 'connector') }, icon('link'), h('span', 'Connector')),
+      h('button.tool#tool-anchor', { type: 'button', title: 'Add an anchor: a named frame to jump to (F)', onclick: () => this.addAnchor() }, icon('frame'), h('span', 'Anchor')),
       this.fileInput);
+    this.anchorsBtn = h('button.tool#anchors-btn', { type: 'button', title: 'Jump to an anchor', onclick: (e) => { e.stopPropagation(); this.toggleAnchorsMenu(); } }, icon('pin'), h('span', 'Anchors'));
+    this.anchorsMenu = h('div.anchors-menu#anchors-menu', { hidden: true });
     this.shareBtn = h('button.btn.primary.small#share-btn', { type: 'button', hidden: true, onclick: () => this.canvas && c.shareDialog(this.canvas) }, icon('share'), 'Share');
     const topbar = h('header.topbar.canvas-bar',
       h('a.icon-btn.back', { href: '/', title: 'All canvases', 'aria-label': 'All canvases', onclick: (e) => { e.preventDefault(); c.navigate('/'); } }, icon('back')),
       h('span.logo.small', { 'aria-hidden': 'true' }),
       this.titleEl, this.accessEl, this.statusEl,
       h('div.spacer'),
+      h('div.anchors-wrap', this.anchorsBtn, this.anchorsMenu),
       this.tools,
       this.sep = h('div.sep'),
       this.viewersEl, this.shareBtn, c.userMenu());
@@ -163,6 +171,10 @@ export class CanvasView {
     document.addEventListener('keydown', this.onKey);
     document.addEventListener('keyup', this.onKeyUp);
     window.addEventListener('resize', this.onResize);
+    this.onOnline = () => this.flush();
+    window.addEventListener('online', this.onOnline);
+    this.onDocClick = (e) => { if (!this.anchorsMenu.hidden && !e.target.closest('.anchors-wrap')) this.anchorsMenu.hidden = true; };
+    document.addEventListener('click', this.onDocClick);
     window.__canvasd = Object.assign(window.__canvasd || {}, {
       view: this,
       dropSocket: (holdMs) => this.live && this.live.drop(holdMs),
@@ -203,6 +215,9 @@ export class CanvasView {
     document.removeEventListener('keydown', this.onKey);
     document.removeEventListener('keyup', this.onKeyUp);
     window.removeEventListener('resize', this.onResize);
+    window.removeEventListener('online', this.onOnline);
+    document.removeEventListener('click', this.onDocClick);
+    clearTimeout(this.flushTimer);
     if (this.live) this.live.close();
   }
 
@@ -224,7 +239,9 @@ export class CanvasView {
     if (window.__canvasd && window.__canvasd.statusLog) window.__canvasd.statusLog.push(s);
     this.statusEl.dataset.state = s;
     const text = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', closed: 'Offline' }[s] || s;
-    this.statusEl.querySelector('.conn-text').textContent = text;
+    const n = this.outbox.length;
+    this.statusEl.dataset.pending = String(n);
+    this.statusEl.querySelector('.conn-text').textContent = n ? `${s === 'live' ? 'Live' : 'Offline'} · ${n} unsaved` : text;
     this.banner.hidden = s === 'live' || s === 'connecting';
     this.banner.querySelector('.banner-text').textContent = detail || (s === 'closed' ? 'Offline' : 'Reconnecting… your view will catch up.');
     this.banner.classList.toggle('error', s === 'closed');
@@ -241,6 +258,7 @@ export class CanvasView {
     for (const id of [...this.cursors.keys()]) if (!this.viewers.has(id)) this.cursors.delete(id);
     this.renderViewers();
     if (first) this.load();
+    else this.reconcile();
     if (this.lastCursor) this.sendPresence(this.lastCursor);
   }
 
@@ -254,6 +272,7 @@ export class CanvasView {
     } catch (e) {
       toast('Could not load the canvas: ' + e.message, 'error');
       this.loading = false;
+      if (e.status === 0) { this.stale = true; this.scheduleFlush(); }
       return;
     }
     this.widgets.clear();
@@ -346,6 +365,11 @@ export class CanvasView {
 
   /** rect returns a widget's world rectangle. */
   rect(w) {
+    if (w.widget_type === 'Connector') {
+      const e = this.connEnds(w);
+      if (!e) return { x: 0, y: 0, w: 0, h: 0, s: 1 };
+      return { x: Math.min(e.a.x, e.b.x), y: Math.min(e.a.y, e.b.y), w: Math.abs(e.a.x - e.b.x), h: Math.abs(e.a.y - e.b.y), s: 1 };
+    }
     const a = this.abs(w);
     const size = this.drag && this.drag.id === w.id && this.drag.size ? this.drag.size : w.size || { width: 0, height: 0 };
     return { x: a.x, y: a.y, w: num(size.width) * a.s, h: num(size.height) * a.s, s: a.s };
@@ -658,7 +682,12 @@ export class CanvasView {
     const longest = Math.max(3, ...t.cells.filter((c) => (c.colspan || 1) === 1).map((c) => String(c.text || '').length));
     const font = clamp(Math.min(slot * 0.5, (W / nCols - 10) / (longest * 0.56), 16), 5, 16);
     wrap.style.fontSize = font.toFixed(2) + 'px';
-    wrap.style.setProperty('--pad-y', Math.max(0, (slot - font * 1.3) / 2 - 1).toFixed(2) + 'px');
+    // Each row is at most one slot high (line box, padding and its 1px
+    // border), and the title 1.4 slots: the last row is never clipped.
+    wrap.style.setProperty('--pad-y', Math.max(0, (slot - font * 1.3 - 1) / 2 - 0.25).toFixed(2) + 'px');
+    wrap.style.setProperty('--row-h', (slot - 0.5).toFixed(2) + 'px');
+    const titleEl = wrap.querySelector('.table-title');
+    if (titleEl) { titleEl.style.height = (slot * 1.4).toFixed(2) + 'px'; titleEl.style.lineHeight = (slot * 1.4 - 1).toFixed(2) + 'px'; }
     wrap.style.setProperty('--pad-x', Math.max(2, Math.min(12, font * 0.7)).toFixed(2) + 'px');
     if (thead.childNodes.length) table.append(thead);
     table.append(tbody);
@@ -666,20 +695,32 @@ export class CanvasView {
     return wrap;
   }
 
+  /** connEnds returns a connector's two world end points (null when an end is missing). */
+  connEnds(w) {
+    if (!w.src || !w.dst) return null;
+    const a = this.widgets.get(w.src.id);
+    const b = this.widgets.get(w.dst.id);
+    if (!a || !b || a.widget_type === 'Connector' || b.widget_type === 'Connector') return null;
+    const ra = this.rect(a);
+    const rb = this.rect(b);
+    return {
+      a: { x: ra.x + ra.w * num(w.src.rel_location?.x, 0.5), y: ra.y + ra.h * num(w.src.rel_location?.y, 0.5) },
+      b: { x: rb.x + rb.w * num(w.dst.rel_location?.x, 0.5), y: rb.y + rb.h * num(w.dst.rel_location?.y, 0.5) },
+    };
+  }
+
   renderConnectors() {
     const parts = [];
     const defs = svg('defs', {}, svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '8', refY: '5', markerWidth: '6', markerHeight: '6', orient: 'auto-start-reverse' },
       svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: 'context-stroke' })));
     parts.push(defs);
+    const hitWidth = String(Math.max(14, 14 / this.view.z));
     for (const w of this.widgets.values()) {
-      if (w.widget_type !== 'Connector' || !w.src || !w.dst) continue;
-      const a = this.widgets.get(w.src.id);
-      const b = this.widgets.get(w.dst.id);
-      if (!a || !b) continue;
-      const ra = this.rect(a);
-      const rb = this.rect(b);
-      const pa = { x: ra.x + ra.w * num(w.src.rel_location?.x, 0.5), y: ra.y + ra.h * num(w.src.rel_location?.y, 0.5) };
-      const pb = { x: rb.x + rb.w * num(w.dst.rel_location?.x, 0.5), y: rb.y + rb.h * num(w.dst.rel_location?.y, 0.5) };
+      if (w.widget_type !== 'Connector') continue;
+      const e = this.connEnds(w);
+      if (!e) continue;
+      const pa = e.a;
+      const pb = e.b;
       let color = (w.line_color || '#64748b').slice(0, 7);
       if (luminance(color) > 0.8) color = '#7c8598';
       let d = `M${pa.x},${pa.y} L${pb.x},${pb.y}`;
@@ -687,12 +728,192 @@ export class CanvasView {
         const dx = (pb.x - pa.x) / 2;
         d = `M${pa.x},${pa.y} C${pa.x + dx},${pa.y} ${pb.x - dx},${pb.y} ${pb.x},${pb.y}`;
       }
-      const attrs = { d, fill: 'none', stroke: color, 'stroke-width': String(Math.max(2, num(w.line_width, 4))), 'stroke-linecap': 'round', 'data-id': w.id };
+      const sel = this.selection.has(w.id);
+      const attrs = { d, fill: 'none', stroke: color, 'stroke-width': String(Math.max(2, num(w.line_width, 4))), 'stroke-linecap': 'round', 'data-id': w.id, class: 'conn-line' + (sel ? ' selected' : '') };
       if (w.dst.tip && w.dst.tip !== 'none') attrs['marker-end'] = 'url(#arrow)';
       if (w.src.tip && w.src.tip !== 'none') attrs['marker-start'] = 'url(#arrow)';
       parts.push(svg('path', attrs));
+      // A wide transparent stroke over the line: a click on it selects the connector.
+      parts.push(svg('path', { d, fill: 'none', stroke: 'transparent', 'stroke-width': hitWidth, class: 'conn-hit', 'data-id': w.id }));
+    }
+    const c = this.drag && this.drag.kind === 'connect' ? this.drag : null;
+    if (c && c.moved) {
+      const a = this.widgets.get(c.src);
+      if (a) {
+        const over = c.over && this.widgets.get(c.over);
+        const ends = over ? this.connectorEnds(a, over) : null;
+        const ra = this.rect(a);
+        const pa = ends ? { x: ra.x + ra.w * ends.src.x, y: ra.y + ra.h * ends.src.y } : { x: ra.x + ra.w / 2, y: ra.y + ra.h / 2 };
+        let pb = c.to;
+        if (ends) { const rb = this.rect(over); pb = { x: rb.x + rb.w * ends.dst.x, y: rb.y + rb.h * ends.dst.y }; }
+        parts.push(svg('path', { d: `M${pa.x},${pa.y} L${pb.x},${pb.y}`, fill: 'none', stroke: '#4f46e5', 'stroke-width': String(3 / this.view.z), 'stroke-dasharray': `${8 / this.view.z} ${6 / this.view.z}`, class: 'conn-preview', 'marker-end': 'url(#arrow)' }));
+      }
     }
     this.connSvg.replaceChildren(...parts);
+  }
+
+  /** connectorEnds picks the facing sides of a and b as relative end points. */
+  connectorEnds(a, b) {
+    const ra = this.rect(a);
+    const rb = this.rect(b);
+    const dx = (rb.x + rb.w / 2) - (ra.x + ra.w / 2);
+    const dy = (rb.y + rb.h / 2) - (ra.y + ra.h / 2);
+    if (Math.abs(dx) * Math.max(1, ra.h + rb.h) >= Math.abs(dy) * Math.max(1, ra.w + rb.w)) {
+      return dx >= 0 ? { src: { x: 1, y: 0.5 }, dst: { x: 0, y: 0.5 } } : { src: { x: 0, y: 0.5 }, dst: { x: 1, y: 0.5 } };
+    }
+    return dy >= 0 ? { src: { x: 0.5, y: 1 }, dst: { x: 0.5, y: 0 } } : { src: { x: 0.5, y: 0 }, dst: { x: 0.5, y: 1 } };
+  }
+
+  /** connect creates a connector from a to b (an arrow at b), one undo step. */
+  connect(srcId, dstId) { return this.history.track(this.doConnect(srcId, dstId)); }
+
+  async doConnect(srcId, dstId) {
+    const a = this.widgets.get(srcId);
+    const b = this.widgets.get(dstId);
+    if (!a || !b || a.id === b.id) return;
+    const ends = this.connectorEnds(a, b);
+    try {
+      const w = await api.createWidget(this.id, 'connectors', {
+        src: { id: a.id, rel_location: ends.src, tip: 'none', auto_location: false },
+        dst: { id: b.id, rel_location: ends.dst, tip: 'solid-equilateral-triangle', auto_location: false },
+        line_color: '#475569ff', line_width: 3, type: 'straight',
+      });
+      if (!this.widgets.has(w.id)) this.widgets.set(w.id, w);
+      this.history.push('Add connector', [{ kind: 'create', ref: this.history.ref(w.id), snap: { ...w } }]);
+      this.selection = new Set([w.id]);
+      this.sendPresence(this.lastCursor);
+      this.schedule();
+    } catch (e) {
+      toast('Could not connect: ' + e.message, 'error');
+    }
+  }
+
+  setTool(tool) {
+    if (tool && !this.canEdit) return;
+    this.tool = tool;
+    this.viewport.classList.toggle('tool-connector', tool === 'connector');
+    this.connectBtn.classList.toggle('on', tool === 'connector');
+    this.connectBtn.setAttribute('aria-pressed', String(tool === 'connector'));
+  }
+
+  // -------------------------------------------------------------- anchors
+
+  anchors() {
+    return [...this.widgets.values()].filter((w) => w.widget_type === 'Anchor')
+      .sort((a, b) => String(a.anchor_name || '').localeCompare(String(b.anchor_name || '')));
+  }
+
+  /** addAnchor asks for a name and adds a frame of that name in free space near the centre. */
+  addAnchor() { return this.history.track(this.doAddAnchor()); }
+
+  async doAddAnchor() {
+    if (!this.canEdit) return;
+    const name = await promptDialog('New anchor', 'Name', `Frame ${this.anchors().length + 1}`, 'Add');
+    if (!name) return;
+    const c = this.viewCenter();
+    const W = 960, H = 600;
+    const at = this.freeSpot(W, H, c.x, c.y);
+    try {
+      const w = await api.createWidget(this.id, 'anchors', { anchor_name: name, location: at, size: { width: W, height: H } });
+      if (!this.widgets.has(w.id)) this.widgets.set(w.id, w);
+      this.history.push('Add anchor', [{ kind: 'create', ref: this.history.ref(w.id), snap: { ...w } }]);
+      this.selection = new Set([w.id]);
+      this.schedule();
+    } catch (e) {
+      toast('Could not add the anchor: ' + e.message, 'error');
+    }
+  }
+
+  async renameAnchor(id) {
+    const w = this.widgets.get(id);
+    if (!w || !this.canEdit) return;
+    const name = await promptDialog('Rename anchor', 'Name', w.anchor_name || '');
+    if (!name || name === w.anchor_name) return;
+    await this.edit('Rename anchor', [{ w: this.widgets.get(id) || w, body: { anchor_name: name } }]);
+  }
+
+  // ------------------------------------------------------ digitize results
+
+  /** exportCSV downloads a Table widget's cells as CSV. */
+  exportCSV(id) {
+    const w = this.widgets.get(id);
+    const t = w && tableOf(w);
+    if (!t) return;
+    const name = (String(w.title || 'table').replace(/[\\/:*?"<>|]+/g, ' ').trim() || 'table') + '.csv';
+    download(name, toCSV(tableGrid(t)), 'text/csv;charset=utf-8');
+    toast(`Downloaded ${name}`, 'ok', 2000);
+  }
+
+  /** copyTSV copies a Table widget's cells as tab-separated text. */
+  async copyTSV(id) {
+    const w = this.widgets.get(id);
+    const t = w && tableOf(w);
+    if (!t) return;
+    if (await copyText(toTSV(tableGrid(t)))) toast('Table copied: paste it into a spreadsheet.', 'ok', 2000);
+    else toast('The browser refused the clipboard.', 'error');
+  }
+
+  /**
+   * addDigitizedText puts the text read from an image on the canvas as a
+   * note beside it (in free space), as one undoable step.
+   */
+  addDigitizedText(imageId, result) { return this.history.track(this.doAddText(imageId, result)); }
+
+  async doAddText(imageId, result) {
+    const img = this.widgets.get(imageId);
+    const text = String((result && (result.content || (result.lines || []).map((l) => l.text).join('\n'))) || '').trim();
+    if (!text) { toast('No text was found in the image.', 'info'); return; }
+    const W = 340;
+    // About 34 characters a line at the note's font; a blank line is a paragraph break.
+    const lines = text.split('\n').reduce((n, l) => n + Math.max(1, Math.ceil(l.length / 34)), 0);
+    const H = clamp(Math.round(84 + lines * 27), 160, 2400);
+    const r = img ? this.rect(img) : null;
+    const c = r ? { x: r.x + r.w + 40 + W / 2, y: r.y + H / 2 } : this.viewCenter();
+    const at = this.freeSpot(W, H, c.x, c.y);
+    const name = img ? (img.title || img.original_filename || '') : '';
+    try {
+      const w = await api.createNote(this.id, {
+        text, title: name ? `Text from ${name}` : 'Digitized text', background_color: '#ffffff',
+        location: at, size: { width: W, height: H },
+      });
+      if (!this.widgets.has(w.id)) this.widgets.set(w.id, w);
+      const op = { kind: 'create', ref: this.history.ref(w.id), snap: { ...w } };
+      this.history.push('Add digitized text', [op]);
+      // The estimate may be short: the note grows to show all of its text, in the same undo step.
+      this.render();
+      const el = this.els.get(w.id);
+      const need = el ? Math.ceil(el.scrollHeight) : 0;
+      if (need > H + 1) {
+        const res = await this.patchRaw(w, { size: { width: W, height: need } });
+        if (res) op.snap = { ...op.snap, ...res };
+      }
+      this.schedule();
+    } catch (e) {
+      toast('Could not add the text as a note: ' + e.message, 'error');
+    }
+  }
+
+  /** jumpTo fits the view to an anchor's frame. */
+  jumpTo(id) {
+    const w = this.widgets.get(id);
+    if (!w) return;
+    const b = this.rect(w);
+    const r = this.viewport.getBoundingClientRect();
+    const pad = 48;
+    const z = clamp(Math.min((r.width - pad * 2) / Math.max(1, b.w), (r.height - pad * 2 - 40) / Math.max(1, b.h)), MIN_Z, MAX_Z);
+    this.view = { z, x: r.width / 2 - (b.x + b.w / 2) * z, y: r.height / 2 + 20 - (b.y + b.h / 2) * z };
+    this.selection = new Set([id]);
+    this.anchorsMenu.hidden = true;
+    this.schedule();
+  }
+
+  toggleAnchorsMenu() {
+    const m = this.anchorsMenu;
+    if (!m.hidden) { m.hidden = true; return; }
+    const list = this.anchors();
+    m.replaceChildren(...(list.length ? list.map((a) => h('button.anchor-item', { type: 'button', dataset: { id: a.id }, onclick: () => this.jumpTo(a.id) }, icon('frame'), h('span', a.anchor_name || 'Anchor')))
+      : [h('p.muted.small', this.canEdit ? 'No anchors yet: add one with the Anchor tool (F).' : 'No anchors on this canvas.')]));
+    m.hidden = false;
   }
 
   renderOverlay() {
@@ -700,18 +921,19 @@ export class CanvasView {
     const single = this.selection.size === 1 ? this.widgets.get([...this.selection][0]) : null;
     for (const id of this.selection) {
       const w = this.widgets.get(id);
-      if (!w) continue;
+      if (!w || w.widget_type === 'Connector') continue;
       boxes.push(this.screenBox(w, 'sel-box', null, single && this.canEdit && !w.pinned && this.editing !== id));
     }
     // Other viewers' selections, in their colour.
     for (const c of this.cursors.values()) {
       for (const id of c.selection || []) {
         const w = this.widgets.get(id);
-        if (!w || this.selection.has(id)) continue;
+        if (!w || this.selection.has(id) || w.widget_type === 'Connector') continue;
         boxes.push(this.screenBox(w, 'remote-sel', c.viewer));
       }
     }
-    this.overlay.replaceChildren(...boxes);
+    // Nothing to show and nothing shown: no DOM write (this runs on every pan frame).
+    if (boxes.length || this.overlay.firstChild) this.overlay.replaceChildren(...boxes);
     this.renderFloatBar(single);
   }
 
@@ -728,6 +950,8 @@ export class CanvasView {
     }
     if (handles) {
       for (const k of ['nw', 'ne', 'sw', 'se']) box.append(h('span.handle.h-' + k, { dataset: { handle: k, id: w.id } }));
+      // Drag from this dot to another item to connect them.
+      if (w.widget_type !== 'Anchor') box.append(h('span.link-handle', { dataset: { id: w.id }, title: 'Drag to another item to connect' }));
     }
     return box;
   }
@@ -739,10 +963,19 @@ export class CanvasView {
     const w = single;
     const images = sel.filter((x) => x.widget_type === 'Image');
     const locked = sel.every((x) => x.pinned);
-    const key = (w ? `${w.id}:${w.widget_type}:${w.background_color || ''}` : `multi:${sel.length}:${images.length}`) + `:${locked}`;
+    const key = (w ? `${w.id}:${w.widget_type}:${w.background_color || ''}:${w.anchor_name || ''}` : `multi:${sel.length}:${images.length}`) + `:${locked}`;
     if (bar.dataset.key !== key) {
       bar.dataset.key = key;
       const items = [];
+      if (sel.every((x) => x.widget_type === 'Connector')) {
+        // A connector: only delete (undo brings it back).
+        items.push(h('span.fb-count', sel.length > 1 ? `${sel.length} connectors` : 'Connector'));
+        items.push(h('button.fb-btn.danger-text#fb-delete', { type: 'button', title: 'Delete (Del)', onclick: () => this.deleteSelection() }, icon('trash')));
+        bar.replaceChildren(...items);
+      } else {
+      if (w && w.widget_type === 'Anchor') {
+        items.push(h('button.fb-btn#fb-rename-anchor', { type: 'button', title: 'Rename the anchor (double-click its name)', onclick: () => this.renameAnchor(w.id) }, icon('edit'), h('span', 'Rename')));
+      }
       if (w && w.widget_type === 'Note') {
         items.push(h('div.swatches', NOTE_COLORS.map(([name, c]) => h('button.swatch' + (String(w.background_color || '').toLowerCase().startsWith(c) ? '.on' : ''), {
           type: 'button', title: name, 'aria-label': name, style: { background: c },
@@ -754,6 +987,11 @@ export class CanvasView {
         items.push(
           h('button.fb-btn#fb-recrop', { type: 'button', title: 'Re-crop against the source page', onclick: () => openRecrop(this, w.id) }, icon('crop'), h('span', 'Re-crop')),
           h('button.fb-btn#fb-uncrop', { type: 'button', title: 'Uncrop (extend the image)', onclick: () => openUncrop(this, w.id) }, icon('expand'), h('span', 'Uncrop')));
+      }
+      if (w && w.widget_type === 'Table' && tableOf(w)) {
+        items.push(
+          h('button.fb-btn#fb-csv', { type: 'button', title: 'Download as CSV', onclick: () => this.exportCSV(w.id) }, icon('download'), h('span', 'CSV')),
+          h('button.fb-btn#fb-tsv', { type: 'button', title: 'Copy as TSV (pastes into a spreadsheet)', onclick: () => this.copyTSV(w.id) }, icon('copy'), h('span', 'Copy')));
       }
       if (!w) items.push(h('span.fb-count', `${sel.length} selected`));
       if (images.length) {
@@ -767,6 +1005,7 @@ export class CanvasView {
         h('button.fb-btn#fb-lock' + (locked ? '.on' : ''), { type: 'button', title: locked ? 'Unlock (L)' : 'Lock (L)', 'aria-label': locked ? 'Unlock' : 'Lock', onclick: () => this.toggleLock() }, icon(locked ? 'lock' : 'unlock')));
       items.push(h('button.fb-btn.danger-text#fb-delete', { type: 'button', title: 'Delete (Del)', onclick: () => this.deleteSelection() }, icon('trash')));
       bar.replaceChildren(...items);
+      }
     }
     bar.hidden = false;
     // Above the selection's bounding box, or under it near the top edge.
@@ -779,8 +1018,24 @@ export class CanvasView {
     const p = this.toScreen((x0 + x1) / 2, y0);
     const bw = bar.offsetWidth || 200;
     const vw = this.viewport.clientWidth;
-    const x = clamp(p.x - bw / 2, 8, Math.max(8, vw - bw - 8));
-    const y = p.y - 56 < 8 ? this.toScreen(0, y1).y + 12 : p.y - 56;
+    let x = clamp(p.x - bw / 2, 8, Math.max(8, vw - bw - 8));
+    let y = p.y - 56 < 8 ? this.toScreen(0, y1).y + 12 : p.y - 56;
+    const ends = sel.length === 1 && sel[0].widget_type === 'Connector' ? this.connEnds(sel[0]) : null;
+    if (ends) {
+      // Beside the middle of the line, off it along its normal (the upper side): it covers neither the line nor, mostly, what it joins.
+      const a = this.toScreen(ends.a.x, ends.a.y);
+      const b = this.toScreen(ends.b.x, ends.b.y);
+      const len = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+      let nx = -(b.y - a.y) / len;
+      let ny = (b.x - a.x) / len;
+      if (ny > 0 || (ny === 0 && nx < 0)) { nx = -nx; ny = -ny; }
+      const bh = bar.offsetHeight || 40;
+      const off = Math.abs(nx) * bw / 2 + Math.abs(ny) * bh / 2 + 12;
+      const cx = (a.x + b.x) / 2 + nx * off;
+      const cy = (a.y + b.y) / 2 + ny * off;
+      x = clamp(cx - bw / 2, 8, Math.max(8, vw - bw - 8));
+      y = cy - bh / 2;
+    }
     bar.style.transform = `translate(${x}px, ${y}px)`;
   }
 
@@ -793,7 +1048,7 @@ export class CanvasView {
         h('span.cursor-arrow', { innerHTML: '<svg width="24" height="26" viewBox="0 0 20 22"><path d="M2 2 L2 18 L6.5 13.8 L9.6 20.4 L12.6 19 L9.6 12.6 L16 12.2 Z" fill="currentColor" stroke="#fff" stroke-width="1.6" stroke-linejoin="round"/></svg>' }),
         h('span.cursor-name', c.viewer.name)));
     }
-    this.cursorLayer.replaceChildren(...nodes);
+    if (nodes.length || this.cursorLayer.firstChild) this.cursorLayer.replaceChildren(...nodes);
   }
 
   // --------------------------------------------------------- interaction
@@ -821,6 +1076,32 @@ export class CanvasView {
       return;
     }
     const start = { x: e.clientX, y: e.clientY };
+    // A click on a connector's line selects it (Shift: adds or removes).
+    const line = e.target.closest('.conn-hit');
+    if (line && e.button === 0 && !this.spaceDown && this.tool !== 'connector') {
+      const id = line.dataset.id;
+      if (e.shiftKey) {
+        if (this.selection.has(id)) this.selection.delete(id); else this.selection.add(id);
+      } else {
+        this.selection = new Set([id]);
+      }
+      this.drag = { kind: 'none', start, moved: false, id: null };
+      this.sendPresence(this.lastCursor);
+      this.schedule();
+      e.preventDefault();
+      return;
+    }
+    // The connector tool, or the dot on a selected item's edge: drag to another item.
+    const link = e.target.closest('.link-handle');
+    const from = link ? this.widgets.get(link.dataset.id) : this.tool === 'connector' ? this.hit(e.clientX, e.clientY) : null;
+    if ((link || this.tool === 'connector') && this.canEdit && e.button === 0) {
+      if (from && from.widget_type !== 'SharedCanvas') {
+        this.drag = { kind: 'connect', src: from.id, start, to: this.toWorld(e.clientX, e.clientY), over: null, moved: false, id: null };
+        e.preventDefault();
+        return;
+      }
+      if (this.tool === 'connector' && !from) { this.setTool(null); }
+    }
     const handle = e.target.closest('.handle');
     if (handle && this.canEdit) {
       const w = this.widgets.get(handle.dataset.id);
@@ -909,6 +1190,14 @@ export class CanvasView {
       this.boxSelect(d, e.clientX, e.clientY);
       return;
     }
+    if (d.kind === 'none') return;
+    if (d.kind === 'connect') {
+      d.to = world;
+      const o = this.hit(e.clientX, e.clientY);
+      d.over = o && o.id !== d.src && o.widget_type !== 'SharedCanvas' && o.widget_type !== 'Connector' ? o.id : null;
+      this.schedule();
+      return;
+    }
     if (d.kind === 'move') {
       for (const [id, l0] of d.loc0s) {
         const k = this.view.z * d.ps.get(id);
@@ -983,6 +1272,15 @@ export class CanvasView {
       this.selection.clear();
     }
     if (d.kind === 'box' || d.kind === 'pan' || d.kind === 'move') this.sendPresence(this.lastCursor);
+    if (d.kind === 'connect') {
+      if (d.moved && d.over) {
+        this.setTool(null);
+        this.connect(d.src, d.over);
+      } else if (!d.moved) {
+        // A click with the tool selects the item, ready to drag from.
+        this.selection = new Set([d.src]);
+      }
+    }
     if (d.kind === 'move' && d.moved && d.locs.size) {
       const changes = [];
       for (const [id, l] of d.locs) {
@@ -1010,17 +1308,96 @@ export class CanvasView {
    * reloaded from the server.
    */
   async patch(w, body) {
+    // Edits wait behind those queued offline: they reach the server in order.
+    if (this.outbox.length) return this.enqueue('patch', w, body);
     try {
       return await api.patchWidget(this.id, w, body);
     } catch (e) {
-      try {
-        const cur = await api.widget(this.id, w.id);
-        if (cur && cur.id) this.widgets.set(cur.id, cur);
-      } catch { /* deleted meanwhile: its event removes it */ }
-      this.schedule();
+      if (e.status === 0) return this.enqueue('patch', w, body);
+      await this.rollback(w.id);
       toast(e.status === 403 ? 'You can only view this canvas.' : 'Could not save: ' + e.message, 'error');
       return null;
     }
+  }
+
+  /**
+   * rollback undoes a failed optimistic change: the widget is read again
+   * from the server. When that fails too (the network is down), the whole
+   * canvas is reloaded once it is back, so the view never keeps a change
+   * the server does not have.
+   */
+  async rollback(id) {
+    try {
+      const cur = await api.widget(this.id, id);
+      if (cur && cur.id) this.widgets.set(cur.id, cur);
+    } catch (e) {
+      if (e.status === 404) this.widgets.delete(id);
+      else { this.stale = true; this.scheduleFlush(); }
+    }
+    this.sigObj.delete(id);
+    this.schedule();
+  }
+
+  // ------------------------------------------------------ offline queue
+
+  /**
+   * enqueue keeps an edit that could not reach the server (no network) and
+   * answers as the server would, so the view and undo go on; flush sends the
+   * queue, in order, once the server answers again.
+   */
+  enqueue(kind, w, body) {
+    const first = !this.outbox.length;
+    this.outbox.push({ kind, w: { id: w.id, widget_type: w.widget_type }, body });
+    if (first) toast('You are offline: your changes are kept and sent when the connection is back.', 'info', 4000);
+    this.setStatus(this.statusEl.dataset.state);
+    this.scheduleFlush();
+    if (kind === 'delete') return true;
+    const cur = this.widgets.get(w.id) || w;
+    const shown = { ...body };
+    delete shown.auto_raise;
+    return { ...cur, ...shown };
+  }
+
+  scheduleFlush(ms = 2000) {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = setTimeout(() => this.flush(), ms);
+  }
+
+  /** flush sends the queued edits in order; it stops at the first that still cannot get through. */
+  async flush() {
+    if (this.flushing || this.unmounted) return;
+    this.flushing = true;
+    let sent = 0;
+    try {
+      while (this.outbox.length) {
+        const it = this.outbox[0];
+        try {
+          if (it.kind === 'patch') await api.patchWidget(this.id, it.w, it.body);
+          else await api.deleteWidget(this.id, it.w);
+        } catch (e) {
+          if (e.status === 0) { this.scheduleFlush(); return; }
+          if (!(it.kind === 'delete' && e.status === 404)) {
+            toast('A change made offline could not be saved: ' + e.message, 'error', 6000);
+            this.stale = true;
+          }
+        }
+        this.outbox.shift();
+        sent++;
+        this.setStatus(this.statusEl.dataset.state);
+      }
+    } finally {
+      this.flushing = false;
+    }
+    if (sent) toast(sent === 1 ? 'Your offline change was saved.' : `Your ${sent} offline changes were saved.`, 'ok', 2500);
+    if (this.stale) { this.stale = false; await this.load(); }
+  }
+
+  /** reconcile runs after a reconnect: the queue goes out, then the view is reloaded from the server. */
+  async reconcile() {
+    await this.flush();
+    if (this.outbox.length) return; // still failing: the next flush reloads
+    this.stale = false;
+    await this.load();
   }
 
   /** current reads a widget from the server: null when it is gone, undefined when that cannot be told. */
@@ -1089,9 +1466,11 @@ export class CanvasView {
   /** removeRaw deletes a widget on the server. */
   async removeRaw(w) {
     try {
-      await api.deleteWidget(this.id, w);
+      if (this.outbox.length) this.enqueue('delete', w);
+      else await api.deleteWidget(this.id, w);
     } catch (e) {
-      if (e.status !== 404) { toast('Could not delete: ' + e.message, 'error'); return false; }
+      if (e.status === 0) this.enqueue('delete', w);
+      else if (e.status !== 404) { toast('Could not delete: ' + e.message, 'error'); return false; }
     }
     this.widgets.delete(w.id);
     this.selection.delete(w.id);
@@ -1151,6 +1530,7 @@ export class CanvasView {
     const w = this.hit(e.clientX, e.clientY);
     if (w) {
       if (w.widget_type === 'Note') this.editNote(w.id);
+      else if (w.widget_type === 'Anchor') this.renameAnchor(w.id);
       return;
     }
     if (e.target.closest('.handle')) return;
@@ -1218,6 +1598,8 @@ export class CanvasView {
       e.preventDefault();
       this.afterPending(() => this.deleteSelection());
     } else if (e.key === 'Escape') {
+      this.setTool(null);
+      this.anchorsMenu.hidden = true;
       this.selection.clear();
       this.sendPresence(this.lastCursor);
       this.schedule();
@@ -1226,6 +1608,11 @@ export class CanvasView {
       if (w && w.widget_type === 'Note') { e.preventDefault(); this.editNote(w.id); }
     } else if (key === 'n' && this.canEdit && !mod) {
       this.addNoteAtCenter();
+    } else if (key === 'c' && this.canEdit && !mod) {
+      this.setTool(this.tool === 'connector' ? null : 'connector');
+    } else if (key === 'f' && this.canEdit && !mod) {
+      e.preventDefault();
+      this.addAnchor();
     } else if ((e.key === ']' || e.key === '[') && !mod && this.canEdit && this.selection.size) {
       e.preventDefault();
       this.afterPending(() => (e.key === ']' ? this.bringToFront() : this.sendToBack()));

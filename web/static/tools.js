@@ -217,6 +217,7 @@ export function openDigitize(view, ids) {
 
 async function run(view, images, kind, stitch) {
   const rows = new Map();
+  const noted = new Set();
   const list = h('ul.job-list');
   for (const w of images) {
     const st = h('span.job-state', 'Queued');
@@ -243,7 +244,11 @@ async function run(view, images, kind, stitch) {
       const id = data && (data.element_id || data.id);
       switch (name) {
         case 'element.started': set(id, 'running', 'Reading…'); break;
-        case 'element.completed': set(id, 'done', 'Done'); break;
+        case 'element.completed':
+          set(id, 'done', 'Done');
+          // Text lands on the canvas as a note beside its image, once per element of this run.
+          if (kind === 'text' && !noted.has(id)) { noted.add(id); view.addDigitizedText(id, data.result); }
+          break;
         case 'element.failed': set(id, 'failed', (data && (data.error || data.detail || data.message)) || 'Failed'); break;
         case 'batch.completed':
           head.querySelector('strong').textContent = 'Digitize finished';
