@@ -3,6 +3,8 @@ package digitize
 import (
 	"context"
 	"image"
+	"regexp"
+	"strings"
 )
 
 // ReadTable recognises the table in img. A ruled grid is read in lattice
@@ -31,6 +33,42 @@ func ReadTable(ctx context.Context, img image.Image) (*TableResult, error) {
 		res.Warnings = append(res.Warnings, WarnNoTable)
 		t = &Table{Cells: []Cell{}}
 	}
+	applyDecimalComma(t)
 	res.Table = *t
 	return res, nil
+}
+
+var (
+	numToken       = regexp.MustCompile(`[0-9][0-9.,]*[0-9]`)
+	dotGrouped     = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{3})+$`)
+	decimalPointRe = regexp.MustCompile(`(^|[^0-9])[0-9]+(\.[0-9]{1,2}|\.[0-9]{4,})$|,[0-9]{3}\.[0-9]+$`)
+)
+
+// applyDecimalComma re-reads "44.847" as 44847 in a table that writes its
+// decimals after a comma ("82,0%", "1.234,5") and never after a point: there
+// the dot between digit groups is a thousands separator, which ParseValue
+// cannot tell from a single cell.
+func applyDecimalComma(t *Table) {
+	comma := false
+	for _, c := range t.Cells {
+		for _, tok := range numToken.FindAllString(c.Text, -1) {
+			if decimalPointRe.MatchString(tok) {
+				return
+			}
+			comma = comma || decimalComma(tok)
+		}
+	}
+	if !comma {
+		return
+	}
+	for i := range t.Cells {
+		c := &t.Cells[i]
+		toks := numToken.FindAllString(c.Text, -1)
+		if c.Value == nil || len(toks) != 1 || !dotGrouped.MatchString(toks[0]) {
+			continue
+		}
+		if v := ParseValue(strings.Replace(c.Text, toks[0], strings.ReplaceAll(toks[0], ".", ""), 1)); v != nil {
+			c.Value = v
+		}
+	}
 }
