@@ -75,7 +75,7 @@ eval-digitize-independent:
 independent-corpus:
 	rm -rf $(INDEP)
 	$(GO) run ./cmd/eval-digitize -generate-independent $(INDEP)/frozen -seed 18 -n 6 -chart-n 16
-	$(GO) run ./cmd/eval-digitize -generate-independent $(INDEP)/dev -seed 19 -n 6 -chart-n 16
+	$(GO) run ./cmd/eval-digitize -generate-independent $(INDEP)/dev -seed 19 -n 16 -chart-n 16
 
 # Uncrop evaluation on 27 natural photos from two Debian packages (installed here,
 # never by `make test`): lomiri-wallpapers-16.04 and mate-backgrounds.

@@ -155,7 +155,20 @@ func (p *page) ocrWords(ctx context.Context, psm int, recover bool) ([]word, err
 	if err != nil {
 		return nil, err
 	}
-	return append(out, more...), nil
+	out = append(out, more...)
+	p.markMinusSigns(out)
+	return out, nil
+}
+
+// markMinusSigns turns a lone dash just before a number on the same line
+// into a minus sign: OCR reads a real minus (U+2212) as a separate "—"
+// token, which ParseValue would take for a dash cell run into a number.
+func (p *page) markMinusSigns(ws []word) {
+	for i := range ws {
+		if ws[i].text == "—" && minusOf(ws[i], ws, p.capH) {
+			ws[i].text = "−"
+		}
+	}
 }
 
 // normalizeOCR fixes common OCR confusions inside number-like tokens and

@@ -43,8 +43,16 @@ func (p *page) recoverMissed(ctx context.Context, words []word, scale float64) (
 		w := b.x1 - b.x0
 		switch {
 		case b.h() <= 0.3*p.capH && w >= 0.4*p.capH && w <= 3*p.capH && !p.nearRuling(b):
-			b.text, b.conf = "—", 50
-			out = append(out, b)
+			switch {
+			case underlines(b, words, p.capH):
+				// An accounting underline under a total, not a dash cell.
+			case minusOf(b, words, p.capH):
+				b.text, b.conf = "−", 50
+				out = append(out, b)
+			default:
+				b.text, b.conf = "—", 50
+				out = append(out, b)
+			}
 		case b.h() >= 0.45*p.capH:
 			toRead = append(toRead, b)
 		}
@@ -110,6 +118,47 @@ func (p *page) recoverMissed(ctx context.Context, words []word, scale float64) (
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// Where a flat blob sits relative to a word, in cap heights: an underline
+// starts at most underlineMaxGap below the word's box (and may touch it,
+// underlineMaxInset inside) and spans at least underlineMinOverlap of its
+// own width under the word; a minus sign ends at most minusMaxGap before a
+// word that starts with a digit, with its centre inside the word's height.
+// Without these, a real minus sign (U+2212, which OCR often drops as a
+// separate flat glyph) and the underline of a total both became "—", the
+// in-house generator's dash cell.
+const (
+	underlineMaxGap     = 0.6
+	underlineMaxInset   = 0.2
+	underlineMinOverlap = 0.5
+	minusMaxGap         = 0.6
+)
+
+// underlines reports whether the flat blob b lies under one of words.
+func underlines(b word, words []word, capH float64) bool {
+	for _, w := range words {
+		ov := math.Min(b.x1, w.x1) - math.Max(b.x0, w.x0)
+		if ov >= underlineMinOverlap*(b.x1-b.x0) && b.y0 >= w.y1-underlineMaxInset*capH && b.y0 <= w.y1+underlineMaxGap*capH {
+			return true
+		}
+	}
+	return false
+}
+
+// minusOf reports whether the flat blob b is the minus sign of a number
+// that follows it on the same line.
+func minusOf(b word, words []word, capH float64) bool {
+	cy := (b.y0 + b.y1) / 2
+	for _, w := range words {
+		if w.text == "" || w.text[0] < '0' || w.text[0] > '9' {
+			continue
+		}
+		if gap := w.x0 - b.x1; gap >= -0.1*capH && gap <= minusMaxGap*capH && cy > w.y0 && cy < w.y1 {
+			return true
+		}
+	}
+	return false
 }
 
 // fixRaisedSuffix corrects a final "%" that is really a raised footnote

@@ -44,21 +44,36 @@ var (
 	decimalPointRe = regexp.MustCompile(`(^|[^0-9])[0-9]+(\.[0-9]{1,2}|\.[0-9]{4,})$|,[0-9]{3}\.[0-9]+$`)
 )
 
+// minDotGrouped is how many "1.234"-shaped numbers, and no other dotted
+// number, make a table without a decimal comma read its dots as thousands.
+const minDotGrouped = 4
+
 // applyDecimalComma re-reads "44.847" as 44847 in a table that writes its
 // decimals after a comma ("82,0%", "1.234,5") and never after a point: there
 // the dot between digit groups is a thousands separator, which ParseValue
-// cannot tell from a single cell.
+// cannot tell from a single cell. A table of integers only (no decimal
+// mark either way) counts as dot-grouped when enough of its numbers are.
 func applyDecimalComma(t *Table) {
-	comma := false
+	comma, dotted, grouped := false, 0, 0
 	for _, c := range t.Cells {
 		for _, tok := range numToken.FindAllString(c.Text, -1) {
 			if decimalPointRe.MatchString(tok) {
 				return
 			}
 			comma = comma || decimalComma(tok)
+			if strings.Contains(tok, ".") {
+				dotted++
+				if dotGrouped.MatchString(tok) {
+					grouped++
+				}
+			}
 		}
 	}
-	if !comma {
+	// Without a decimal comma, a table whose every dotted number has groups
+	// of three after its dots, at least minDotGrouped of them, groups
+	// thousands with dots too: decimals of exactly three places in every
+	// cell are rare in a financial table, thousands in every cell are not.
+	if !comma && (grouped < minDotGrouped || grouped != dotted) {
 		return
 	}
 	for i := range t.Cells {

@@ -106,7 +106,7 @@ func parseNumber(s string) (float64, bool) {
 	if s == "" {
 		return 0, false
 	}
-	if strings.ContainsAny(s, " \u00a0") || decimalComma(s) {
+	if strings.ContainsAny(s, " \u00a0") || decimalComma(s) || multiDot(s) {
 		return parseGroupedNumber(s)
 	}
 	var b strings.Builder
@@ -159,6 +159,14 @@ func decimalComma(s string) bool {
 	return len(tail) >= 1 && len(tail) <= 2 && isAllDigits(tail)
 }
 
+// multiDot reports a number with two or more dots and no comma:
+// "886.970.6" is "886,970.6" or "886.970,6" with the comma read as a dot, the
+// same value either way. The last dot is the decimal mark when one or two
+// digits follow it; otherwise all dots separate thousands.
+func multiDot(s string) bool {
+	return strings.Count(s, ".") >= 2 && !strings.Contains(s, ",")
+}
+
 // maxLeadGroup is the longest first digit group of a grouped number: the
 // others are exactly three digits long.
 const maxLeadGroup = 3
@@ -172,6 +180,14 @@ func parseGroupedNumber(s string) (float64, bool) {
 		dec = ','
 	}
 	intPart, frac := s, ""
+	if multiDot(s) {
+		// Every dot but a final decimal one separates thousands.
+		s = strings.ReplaceAll(s, ".", ",")
+		if i := strings.LastIndexByte(s, ','); len(s)-i-1 <= 2 {
+			s = s[:i] + "." + s[i+1:]
+		}
+		intPart = s
+	}
 	if i := strings.LastIndexByte(s, dec); i >= 0 {
 		intPart, frac = s[:i], s[i+1:]
 		if frac == "" || !isAllDigits(frac) {

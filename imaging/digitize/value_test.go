@@ -149,3 +149,11 @@ func TestApplyDecimalComma(t *testing.T) {
 		t.Errorf("with a decimal point elsewhere: 44.847 -> %v, want 44.847", got)
 	}
 }
+
+func TestParseValueMultiDot(t *testing.T) {
+	for in, want := range map[string]float64{"886.970.6": 886970.6, "94.412.4": 94412.4, "1.234.567": 1234567} {
+		if v := ParseValue(in); v == nil || v.Num == nil || *v.Num != want {
+			t.Errorf("ParseValue(%q) = %v, want %v", in, v, want)
+		}
+	}
+}
