@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/canvasd/canvasd/imaging/digitize"
 	"github.com/canvasd/canvasd/imaging/ocr"
@@ -607,6 +608,40 @@ func cv(v []float64) float64 {
 	return math.Sqrt(s/float64(len(v))) / m
 }
 
+// dotThousandsTicks settles "1.000" on an axis where a linear fit cannot:
+// ticks 0, 1.000, 2.000 fit as well read as 0, 1, 2 as read as 0, 1000,
+// 2000. When every dotted tick label has groups of three digits after its
+// dots (and does not start "0."), and some label has no dot at all (a "0"
+// written without decimals), the dots separate thousands: a chart printing
+// three decimals would print "0.000". Such ticks keep only that reading.
+func dotThousandsTicks(ts []tick, idx []int, words []word) {
+	dotted, grouped, plain := 0, 0, 0
+	for _, i := range idx {
+		s := strings.TrimSpace(words[i].text)
+		switch {
+		case !strings.Contains(s, "."):
+			plain++
+		case thousandsDot.MatchString(s) && !strings.HasPrefix(strings.TrimLeft(s, "-−–—($"), "0."):
+			dotted++
+			grouped++
+		default:
+			dotted++
+		}
+	}
+	if plain == 0 || grouped < 2 || grouped != dotted {
+		return
+	}
+	for k, i := range idx {
+		s := strings.TrimSpace(words[i].text)
+		if !strings.Contains(s, ".") {
+			continue
+		}
+		if v, ok := parseNumber(strings.ReplaceAll(s, ".", ",")); ok {
+			ts[k].val, ts[k].alts = v, []float64{v}
+		}
+	}
+}
+
 // fitValueAxis reads the numeric tick labels along the value axis, snaps each
 // to the nearest tick mark or gridline, and fits pixels to values.
 func (d *digitizer) fitValueAxis(words []word, horizontal bool) (axisFit, []int) {
@@ -647,6 +682,7 @@ func (d *digitizer) fitValueAxis(words []word, horizontal bool) (axisFit, []int)
 		ts = append(ts, tick{pos: best, val: v, alts: alts})
 		idx = append(idx, i)
 	}
+	dotThousandsTicks(ts, idx, words)
 	f := fitAxis(ts, math.Max(2.5, 0.35*th))
 	if !f.ok {
 		return f, nil

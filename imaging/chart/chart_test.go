@@ -596,3 +596,29 @@ func TestStackedBars(t *testing.T) {
 		t.Fatalf("only %d stacked charts had two or more series", ran)
 	}
 }
+
+func TestDotThousandsTicks(t *testing.T) {
+	words := []word{{text: "0"}, {text: "1.000"}, {text: "2.000"}, {text: "3.000"}}
+	var ts []tick
+	var idx []int
+	for i, w := range words {
+		alts := numberVariants(w.text)
+		ts = append(ts, tick{pos: float64(100 - 30*i), val: alts[0], alts: alts})
+		idx = append(idx, i)
+	}
+	dotThousandsTicks(ts, idx, words)
+	if ts[2].val != 2000 || len(ts[2].alts) != 1 {
+		t.Errorf("2.000 beside a plain 0: got %v %v, want 2000 alone", ts[2].val, ts[2].alts)
+	}
+	words = []word{{text: "0.000"}, {text: "1.000"}, {text: "2.000"}}
+	ts, idx = ts[:0], idx[:0]
+	for i, w := range words {
+		alts := numberVariants(w.text)
+		ts = append(ts, tick{pos: float64(100 - 30*i), val: alts[0], alts: alts})
+		idx = append(idx, i)
+	}
+	dotThousandsTicks(ts, idx, words)
+	if ts[2].val != 2 {
+		t.Errorf("2.000 beside 0.000: got %v, want 2 (three decimals)", ts[2].val)
+	}
+}
