@@ -93,6 +93,8 @@ type digitizer struct {
 	ocrImg   *image.Gray
 	// stackBelow maps a stacked bar segment to the component it sits on.
 	stackBelow map[int]int
+	// frameRepainted: a coloured axis frame was repainted grey (once).
+	frameRepainted bool
 }
 
 // tickPass reads the value-axis label strip again as one block restricted
@@ -175,6 +177,13 @@ func (d *digitizer) run(ctx context.Context) (*Result, error) {
 	r.series = seriesMask(r, d.cl, d.lm)
 	ax, ok := findAxes(r)
 	if !ok {
+		// Axes drawn in a colour: repaint them grey and start again (only
+		// then, so charts with grey axes are read exactly as before).
+		if !d.frameRepainted && r.neutralizeColouredFrame() {
+			d.frameRepainted = true
+			r.series = nil
+			return d.run(ctx)
+		}
 		return nil, fmt.Errorf("%w: no axis lines found", ErrUnsupported)
 	}
 	findBaselines(r, &ax)

@@ -622,3 +622,30 @@ func TestDotThousandsTicks(t *testing.T) {
 		t.Errorf("2.000 beside 0.000: got %v, want 2 (three decimals)", ts[2].val)
 	}
 }
+
+// TestColouredFrame: gnuplot draws its axes in a colour (here #b03a2e);
+// the frame is found, repainted grey, and the axes are then found. A chart
+// with grey axes has no such frame.
+func TestColouredFrame(t *testing.T) {
+	img, err := decodeFile("../../testdata/digitize/independent/dev/charts/gnuplot-003-line.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRaster(img)
+	if _, ok := findAxes(r); ok {
+		t.Fatal("axes found before repainting the red frame; the test image no longer tests the fallback")
+	}
+	if !r.neutralizeColouredFrame() {
+		t.Fatal("red axis frame not found")
+	}
+	if _, ok := findAxes(r); !ok {
+		t.Error("no axes after repainting the frame grey")
+	}
+	img, err = decodeFile(filepath.Join(corpusDir, "chart_000_bar_vertical.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newRaster(img).neutralizeColouredFrame() {
+		t.Error("a coloured frame found in a chart with grey axes")
+	}
+}
