@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/canvasd/canvasd/imaging/digitize"
 	"github.com/canvasd/canvasd/imaging/ocr"
@@ -104,6 +105,8 @@ type digitizer struct {
 	ocrImg   *image.Gray
 	// stackBelow maps a stacked bar segment to the component it sits on.
 	stackBelow map[int]int
+	// frameRepainted: a coloured axis frame was repainted grey (once).
+	frameRepainted bool
 }
 
 // tickPass reads the value-axis label strip again as one block restricted
@@ -186,6 +189,13 @@ func (d *digitizer) run(ctx context.Context) (*Result, error) {
 	r.series = seriesMask(r, d.cl, d.lm)
 	ax, ok := findAxes(r)
 	if !ok {
+		// Axes drawn in a colour: repaint them grey and start again (only
+		// then, so charts with grey axes are read exactly as before).
+		if !d.frameRepainted && r.neutralizeColouredFrame() {
+			d.frameRepainted = true
+			r.series = nil
+			return d.run(ctx)
+		}
 		return nil, fmt.Errorf("%w: no axis lines found", ErrUnsupported)
 	}
 	findBaselines(r, &ax)
@@ -312,146 +322,260 @@ func (d *digitizer) inPlot(c component, pad int) bool {
 	return cx >= float64(d.ax.x0-pad) && cx <= float64(d.ax.x1+pad) && cy >= float64(d.ax.y0-pad) && cy <= float64(d.ax.y1+pad)
 }
 
-// classify labels the components and decides the chart type.
+// Thresholds of classify, in pixels of the input image unless stated.
+const (
+	// minCompArea: smaller components are anti-aliasing specks and JPEG
+	// noise, never a bar, a bar segment or a marker.
+	minCompArea = 6
+	// minMarkerArea: the smallest scatter marker counted as one (a 3×3 dot
+	// less a corner); smaller blobs are noise.
+	minMarkerArea = 8
+	// maxMarkerWidthShare: a marker candidate is narrower than this share
+	// of the plot width; wider components are legend swatches or lines.
+	maxMarkerWidthShare = 0.1
+	// plotPad: a component belongs to the plot when its centre lies within
+	// this margin of the axes' box (bars end on the axis line itself).
+	plotPad = 2
+	// minBarFill: a bar fills at least this share of its bounding box; a
+	// slanted line piece or a glyph fills far less.
+	minBarFill = 0.75
+	// minBarThickness: bars are at least this thick; thinner rectangles
+	// are gridlines, tick marks and line pieces.
+	minBarThickness = 3
+	// baseTolMin and baseTolPad: a bar's end may stop short of the
+	// baseline by the axis thickness (at least baseTolMin) plus baseTolPad,
+	// for the anti-aliased rim and the gap some renderers leave.
+	baseTolMin = 3
+	baseTolPad = 3
+
+	// A line series' colour spans at least lineMinSpan of the plot's
+	// columns, covers lineMinContinuity of the columns between its ends
+	// (scatter markers leave gaps) and has fewer than lineMaxMeanHeight of
+	// the plot height of pixels per column on average (a line is thin, an
+	// area or a bar is not).
+	lineMinSpan       = 0.3
+	lineMinContinuity = 0.8
+	lineMaxMeanHeight = 0.2
+
+	// A stacked segment differs from the bar below by at least
+	// stackMinColorDist (closer colours are that bar's light anti-aliased
+	// rim), overlaps it across stackMinOverlap of its thickness, and starts
+	// within stackMaxGap pixels beyond it (a white separator line) or
+	// stackMaxInset pixels inside it.
+	stackMinColorDist = 45
+	stackMinOverlap   = 0.8
+	stackMaxGap       = 4
+	stackMaxInset     = 1
+
+	// A chart with more than scatterPerBar marker candidates per bar plus
+	// scatterSlack is a scatter chart whose square markers looked like bars.
+	scatterPerBar = 2
+	scatterSlack  = 4
+)
+
+// barTally is what classify has found so far: a kind per component, the
+// vertical and horizontal bar candidates with the dimension that carries
+// their value (heights of vertical bars, widths of horizontal ones: the
+// value varies, the thickness does not), and the number of small
+// components that could be scatter markers.
+type barTally struct {
+	kinds  []compKind
+	nV, nH int
+	vH, hW []float64
+	others int
+}
+
+// classify labels the components and decides the chart type, in four
+// steps: bar candidates standing on a baseline, line-shaped colours, stacked
+// segments on top of bars, then the decision.
 func (d *digitizer) classify() (string, []compKind, error) {
-	ax := d.ax
-	kinds := make([]compKind, len(d.comps))
-	tolV := max(3, ax.xThick+2) + 3
-	tolH := max(3, ax.yThick+2) + 3
-	nV, nH := 0, 0
-	// Heights of vertical-bar candidates and widths of horizontal ones: the
-	// value dimension varies, the thickness does not.
-	var vH, hW []float64
-	others := 0
+	t := d.barCandidates()
+	lineCl := d.lineColours()
+	d.stackSegments(&t)
+	return d.decideType(&t, lineCl)
+}
+
+// baseTols are the baseline tolerances of vertical and horizontal bars.
+func (d *digitizer) baseTols() (tolV, tolH int) {
+	return max(baseTolMin, d.ax.xThick+2) + baseTolPad, max(baseTolMin, d.ax.yThick+2) + baseTolPad
+}
+
+// isMarkerSized reports whether c is small enough to be a scatter marker.
+func (d *digitizer) isMarkerSized(c component) bool {
+	return float64(c.w()) < maxMarkerWidthShare*float64(d.ax.x1-d.ax.x0)
+}
+
+// barCandidates labels filled rectangles in the plot that stand on the
+// value baseline. One touching both baselines (a bar in the corner) counts
+// for both orientations but keeps no label.
+func (d *digitizer) barCandidates() barTally {
+	t := barTally{kinds: make([]compKind, len(d.comps))}
+	tolV, tolH := d.baseTols()
 	for i, c := range d.comps {
-		if c.area < 6 || !d.inPlot(c, 2) {
+		if c.area < minCompArea || !d.inPlot(c, plotPad) {
 			continue
 		}
-		rect := c.fill() >= 0.75
-		if rect && c.w() >= 3 && d.onBaseV(c, tolV) {
-			kinds[i] = kVBar
-			nV++
-			vH = append(vH, float64(c.h()))
+		rect := c.fill() >= minBarFill
+		if rect && c.w() >= minBarThickness && d.onBaseV(c, tolV) {
+			t.kinds[i] = kVBar
+			t.nV++
+			t.vH = append(t.vH, float64(c.h()))
 		}
-		if rect && c.h() >= 3 && d.onBaseH(c, tolH) {
-			if kinds[i] == kVBar {
-				kinds[i] = kOther
-				nV--
+		if rect && c.h() >= minBarThickness && d.onBaseH(c, tolH) {
+			if t.kinds[i] == kVBar {
+				t.kinds[i] = kOther
+				t.nV--
 			} else {
-				kinds[i] = kHBar
+				t.kinds[i] = kHBar
 			}
-			nH++
-			hW = append(hW, float64(c.w()))
+			t.nH++
+			t.hW = append(t.hW, float64(c.w()))
 		}
-		if kinds[i] == kOther && c.area >= 8 && float64(c.w()) < 0.1*float64(ax.x1-ax.x0) {
-			others++
+		if t.kinds[i] == kOther && c.area >= minMarkerArea && d.isMarkerSized(c) {
+			t.others++
 		}
 	}
-	// Line-like colours: thin and spread across the plot.
+	return t
+}
+
+// lineColours counts the colour clusters drawn like a line: thin and spread
+// across the plot almost without gaps.
+func (d *digitizer) lineColours() int {
+	ax := d.ax
 	plotW := ax.x1 - ax.x0
-	lineCl := 0
+	n := 0
 	for ci := range d.cl {
 		cols, pix, first, last := 0, 0, -1, -1
 		for x := ax.x0; x < ax.x1; x++ {
-			n := 0
+			k := 0
 			for y := ax.y0; y < ax.xAxisRows[0]; y++ {
 				if d.lm.lab[y*d.r.w+x] == int16(ci) {
-					n++
+					k++
 				}
 			}
-			if n > 0 {
+			if k > 0 {
 				cols++
-				pix += n
+				pix += k
 				if first < 0 {
 					first = x
 				}
 				last = x
 			}
 		}
-		// A line covers the columns between its ends almost without gaps
-		// and is thin; scatter markers leave gaps between them.
-		if float64(cols) >= 0.3*float64(plotW) && float64(cols) >= 0.8*float64(last-first+1) &&
-			float64(pix)/float64(max(cols, 1)) < 0.2*float64(ax.y1-ax.y0) {
-			lineCl++
+		spread := float64(cols) >= lineMinSpan*float64(plotW)
+		continuous := float64(cols) >= lineMinContinuity*float64(last-first+1)
+		thin := float64(pix)/float64(max(cols, 1)) < lineMaxMeanHeight*float64(ax.y1-ax.y0)
+		if spread && continuous && thin {
+			n++
 		}
 	}
-	// Stacked segments sit on a bar (or on another segment) of the same
-	// width; they are bars too, measured from the segment below.
+	return n
+}
+
+// stackSegments labels the segments of stacked bars: filled rectangles of
+// another colour sitting on a bar (or on another segment) of the same
+// thickness. They are bars too, measured from the segment below
+// (d.stackBelow). Repeats until no segment is added.
+func (d *digitizer) stackSegments(t *barTally) {
 	d.stackBelow = map[int]int{}
 	for changed := true; changed; {
 		changed = false
 		for i, c := range d.comps {
-			if kinds[i] != kOther || c.area < 6 || c.fill() < 0.75 || !d.inPlot(c, 2) {
+			if t.kinds[i] != kOther || c.area < minCompArea || c.fill() < minBarFill || !d.inPlot(c, plotPad) {
 				continue
 			}
-			for j, b := range d.comps {
-				if j == i || b.cl == c.cl {
-					continue
-				}
-				// The light rim of the bar below is not a segment.
-				if _, dl := segmentCoverage(d.cl[c.cl].c, d.r.bg, d.cl[b.cl].c); dl < 45 {
-					continue
-				}
-				if kinds[j] == kVBar && c.w() >= 3 && c.h() >= 3 && overlapShare(c.x0, c.x1, b.x0, b.x1) >= 0.8 && c.y1 >= b.y0-4 && c.y1 <= b.y0+1 {
-					kinds[i], d.stackBelow[i], changed = kVBar, j, true
-					nV++
-					vH = append(vH, float64(c.h()))
-					break
-				}
-				if kinds[j] == kHBar && c.h() >= 3 && c.w() >= 3 && overlapShare(c.y0, c.y1, b.y0, b.y1) >= 0.8 && c.x0 <= b.x1+4 && c.x0 >= b.x1-1 {
-					kinds[i], d.stackBelow[i], changed = kHBar, j, true
-					nH++
-					hW = append(hW, float64(c.w()))
-					break
+			if j, kind, ok := d.stackedOn(c, t.kinds); ok {
+				t.kinds[i], d.stackBelow[i], changed = kind, j, true
+				if kind == kVBar {
+					t.nV++
+					t.vH = append(t.vH, float64(c.h()))
+				} else {
+					t.nH++
+					t.hW = append(t.hW, float64(c.w()))
 				}
 			}
-			if kinds[i] != kOther && float64(c.w()) < 0.1*float64(ax.x1-ax.x0) && others > 0 {
-				others--
+			// A segment found here was counted as a marker candidate.
+			if t.kinds[i] != kOther && d.isMarkerSized(c) && t.others > 0 {
+				t.others--
 			}
 		}
+	}
+}
+
+// stackedOn finds the bar that c sits on as a stacked segment: its index and
+// orientation.
+func (d *digitizer) stackedOn(c component, kinds []compKind) (int, compKind, bool) {
+	for j, b := range d.comps {
+		if b.cl == c.cl {
+			continue
+		}
+		// The light rim of the bar below is not a segment.
+		if _, dl := segmentCoverage(d.cl[c.cl].c, d.r.bg, d.cl[b.cl].c); dl < stackMinColorDist {
+			continue
+		}
+		thick := c.w() >= minBarThickness && c.h() >= minBarThickness
+		if kinds[j] == kVBar && thick && overlapShare(c.x0, c.x1, b.x0, b.x1) >= stackMinOverlap &&
+			c.y1 >= b.y0-stackMaxGap && c.y1 <= b.y0+stackMaxInset {
+			return j, kVBar, true
+		}
+		if kinds[j] == kHBar && thick && overlapShare(c.y0, c.y1, b.y0, b.y1) >= stackMinOverlap &&
+			c.x0 <= b.x1+stackMaxGap && c.x0 >= b.x1-stackMaxInset {
+			return j, kHBar, true
+		}
+	}
+	return 0, kOther, false
+}
+
+// decideType chooses the chart type from the tally and the line colours,
+// and keeps only the chosen orientation's bar labels.
+func (d *digitizer) decideType(t *barTally, lineCl int) (string, []compKind, error) {
+	if t.nV == 0 && t.nH == 0 {
+		if lineCl > 0 {
+			return TypeLine, t.kinds, nil
+		}
+		if t.others > 0 {
+			return "", nil, fmt.Errorf("%w: no bars or lines (scatter chart?)", ErrUnsupported)
+		}
+		return "", nil, fmt.Errorf("%w: no bars or lines found", ErrUnsupported)
 	}
 	// Ambiguous bars touching both axes count for both; resolve by which
 	// dimension varies (values) versus stays constant (bar thickness).
-	if nV > 0 || nH > 0 {
-		kind := TypeBarVertical
-		if nH > nV || (nH == nV && cv(hW) > cv(vH)) {
-			kind = TypeBarHorizontal
-		}
-		if lineCl > 0 && lineCl >= max(nV, nH) {
-			return TypeLine, kinds, nil
-		}
-		if others > 2*max(nV, nH)+4 {
-			return "", nil, fmt.Errorf("%w: scattered markers (scatter chart)", ErrUnsupported)
-		}
-		// Drop the other orientation's labels.
-		for i := range kinds {
-			if kind == TypeBarVertical && kinds[i] == kHBar || kind == TypeBarHorizontal && kinds[i] == kVBar {
-				kinds[i] = kOther
-			}
-		}
-		// A vertical bar touching the left axis is still a vertical bar.
-		if kind == TypeBarVertical {
-			for i, c := range d.comps {
-				if kinds[i] == kOther && c.fill() >= 0.75 && c.w() >= 3 && d.inPlot(c, 2) && d.onBaseV(c, tolV) {
-					kinds[i] = kVBar
-				}
-			}
-		} else {
-			for i, c := range d.comps {
-				if kinds[i] == kOther && c.fill() >= 0.75 && c.h() >= 3 && d.inPlot(c, 2) && d.onBaseH(c, tolH) {
-					kinds[i] = kHBar
-				}
-			}
-		}
-		return kind, kinds, nil
+	kind := TypeBarVertical
+	if t.nH > t.nV || (t.nH == t.nV && cv(t.hW) > cv(t.vH)) {
+		kind = TypeBarHorizontal
 	}
-	if lineCl > 0 {
-		return TypeLine, kinds, nil
+	bars := max(t.nV, t.nH)
+	if lineCl > 0 && lineCl >= bars {
+		return TypeLine, t.kinds, nil
 	}
-	if others > 0 {
-		return "", nil, fmt.Errorf("%w: no bars or lines (scatter chart?)", ErrUnsupported)
+	if t.others > scatterPerBar*bars+scatterSlack {
+		return "", nil, fmt.Errorf("%w: scattered markers (scatter chart)", ErrUnsupported)
 	}
-	return "", nil, fmt.Errorf("%w: no bars or lines found", ErrUnsupported)
+	d.keepOrientation(kind, t.kinds)
+	return kind, t.kinds, nil
+}
+
+// keepOrientation drops the other orientation's bar labels, then labels the
+// filled rectangles on the chosen baseline that were left out as touching
+// both axes (a vertical bar touching the left axis is still a vertical bar).
+func (d *digitizer) keepOrientation(kind string, kinds []compKind) {
+	for i := range kinds {
+		if kind == TypeBarVertical && kinds[i] == kHBar || kind == TypeBarHorizontal && kinds[i] == kVBar {
+			kinds[i] = kOther
+		}
+	}
+	tolV, tolH := d.baseTols()
+	for i, c := range d.comps {
+		if kinds[i] != kOther || c.fill() < minBarFill || !d.inPlot(c, plotPad) {
+			continue
+		}
+		if kind == TypeBarVertical && c.w() >= minBarThickness && d.onBaseV(c, tolV) {
+			kinds[i] = kVBar
+		}
+		if kind == TypeBarHorizontal && c.h() >= minBarThickness && d.onBaseH(c, tolH) {
+			kinds[i] = kHBar
+		}
+	}
 }
 
 // onBaseV: a vertical bar stands on the baseline (positive) or hangs from
@@ -505,6 +629,40 @@ func cv(v []float64) float64 {
 	return math.Sqrt(s/float64(len(v))) / m
 }
 
+// dotThousandsTicks settles "1.000" on an axis where a linear fit cannot:
+// ticks 0, 1.000, 2.000 fit as well read as 0, 1, 2 as read as 0, 1000,
+// 2000. When every dotted tick label has groups of three digits after its
+// dots (and does not start "0."), and some label has no dot at all (a "0"
+// written without decimals), the dots separate thousands: a chart printing
+// three decimals would print "0.000". Such ticks keep only that reading.
+func dotThousandsTicks(ts []tick, idx []int, words []word) {
+	dotted, grouped, plain := 0, 0, 0
+	for _, i := range idx {
+		s := strings.TrimSpace(words[i].text)
+		switch {
+		case !strings.Contains(s, "."):
+			plain++
+		case thousandsDot.MatchString(s) && !strings.HasPrefix(strings.TrimLeft(s, "-−–—($"), "0."):
+			dotted++
+			grouped++
+		default:
+			dotted++
+		}
+	}
+	if plain == 0 || grouped < 2 || grouped != dotted {
+		return
+	}
+	for k, i := range idx {
+		s := strings.TrimSpace(words[i].text)
+		if !strings.Contains(s, ".") {
+			continue
+		}
+		if v, ok := parseNumber(strings.ReplaceAll(s, ".", ",")); ok {
+			ts[k].val, ts[k].alts = v, []float64{v}
+		}
+	}
+}
+
 // fitValueAxis reads the numeric tick labels along the value axis, snaps each
 // to the nearest tick mark or gridline, and fits pixels to values.
 func (d *digitizer) fitValueAxis(words []word, horizontal bool) (axisFit, []int) {
@@ -545,6 +703,7 @@ func (d *digitizer) fitValueAxis(words []word, horizontal bool) (axisFit, []int)
 		ts = append(ts, tick{pos: best, val: v, alts: alts})
 		idx = append(idx, i)
 	}
+	dotThousandsTicks(ts, idx, words)
 	f := fitAxis(ts, math.Max(2.5, 0.35*th))
 	if !f.ok {
 		return f, nil

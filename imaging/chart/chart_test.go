@@ -596,3 +596,56 @@ func TestStackedBars(t *testing.T) {
 		t.Fatalf("only %d stacked charts had two or more series", ran)
 	}
 }
+
+func TestDotThousandsTicks(t *testing.T) {
+	words := []word{{text: "0"}, {text: "1.000"}, {text: "2.000"}, {text: "3.000"}}
+	var ts []tick
+	var idx []int
+	for i, w := range words {
+		alts := numberVariants(w.text)
+		ts = append(ts, tick{pos: float64(100 - 30*i), val: alts[0], alts: alts})
+		idx = append(idx, i)
+	}
+	dotThousandsTicks(ts, idx, words)
+	if ts[2].val != 2000 || len(ts[2].alts) != 1 {
+		t.Errorf("2.000 beside a plain 0: got %v %v, want 2000 alone", ts[2].val, ts[2].alts)
+	}
+	words = []word{{text: "0.000"}, {text: "1.000"}, {text: "2.000"}}
+	ts, idx = ts[:0], idx[:0]
+	for i, w := range words {
+		alts := numberVariants(w.text)
+		ts = append(ts, tick{pos: float64(100 - 30*i), val: alts[0], alts: alts})
+		idx = append(idx, i)
+	}
+	dotThousandsTicks(ts, idx, words)
+	if ts[2].val != 2 {
+		t.Errorf("2.000 beside 0.000: got %v, want 2 (three decimals)", ts[2].val)
+	}
+}
+
+// TestColouredFrame: gnuplot draws its axes in a colour (here #b03a2e);
+// the frame is found, repainted grey, and the axes are then found. A chart
+// with grey axes has no such frame.
+func TestColouredFrame(t *testing.T) {
+	img, err := decodeFile("../../testdata/digitize/independent/dev/charts/gnuplot-003-line.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRaster(img)
+	if _, ok := findAxes(r); ok {
+		t.Fatal("axes found before repainting the red frame; the test image no longer tests the fallback")
+	}
+	if !r.neutralizeColouredFrame() {
+		t.Fatal("red axis frame not found")
+	}
+	if _, ok := findAxes(r); !ok {
+		t.Error("no axes after repainting the frame grey")
+	}
+	img, err = decodeFile(filepath.Join(corpusDir, "chart_000_bar_vertical.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newRaster(img).neutralizeColouredFrame() {
+		t.Error("a coloured frame found in a chart with grey axes")
+	}
+}

@@ -221,3 +221,93 @@ func median(v []float64) float64 {
 	}
 	return (s[n/2-1] + s[n/2]) / 2
 }
+
+// A coloured axis frame (gnuplot's "set border lc rgb", a themed
+// spreadsheet) is an L of one saturated colour: a horizontal run at least
+// frameMinShare of the width long and a vertical one at least that share of
+// the height, meeting at the bottom-left within frameCornerTol pixels (or
+// frameTickLen where outward tick marks continue a line). Runs
+// follow pixels of chroma above frameMinChroma within frameRunTol of the
+// run's first pixel; bars and lines never draw such an L.
+const (
+	frameMinShare  = 0.3
+	frameCornerTol = 4
+	// frameTickLen: outward tick marks in the frame colour extend a run
+	// past the corner by up to this many pixels.
+	frameTickLen   = 16
+	frameMinChroma = 50
+	frameRunTol    = 40
+	// framePixelDist: a pixel belongs to the frame colour when it lies
+	// within this distance of the segment from the background to it, at
+	// least frameMinCover of the way (anti-aliased edges included).
+	framePixelDist = 30
+	frameMinCover  = 0.25
+)
+
+type colourRun struct {
+	n, at, from, to int // length, row (or column), first and last pixel
+	c               [3]float64
+}
+
+// longestColourRun finds the longest run of one saturated colour along
+// lines (rows when horizontal) in [lo, hi).
+func (r *raster) longestColourRun(horizontal bool, lo, hi int) colourRun {
+	var best colourRun
+	n := r.w
+	if !horizontal {
+		n = r.h
+	}
+	for a := lo; a < hi; a++ {
+		at := func(k int) int {
+			if horizontal {
+				return a*r.w + k
+			}
+			return k*r.w + a
+		}
+		start := -1
+		var c [3]float64
+		for k := 0; k <= n; k++ {
+			var p [3]float64
+			sat := false
+			if k < n {
+				i := at(k)
+				p = [3]float64{float64(r.rgb[i*3]), float64(r.rgb[i*3+1]), float64(r.rgb[i*3+2])}
+				sat = r.chroma[i] > frameMinChroma
+			}
+			if start >= 0 && (!sat || colorDist(p, c) >= frameRunTol) {
+				if k-start > best.n {
+					best = colourRun{n: k - start, at: a, from: start, to: k - 1, c: c}
+				}
+				start = -1
+			}
+			if sat && start < 0 {
+				start, c = k, p
+			}
+		}
+	}
+	return best
+}
+
+// neutralizeColouredFrame finds a coloured axis frame and repaints its
+// colour as neutral grey of the same lightness, so that findAxes sees axis
+// lines and findClusters no series. It reports whether it found one.
+func (r *raster) neutralizeColouredFrame() bool {
+	h := r.longestColourRun(true, r.h/2, r.h)
+	v := r.longestColourRun(false, 0, r.w/2)
+	if float64(h.n) < frameMinShare*float64(r.w) || float64(v.n) < frameMinShare*float64(r.h) || colorDist(h.c, v.c) >= frameRunTol {
+		return false
+	}
+	// Outward tick marks on the axes lengthen the runs past the corner.
+	if v.at < h.from-frameCornerTol || v.at > h.from+frameTickLen || h.at < v.to-frameTickLen || h.at > v.to+frameCornerTol {
+		return false
+	}
+	frame := [3]float64{(h.c[0] + v.c[0]) / 2, (h.c[1] + v.c[1]) / 2, (h.c[2] + v.c[2]) / 2}
+	for i := 0; i < r.w*r.h; i++ {
+		p := [3]float64{float64(r.rgb[i*3]), float64(r.rgb[i*3+1]), float64(r.rgb[i*3+2])}
+		if t, d := segmentCoverage(p, r.bg, frame); t >= frameMinCover && d < framePixelDist {
+			l := r.lum[i]
+			r.rgb[i*3], r.rgb[i*3+1], r.rgb[i*3+2], r.chroma[i] = l, l, l, 0
+		}
+	}
+	return true
+}

@@ -28,6 +28,78 @@ type Score struct {
 	NumCells, NumCorrect int
 	// Errors lists the numeric cells read wrongly, for diagnosis.
 	Errors []string
+	// Heuristics counts what two generator-shaped rules do, over every truth
+	// cell (header included) matched by position as above.
+	Heuristics Heuristics
+}
+
+// Heuristics scores two rules of the reader that were built against the
+// in-house generator: a flat ink blob OCR missed becomes "—" (the dash
+// cell), and a raised final "%" becomes "*" (the footnote marker). "Read"
+// counts truth cells whose mark the result has; "Invented" counts result
+// cells with the mark where the truth has none (a rule firing wrongly, or
+// OCR).
+type Heuristics struct {
+	DashCells, DashRead, DashInvented int
+	StarCells, StarRead, StarInvented int
+	// PctAsStar counts truth cells ending in "%" read with "*" and no "%".
+	PctAsStar int
+}
+
+func (h *Heuristics) add(o Heuristics) {
+	h.DashCells += o.DashCells
+	h.DashRead += o.DashRead
+	h.DashInvented += o.DashInvented
+	h.StarCells += o.StarCells
+	h.StarRead += o.StarRead
+	h.StarInvented += o.StarInvented
+	h.PctAsStar += o.PctAsStar
+}
+
+// cellAtPoint returns the cell of t whose box contains (x, y), or nil.
+func cellAtPoint(t *Table, x, y float64) *Cell {
+	for i := range t.Cells {
+		g := &t.Cells[i]
+		if x >= g.BBox[0] && x < g.BBox[0]+g.BBox[2] && y >= g.BBox[1] && y < g.BBox[1]+g.BBox[3] {
+			return g
+		}
+	}
+	return nil
+}
+
+// heuristics fills s.Heuristics from every truth cell.
+func (s *Score) heuristics(truth, got *Table) {
+	h := &s.Heuristics
+	for _, c := range truth.Cells {
+		hit := cellAtPoint(got, c.BBox[0]+c.BBox[2]/2, c.BBox[1]+c.BBox[3]/2)
+		gt := ""
+		if hit != nil {
+			gt = hit.Text
+		}
+		tDash, gDash := strings.TrimSpace(c.Text) == "—", strings.Contains(gt, "—")
+		switch {
+		case tDash:
+			h.DashCells++
+			if strings.TrimSpace(gt) == "—" {
+				h.DashRead++
+			}
+		case gDash && !strings.ContainsAny(c.Text, "—–−-"):
+			h.DashInvented++
+		}
+		tStar, gStar := strings.Contains(c.Text, "*"), strings.Contains(gt, "*")
+		switch {
+		case tStar:
+			h.StarCells++
+			if gStar {
+				h.StarRead++
+			}
+		case gStar:
+			h.StarInvented++
+			if strings.HasSuffix(strings.TrimSpace(c.Text), "%") && !strings.Contains(gt, "%") {
+				h.PctAsStar++
+			}
+		}
+	}
 }
 
 // Compare scores got against truth. Numeric cells are matched by position:
@@ -69,6 +141,7 @@ func Compare(truth, got *Table) Score {
 		}
 		s.Errors = append(s.Errors, fmt.Sprintf("r%d c%d %q -> %q", c.R, c.C, c.Text, gotText))
 	}
+	s.heuristics(truth, got)
 	return s
 }
 
@@ -143,6 +216,8 @@ type CategoryReport struct {
 	// machine it is a steadier cost measure than wall time.
 	CPU     []time.Duration
 	Lattice int // tables read in lattice mode
+	// Heuristics sums the per-table counts of the dash and footnote rules.
+	Heuristics Heuristics
 }
 
 // ShapeRate is the share of tables whose n_rows and n_cols match.
@@ -187,6 +262,12 @@ func (r *EvalReport) String() string {
 	}
 	fmt.Fprintf(&b, "%-12s %6d %11s %8s %13s %8d %8d %8d\n", "all", len(all), "", "", "", percentile(all, 0.5).Milliseconds(),
 		percentile(all, 1).Milliseconds(), percentile(allCPU, 0.5).Milliseconds())
+	var h Heuristics
+	for _, c := range r.Categories {
+		h.add(c.Heuristics)
+	}
+	fmt.Fprintf(&b, "dash cells read %d/%d, dashes invented %d; footnote * read %d/%d, * invented %d (of them %% read as *: %d)\n",
+		h.DashRead, h.DashCells, h.DashInvented, h.StarRead, h.StarCells, h.StarInvented, h.PctAsStar)
 	return b.String()
 }
 
@@ -264,6 +345,7 @@ func EvalDir(ctx context.Context, dir string) (*EvalReport, error) {
 		c.AdjFN += s.AdjFN
 		c.NumCells += s.NumCells
 		c.NumCorrect += s.NumCorrect
+		c.Heuristics.add(s.Heuristics)
 		errs := s.Errors
 		if len(errs) > 4 {
 			errs = append(errs[:4:4], fmt.Sprintf("... %d more", len(s.Errors)-4))

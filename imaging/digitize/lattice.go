@@ -289,6 +289,7 @@ func joinWords(ws []word) (string, float64) {
 		}
 		lines = append(lines, []word{w})
 	}
+	lines = attachRaisedMarkers(lines)
 	var parts []string
 	sum, n := 0.0, 0
 	for _, l := range lines {
@@ -308,6 +309,47 @@ func joinWords(ws []word) (string, float64) {
 		return text, 0
 	}
 	return text, math.Round(sum/float64(n)) / 100
+}
+
+// attachRaisedMarkers moves a line made only of footnote markers (a raised
+// "*" that sits above the middle of the digits, so joinWords put it on a line
+// of its own, before the number) into the next line when the two overlap
+// vertically or nearly (a <sup> marker can end above the digits, by up to
+// raisedMarkerMaxGap of their height) and the marker follows the line's
+// start: "392.1*" is read "392.1 *", not "* 392.1".
+const raisedMarkerMaxGap = 0.5
+
+func attachRaisedMarkers(lines [][]word) [][]word {
+	for i := 0; i+1 < len(lines); i++ {
+		if !footnoteOnly(lines[i]) {
+			continue
+		}
+		bottom, top, x0 := math.Inf(-1), math.Inf(1), math.Inf(1)
+		for _, w := range lines[i] {
+			bottom, x0 = math.Max(bottom, w.y1), math.Min(x0, w.x0)
+		}
+		nextH, nextX0 := 0.0, math.Inf(1)
+		for _, w := range lines[i+1] {
+			top, nextH, nextX0 = math.Min(top, w.y0), math.Max(nextH, w.h()), math.Min(nextX0, w.x0)
+		}
+		if bottom <= top-raisedMarkerMaxGap*nextH || x0 < nextX0 {
+			continue
+		}
+		lines[i+1] = append(lines[i+1], lines[i]...)
+		lines = append(lines[:i], lines[i+1:]...)
+		i--
+	}
+	return lines
+}
+
+// footnoteOnly reports whether every word of l is made of footnote markers.
+func footnoteOnly(l []word) bool {
+	for _, w := range l {
+		if w.text == "" || strings.Trim(w.text, footnoteRunes) != "" {
+			return false
+		}
+	}
+	return len(l) > 0
 }
 
 // joinTokens joins tokens with spaces, but glues a lone currency symbol or

@@ -155,7 +155,27 @@ func (p *page) ocrWords(ctx context.Context, psm int, recover bool) ([]word, err
 	if err != nil {
 		return nil, err
 	}
-	return append(out, more...), nil
+	return p.markMinusSigns(append(out, more...)), nil
+}
+
+// markMinusSigns turns a lone dash just before a number on the same line
+// into a minus sign: OCR reads a real minus (U+2212) as a separate "—"
+// token, which ParseValue would take for a dash cell run into a number.
+// Before a number that already has its minus, the dash is that minus read
+// twice and is dropped.
+func (p *page) markMinusSigns(ws []word) []word {
+	out := ws[:0:0]
+	for _, w := range ws {
+		switch {
+		case w.text != "—":
+		case minusOf(w, ws, p.capH, false):
+			w.text = "−"
+		case minusOf(w, ws, p.capH, true):
+			continue // the number's own minus, read twice
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // normalizeOCR fixes common OCR confusions inside number-like tokens and

@@ -6,12 +6,35 @@ import (
 	"image"
 	"math"
 	"sort"
+	"unicode/utf8"
 
 	"github.com/canvasd/canvasd/imaging/ocr"
 )
 
 // maxRecover bounds how many missed ink blobs one image re-reads.
 const maxRecover = 80
+
+// The blob rules of recoverMissed, in cap heights: a missed blob at most
+// dashMaxHeight tall and dashMinWidth to dashMaxWidth wide is flat, a dash
+// (or an underline or minus sign, see underlines and minusOf) and is not
+// OCR'd; a blob at least minReadHeight tall is re-read; smaller ones are
+// specks (dots, JPEG noise).
+const (
+	dashMaxHeight = 0.3
+	dashMinWidth  = 0.4
+	dashMaxWidth  = 3
+	minReadHeight = 0.45
+)
+
+// fixRaisedSuffix's test, in shares of one glyph's width and of the word
+// box's height: the right suffixProbeWidth of
+// the last glyph holds a "%" from top to baseline (slash and lower circle);
+// a raised "*" ends above raisedMaxBottom and is under raisedMaxHeight tall.
+const (
+	suffixProbeWidth = 0.45
+	raisedMaxBottom  = 0.8
+	raisedMaxHeight  = 0.6
+)
 
 // recoverMissed finds ink blobs that no OCR word covers (tesseract tends to
 // drop short isolated tokens such as "96" or a dash) and reads them in one
@@ -42,10 +65,20 @@ func (p *page) recoverMissed(ctx context.Context, words []word, scale float64) (
 	for _, b := range missed {
 		w := b.x1 - b.x0
 		switch {
-		case b.h() <= 0.3*p.capH && w >= 0.4*p.capH && w <= 3*p.capH && !p.nearRuling(b):
-			b.text, b.conf = "—", 50
-			out = append(out, b)
-		case b.h() >= 0.45*p.capH:
+		case b.h() <= dashMaxHeight*p.capH && w >= dashMinWidth*p.capH && w <= dashMaxWidth*p.capH && !p.nearRuling(b):
+			switch {
+			case underlines(b, words, p.capH):
+				// An accounting underline under a total, not a dash cell.
+			case minusOf(b, words, p.capH, true):
+				// OCR read the number with its minus; the blob is that minus.
+			case minusOf(b, words, p.capH, false):
+				b.text, b.conf = "−", 50
+				out = append(out, b)
+			default:
+				b.text, b.conf = "—", 50
+				out = append(out, b)
+			}
+		case b.h() >= minReadHeight*p.capH:
 			toRead = append(toRead, b)
 		}
 	}
@@ -112,6 +145,56 @@ func (p *page) recoverMissed(ctx context.Context, words []word, scale float64) (
 	return out, nil
 }
 
+// Where a flat blob sits relative to a word, in cap heights: an underline
+// starts at most underlineMaxGap below the word's box (and may touch it,
+// underlineMaxInset inside) and spans at least underlineMinOverlap of its
+// own width under the word; a minus sign ends at most minusMaxGap before a
+// word that starts with a digit, with its centre inside the word's height.
+// Without these, a real minus sign (U+2212, which OCR often drops as a
+// separate flat glyph) and the underline of a total both became "—", the
+// in-house generator's dash cell.
+const (
+	underlineMaxGap     = 0.6
+	underlineMaxInset   = 0.2
+	underlineMinOverlap = 0.5
+	minusMaxGap         = 0.6
+)
+
+// underlines reports whether the flat blob b lies under one of words.
+func underlines(b word, words []word, capH float64) bool {
+	for _, w := range words {
+		ov := math.Min(b.x1, w.x1) - math.Max(b.x0, w.x0)
+		if ov >= underlineMinOverlap*(b.x1-b.x0) && b.y0 >= w.y1-underlineMaxInset*capH && b.y0 <= w.y1+underlineMaxGap*capH {
+			return true
+		}
+	}
+	return false
+}
+
+// minusOf reports whether the flat blob b is the minus sign of a number
+// that follows it on the same line: a word starting with a digit, or with
+// signed set, a word that starts with its own minus (OCR read it already).
+func minusOf(b word, words []word, capH float64, signed bool) bool {
+	cy := (b.y0 + b.y1) / 2
+	for _, w := range words {
+		if w.text == "" {
+			continue
+		}
+		first, size := utf8.DecodeRuneInString(w.text)
+		if signed {
+			if first != '-' && first != '−' && first != '–' || len(w.text) == size || !isDigit(w.text[size]) {
+				continue
+			}
+		} else if first < '0' || first > '9' {
+			continue
+		}
+		if gap := w.x0 - b.x1; gap >= -0.1*capH && gap <= minusMaxGap*capH && cy > w.y0 && cy < w.y1 {
+			return true
+		}
+	}
+	return false
+}
+
 // fixRaisedSuffix corrects a final "%" that is really a raised footnote
 // asterisk: the last glyph's ink ends well above the word's baseline.
 func (p *page) fixRaisedSuffix(w *word) {
@@ -148,7 +231,7 @@ func (p *page) fixRaisedSuffix(w *word) {
 		return
 	}
 	top, bottom := y1, y0
-	for x := xr; x >= x0 && float64(xr-x) <= 0.45*glyphW; x-- {
+	for x := xr; x >= x0 && float64(xr-x) <= suffixProbeWidth*glyphW; x-- {
 		for y := y0; y <= y1; y++ {
 			if inkAt(x, y) {
 				top, bottom = min(top, y), max(bottom, y)
@@ -156,7 +239,7 @@ func (p *page) fixRaisedSuffix(w *word) {
 		}
 	}
 	h := float64(y1 - y0)
-	if float64(bottom-y0) < 0.8*h && float64(bottom-top) < 0.6*h {
+	if float64(bottom-y0) < raisedMaxBottom*h && float64(bottom-top) < raisedMaxHeight*h {
 		w.text = w.text[:n-1] + "*"
 	}
 }

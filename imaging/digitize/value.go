@@ -96,10 +96,18 @@ func ParseValue(s string) *Value {
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 
 // parseNumber accepts digits with "," or thin-space thousands separators and
-// an optional "." decimal part.
+// an optional "." decimal part; and, strictly grouped (groups of three), the
+// European and SI styles: space or no-break space between groups ("1 234",
+// "1 234.5", "1 234,5") and "." between groups with a decimal comma
+// ("1.234,5"). A comma followed by one or two final digits ("12,5") is a
+// decimal comma. "1.234" alone stays 1.234: without a decimal comma the dot
+// cannot be told from a decimal point.
 func parseNumber(s string) (float64, bool) {
 	if s == "" {
 		return 0, false
+	}
+	if strings.ContainsAny(s, " \u00a0") || decimalComma(s) || multiDot(s) {
+		return parseGroupedNumber(s)
 	}
 	var b strings.Builder
 	digits := 0
@@ -127,6 +135,89 @@ func parseNumber(s string) (float64, bool) {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(b.String(), 64)
+	if err != nil {
+		return 0, false
+	}
+	return f, true
+}
+
+// decimalComma reports whether s writes its decimals after a comma: a "."
+// comes before the last ",", or the last "," is followed by one or two
+// digits that end s.
+func decimalComma(s string) bool {
+	i := strings.LastIndexByte(s, ',')
+	if i < 0 {
+		return false
+	}
+	tail := s[i+1:]
+	if strings.ContainsAny(tail, ".") {
+		return false
+	}
+	if j := strings.IndexByte(s, '.'); j >= 0 && j < i {
+		return true
+	}
+	return len(tail) >= 1 && len(tail) <= 2 && isAllDigits(tail)
+}
+
+// multiDot reports a number with two or more dots and no comma:
+// "886.970.6" is "886,970.6" or "886.970,6" with the comma read as a dot, the
+// same value either way. The last dot is the decimal mark when one or two
+// digits follow it; otherwise all dots separate thousands.
+func multiDot(s string) bool {
+	return strings.Count(s, ".") >= 2 && !strings.Contains(s, ",")
+}
+
+// maxLeadGroup is the longest first digit group of a grouped number: the
+// others are exactly three digits long.
+const maxLeadGroup = 3
+
+// parseGroupedNumber reads a number in the space- or dot-grouped styles of
+// parseNumber. Groups must be three digits (the first one to three), so two
+// numbers run together ("12 34", "2026 2025") are refused, not joined.
+func parseGroupedNumber(s string) (float64, bool) {
+	dec := byte('.')
+	if decimalComma(s) {
+		dec = ','
+	}
+	intPart, frac := s, ""
+	if multiDot(s) {
+		// Every dot but a final decimal one separates thousands.
+		s = strings.ReplaceAll(s, ".", ",")
+		if i := strings.LastIndexByte(s, ','); len(s)-i-1 <= 2 {
+			s = s[:i] + "." + s[i+1:]
+		}
+		intPart = s
+	}
+	if i := strings.LastIndexByte(s, dec); i >= 0 {
+		intPart, frac = s[:i], s[i+1:]
+		if frac == "" || !isAllDigits(frac) {
+			return 0, false
+		}
+	}
+	groups := strings.FieldsFunc(intPart, func(r rune) bool {
+		switch r {
+		case ' ', '\u00a0', '\u2009', '\u202f':
+			return true
+		case '.':
+			return dec == ','
+		case ',':
+			return dec == '.'
+		}
+		return false
+	})
+	if len(groups) == 0 {
+		return 0, false
+	}
+	for k, g := range groups {
+		if g == "" || !isAllDigits(g) || (k > 0 && len(g) != 3) || (k == 0 && len(groups) > 1 && len(g) > maxLeadGroup) {
+			return 0, false
+		}
+	}
+	num := strings.Join(groups, "")
+	if frac != "" {
+		num += "." + frac
+	}
+	f, err := strconv.ParseFloat(num, 64)
 	if err != nil {
 		return 0, false
 	}

@@ -112,3 +112,48 @@ func FuzzParseValue(f *testing.F) {
 		}
 	})
 }
+
+func TestParseValueGroupedStyles(t *testing.T) {
+	for in, want := range map[string]float64{
+		"1 234": 1234, "1\u00a0234": 1234, "1 234,5": 1234.5, "1.234,5": 1234.5, "−1 234": -1234,
+		"12,5": 12.5, "(7,9)": -7.9, "1 234.56": 1234.56, "1,234": 1234, "1.234": 1.234,
+	} {
+		v := ParseValue(in)
+		if v == nil || v.Num == nil || *v.Num != want {
+			t.Errorf("ParseValue(%q) = %v, want %v", in, v, want)
+		}
+	}
+	for _, in := range []string{"12 34", "2026 2025", "1 2345", "1.23.4,5"} {
+		if v := ParseValue(in); v != nil {
+			t.Errorf("ParseValue(%q) = %v, want nil", in, *v.Num)
+		}
+	}
+}
+
+func TestApplyDecimalComma(t *testing.T) {
+	mk := func(texts ...string) *Table {
+		tb := &Table{}
+		for _, s := range texts {
+			tb.Cells = append(tb.Cells, Cell{Text: s, Value: ParseValue(s)})
+		}
+		return tb
+	}
+	tb := mk("44.847", "82,0%", "Revenue")
+	applyDecimalComma(tb)
+	if got := *tb.Cells[0].Value.Num; got != 44847 {
+		t.Errorf("with a decimal comma elsewhere: 44.847 -> %v, want 44847", got)
+	}
+	tb = mk("44.847", "82,0%", "12.5")
+	applyDecimalComma(tb)
+	if got := *tb.Cells[0].Value.Num; got != 44.847 {
+		t.Errorf("with a decimal point elsewhere: 44.847 -> %v, want 44.847", got)
+	}
+}
+
+func TestParseValueMultiDot(t *testing.T) {
+	for in, want := range map[string]float64{"886.970.6": 886970.6, "94.412.4": 94412.4, "1.234.567": 1234567} {
+		if v := ParseValue(in); v == nil || v.Num == nil || *v.Num != want {
+			t.Errorf("ParseValue(%q) = %v, want %v", in, v, want)
+		}
+	}
+}
