@@ -74,15 +74,7 @@ var readExempt = map[string]string{
 // "GET /api/v1/canvases | another user ?subscribe"), that are known to
 // leak today, with what leaks. Each is run and must still leak: once fixed,
 // the test fails until its entry is removed here.
-var readKnownLeaks = map[string]string{
-	// The permissions stream follows nothing (its lines after the first are
-	// keepalives), and it is opened without its canvas (ndjson() passes the
-	// canvas to openStream only when the stream has a streamSpec), so losing
-	// the grant does not end it: no data reaches the former viewer, but the
-	// stream stays open, holding one of the user's stream slots, until the
-	// client hangs up. Token revocation and blocking do end it.
-	"GET /api/v1/canvases/:id/permissions | grant removed mid-stream": "the ?subscribe stream stays open (keepalives only) after the viewer's grant is removed",
-}
+var readKnownLeaks = map[string]string{}
 
 // readWorld holds the users every read fixture works with: alice owns the
 // canvases, bob is a signed-in user with no grant anywhere, and alice keeps

@@ -59,9 +59,14 @@ type resourceHead struct {
 // spec's topic (a nil spec: keep-alives only) until the client goes, the
 // server shuts down, or the caller's access is revoked.
 func (s *Server) ndjson(c *gin.Context, body any, spec *streamSpec) {
+	// Every canvas-scoped stream is registered with its canvas, including
+	// those that follow nothing (permissions: a nil spec), so that losing
+	// access ends it like any other.
 	canvas := ""
 	if spec != nil && spec.topic != canvasListTopic {
 		canvas = spec.topic
+	} else if cv := canvasOf(c); cv != nil {
+		canvas = cv.ID
 	}
 	live, ok := s.openStream(c, canvas, true)
 	if !ok {
