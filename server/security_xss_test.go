@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canvasd/canvasd/internal/headless"
 	"github.com/canvasd/canvasd/store"
 	"github.com/canvasd/canvasd/web"
 	"github.com/chromedp/cdproto/browser"
@@ -217,22 +218,13 @@ func (rc *recorder) from(origin string) []url.Values {
 // newChromium starts headless Chromium with an empty profile.
 func newChromium(t *testing.T) context.Context {
 	t.Helper()
-	const chromiumPath = "/usr/bin/chromium"
+	const chromiumPath = headless.Path
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("this test needs headless Chromium at %s: %v", chromiumPath, err)
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), headless.Options(t.TempDir(),
 		chromedp.WindowSize(1024, 768),
-	)
+	)...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
 	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute) // a safety net only

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canvasd/canvasd/internal/headless"
 	"github.com/canvasd/canvasd/server"
 	"github.com/canvasd/canvasd/store"
 	"github.com/canvasd/canvasd/web"
@@ -35,7 +36,7 @@ import (
 	"golang.org/x/image/math/fixed"
 )
 
-const chromiumPath = "/usr/bin/chromium"
+const chromiumPath = headless.Path
 
 // liveDeadline is how soon another viewer must see a change (issue 8).
 const liveDeadline = 2 * time.Second
@@ -72,20 +73,11 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), headless.Options(t.TempDir(),
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("font-render-hinting", "none"),
-		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1440, 900),
-	)
+	)...)
 	browser, cancelBrowser := chromedp.NewContext(allocCtx)
 	if err := chromedp.Do(browser); err != nil {
 		t.Fatalf("start chromium: %v", err)

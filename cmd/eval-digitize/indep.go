@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/canvasd/canvasd/internal/headless"
 	"github.com/chromedp/chromedp"
 )
 
@@ -25,18 +26,9 @@ func generateIndependent(ctx context.Context, dir string, seed uint64, perStyle,
 		return err
 	}
 	defer os.RemoveAll(user)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath("/usr/bin/chromium"),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, headless.Options(user,
 		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(user),
-	)
+	)...)
 	defer cancelAlloc()
 	browser, cancelBrowser := chromedp.NewContext(alloc)
 	defer cancelBrowser()
