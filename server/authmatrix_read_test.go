@@ -483,6 +483,7 @@ func rmOpen(t testing.TB, e *testEnv, rc readCase, token string) (*rmStream, int
 		if err != nil {
 			if resp == nil {
 				t.Fatalf("dial %s: %v", rc.path, err)
+				return nil, 0
 			}
 			return nil, resp.StatusCode
 		}

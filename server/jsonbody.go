@@ -1,3 +1,5 @@
+//lint:file-ignore ST1005 these errors are the user-facing {"msg"} texts, capitalised as the Canvus API writes its messages
+
 package server
 
 import (

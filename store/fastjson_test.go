@@ -14,7 +14,7 @@ import (
 // and event envelopes are compared byte for byte with GET bodies.
 func TestMarshalJSONMatchesEncodingJSON(t *testing.T) {
 	strs := []string{"", "plain", `quote " and \ backslash`, "<b>&amp;</b>", "tab\tnl\n\x01", "é ü 漢字", "\u2028\u2029", "bad \xff utf8", "del \x7f"}
-	floats := []float64{0, -0.0, 1, -1, 0.5, 120.5, 1e-6, 1e-7, 9.99e-7, 1e20, 1e21, 1.5e300, -2.5e-10, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64, 1.0 / 3}
+	floats := []float64{0, math.Copysign(0, -1), 1, -1, 0.5, 120.5, 1e-6, 1e-7, 9.99e-7, 1e20, 1e21, 1.5e300, -2.5e-10, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64, 1.0 / 3}
 	var vals []any
 	for _, s := range strs {
 		vals = append(vals, s)

@@ -49,7 +49,6 @@ type config struct {
 	out      string
 	examples string
 	exNames  string
-	files    []string
 }
 
 func run(args []string, stdout io.Writer) error {

@@ -1,4 +1,4 @@
-//go:build race
+//go:build accuracy && race
 
 package digitize_test
 

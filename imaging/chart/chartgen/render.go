@@ -364,7 +364,7 @@ func (r *renderer) legendAndTitle() error {
 	sw := r.capH + 3
 	x, y := r.legendX, r.legendY
 	for i, name := range names {
-		col := color.NRGBA{}
+		var col color.NRGBA
 		if s.Kind == Pie {
 			col = s.SliceColors[i]
 		} else {
