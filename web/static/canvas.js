@@ -374,11 +374,14 @@ export class CanvasView {
     hint.textContent = `${this.editorName(w.id)} changed this note while you were editing; saving will ask which to keep.`;
   }
 
-  /** setEditingPresence tells the other viewers which note this one is typing in. */
+  /**
+   * setEditingPresence tells the other viewers which note this one is
+   * typing in. Once done, every later presence says editing "" too, so a
+   * message the server's rate limit dropped never leaves a stale "is editing".
+   */
   setEditingPresence(p) {
     this.editingPresence = p;
     this.sendPresence(this.lastCursor);
-    if (!p.editing) this.editingPresence = null;
   }
 
   onPresence(msg) {
