@@ -360,6 +360,7 @@ func (s *Server) getWidget(typ string) gin.HandlerFunc {
 		if !ok {
 			return
 		}
+		setETag(c, s.widgetVersion(w.CanvasID, w.ID))
 		s.respond(c, w.Public(), &streamSpec{topic: w.CanvasID, kind: "widget", id: w.ID})
 	}
 }
@@ -423,8 +424,14 @@ func (s *Server) patchWidget(k widgetKind) gin.HandlerFunc {
 			canvusStoreError(c, err, k.typ)
 			return
 		}
+		cond := parseIfMatch(c)
 		var out []byte
+		var version uint64
 		err = s.st.Write(func(tx *store.Tx) error {
+			if err := checkIfMatch(tx, cond, cv.ID, wid, k.typ); err != nil {
+				return err
+			}
+			defer func() { version = tx.WidgetVersion(cv.ID, wid) }()
 			if upd != nil {
 				done, err := tx.ApplyWidgetUpdate(upd, store.EvWidgetUpdated)
 				if err != nil {
@@ -452,9 +459,12 @@ func (s *Server) patchWidget(k widgetKind) gin.HandlerFunc {
 			return err
 		})
 		if err != nil {
-			canvusStoreError(c, err, k.typ)
+			if !answerPrecondition(c, err) {
+				canvusStoreError(c, err, k.typ)
+			}
 			return
 		}
+		setETag(c, version)
 		c.Data(http.StatusOK, "application/json; charset=utf-8", out)
 	}
 }

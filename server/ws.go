@@ -307,8 +307,18 @@ type clientMsg struct {
 	Type      string                  `json:"type"`
 	Cursor    *struct{ X, Y float64 } `json:"cursor"`
 	Selection []string                `json:"selection"`
-	Extra     json.RawMessage         `json:"-"`
+	// Editing is the widget id whose text the viewer is editing ("" = none);
+	// relayed to the other viewers, never stored.
+	Editing *string `json:"editing"`
+	// Draft is the text the viewer has typed so far in the widget it is
+	// editing (live typing); relayed with editing, never stored.
+	Draft *string         `json:"draft"`
+	Extra json.RawMessage `json:"-"`
 }
+
+// maxDraftBytes bounds a PRESENCE draft (the text being typed); longer
+// drafts are not sent live, the saved text still is.
+const maxDraftBytes = 16 << 10
 
 // parseClientMsg validates a client message.
 func parseClientMsg(data []byte) (clientMsg, error) {
@@ -325,6 +335,12 @@ func parseClientMsg(data []byte) (clientMsg, error) {
 			if len(id) > 64 {
 				return m, errors.New("selection ids must be widget ids")
 			}
+		}
+		if m.Editing != nil && len(*m.Editing) > 64 {
+			return m, errors.New("editing must be a widget id")
+		}
+		if m.Draft != nil && len(*m.Draft) > maxDraftBytes {
+			return m, errors.New("draft too long")
 		}
 	case "PING":
 	case "":
@@ -369,6 +385,12 @@ func (s *Server) wsRead(ctx context.Context, conn *websocket.Conn, canvasID stri
 			}
 			if m.Selection != nil {
 				out["selection"] = m.Selection
+			}
+			if m.Editing != nil {
+				out["editing"] = *m.Editing
+				if m.Draft != nil && *m.Draft != "" && *m.Editing != "" {
+					out["draft"] = *m.Draft
+				}
 			}
 			data, _ := json.Marshal(out)
 			s.hub.Publish(hub.Message{Canvas: canvasID, Data: data, From: me.ID})

@@ -192,6 +192,11 @@ func (t *Tx) DeleteCanvas(id string) error {
 	if err := t.btx.Bucket(bucketWidgets).DeleteBucket([]byte(id)); err != nil {
 		return err
 	}
+	if vb := t.btx.Bucket(bucketWidgetSeq); vb.Bucket([]byte(id)) != nil {
+		if err := vb.DeleteBucket([]byte(id)); err != nil {
+			return err
+		}
+	}
 	if err := t.btx.Bucket(bucketCanvases).Delete([]byte(id)); err != nil {
 		return err
 	}

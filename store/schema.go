@@ -28,6 +28,10 @@ var (
 	// job (one blob ref per Job.Outputs entry); a synchronous output's index
 	// entry holds its one blob ref itself.
 	bucketOutputs = []byte("outputs")
+	// bucketWidgetSeq holds each widget's version: canvas id -> nested
+	// bucket: widget id -> itob(seq of the widget's last event). Absent =
+	// version 0 (a widget last written before versions were kept).
+	bucketWidgetSeq = []byte("widget_seq")
 
 	metaServerID   = []byte("server_id")
 	metaSchema     = []byte("schema")
@@ -39,7 +43,7 @@ var (
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketUsers, bucketUserEmail, bucketTokens, bucketTokenIDs,
-	bucketFolders, bucketCanvases, bucketWidgets, bucketEvents, bucketBlobs, bucketCredits, bucketJobs, bucketJobOrder, bucketOutputs, bucketUserCredits}
+	bucketFolders, bucketCanvases, bucketWidgets, bucketEvents, bucketBlobs, bucketCredits, bucketJobs, bucketJobOrder, bucketOutputs, bucketUserCredits, bucketWidgetSeq}
 
 const schemaVersion = "1"
 

@@ -198,7 +198,11 @@ func (t *Tx) ApplyWidgetUpdate(u *WidgetUpdate, typ string) (bool, error) {
 	if err := b.Put([]byte(u.w.ID), u.record); err != nil {
 		return false, err
 	}
-	if _, err := t.appendWidgetEvent(u.w.CanvasID, typ, u.public); err != nil {
+	ev, err := t.appendWidgetEvent(u.w.CanvasID, typ, u.public)
+	if err != nil {
+		return false, err
+	}
+	if err := t.setWidgetVersion(u.w.CanvasID, u.w.ID, ev.Seq); err != nil {
 		return false, err
 	}
 	t.s.memo.put(widgetKey{u.w.CanvasID, u.w.ID}, u.record, u.w)

@@ -103,16 +103,50 @@ func (t *Tx) putWidget(w *Widget, typ string, extra map[string]any) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
+	var ev Event
 	if len(extra) == 0 {
-		_, err = t.appendWidgetEvent(w.CanvasID, typ, pub)
+		ev, err = t.appendWidgetEvent(w.CanvasID, typ, pub)
+	} else {
+		fields := map[string]any{"widget": json.RawMessage(pub)}
+		for k, v := range extra {
+			fields[k] = v
+		}
+		ev, err = t.AppendEvent(w.CanvasID, typ, fields)
+	}
+	if err != nil {
 		return pub, err
 	}
-	fields := map[string]any{"widget": json.RawMessage(pub)}
-	for k, v := range extra {
-		fields[k] = v
+	return pub, t.setWidgetVersion(w.CanvasID, w.ID, ev.Seq)
+}
+
+// WidgetVersion is the widget's version: the seq of its last event
+// (created, updated, re-cropped, ...) in the canvas's log, 0 when unknown.
+// Inside a write transaction it is exact, so a caller can compare it with
+// the version a client based its change on (If-Match) without a race.
+func (t *Tx) WidgetVersion(canvasID, id string) uint64 {
+	b := t.btx.Bucket(bucketWidgetSeq).Bucket([]byte(canvasID))
+	if b == nil {
+		return 0
 	}
-	_, err = t.AppendEvent(w.CanvasID, typ, fields)
-	return pub, err
+	if v := b.Get([]byte(id)); len(v) == 8 {
+		return btoi(v)
+	}
+	return 0
+}
+
+func (t *Tx) setWidgetVersion(canvasID, id string, seq uint64) error {
+	b, err := t.btx.Bucket(bucketWidgetSeq).CreateBucketIfNotExists([]byte(canvasID))
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(id), itob(seq))
+}
+
+func (t *Tx) dropWidgetVersion(canvasID, id string) error {
+	if b := t.btx.Bucket(bucketWidgetSeq).Bucket([]byte(canvasID)); b != nil {
+		return b.Delete([]byte(id))
+	}
+	return nil
 }
 
 // DeleteWidget deletes a widget, its descendants and the connectors attached
@@ -160,6 +194,9 @@ func (t *Tx) DeleteWidget(canvasID, id string) ([]*Widget, error) {
 			return nil, err
 		}
 		if err := b.Delete([]byte(w.ID)); err != nil {
+			return nil, err
+		}
+		if err := t.dropWidgetVersion(canvasID, w.ID); err != nil {
 			return nil, err
 		}
 		pub := w.Public()

@@ -65,7 +65,15 @@ export function authHeaders(path) {
 
 /** request sends JSON (or FormData) and returns the decoded JSON answer. */
 export async function request(method, path, body) {
-  const headers = { ...authHeaders(path) };
+  return (await requestMeta(method, path, body)).data;
+}
+
+/**
+ * requestMeta is request with extra headers, answering {data, version}:
+ * version is the ETag as a number (a widget's version), or null.
+ */
+export async function requestMeta(method, path, body, extra = {}) {
+  const headers = { ...authHeaders(path), ...extra };
   let payload;
   if (body instanceof FormData) {
     payload = body;
@@ -84,8 +92,14 @@ export async function request(method, path, body) {
   if (text) {
     try { data = JSON.parse(text); } catch { data = text; }
   }
-  if (!res.ok) throw new ApiError(res.status, messageOf(res.status, data), data);
-  return data;
+  const tag = /^(?:W\/)?"?(\d+)"?$/.exec(res.headers.get('ETag') || '');
+  const version = tag ? Number(tag[1]) : null;
+  if (!res.ok) {
+    const err = new ApiError(res.status, messageOf(res.status, data), data);
+    err.version = version;
+    throw err;
+  }
+  return { data, version };
 }
 
 export const api = {
@@ -106,6 +120,11 @@ export const api = {
   createNote: (id, body) => request('POST', `/api/v1/canvases/${id}/notes`, body),
   createWidget: (id, path, body) => request('POST', `/api/v1/canvases/${id}/${path}`, body),
   patchWidget: (id, w, body) => request('PATCH', `/api/v1/canvases/${id}/${pathOf(w)}/${w.id}`, body),
+  // patchWidgetIf is patchWidget with If-Match: the widget's version the
+  // change is based on (null: none, last writer wins). Answers {data, version}.
+  patchWidgetIf: (id, w, body, version) => requestMeta('PATCH', `/api/v1/canvases/${id}/${pathOf(w)}/${w.id}`, body,
+    version == null ? {} : { 'If-Match': `"${version}"` }),
+  widgetMeta: (id, wid) => requestMeta('GET', `/api/v1/canvases/${id}/widgets/${wid}`),
   deleteWidget: (id, w) => request('DELETE', `/api/v1/canvases/${id}/${pathOf(w)}/${w.id}`),
 
   recrop: (id, wid, box, mode) => request('POST', `/api/canvas/${id}/images/${wid}/recrop`, { user_bbox: box, bbox_mode: mode }),

@@ -5,7 +5,7 @@
 // everyone's changes (ours included) back in seq order.
 
 import { api, upload, ApiError } from './api.js';
-import { h, svg, icon, toast, confirmDialog, promptDialog, initials } from './ui.js';
+import { h, svg, icon, toast, modal, confirmDialog, promptDialog, initials } from './ui.js';
 import { Live } from './live.js';
 import { openRecrop, openUncrop, openDigitize } from './tools.js';
 import { History, norm } from './history.js';
@@ -85,6 +85,15 @@ export class CanvasView {
     this.tool = null;            // null (select) | 'connector'
     this.outbox = [];            // edits made offline, sent in order when back
     this.stale = false;          // a failed change could not be rolled back: reload when back
+    // Safe concurrent edits: each widget's version (the seq of its last
+    // event, the server's ETag) is sent back as If-Match; a 412 means
+    // someone else changed it first (see onConflict).
+    this.versions = new Map();   // widget id -> version
+    this.inflight = new Map();   // widget id -> PATCHes under way
+    this.drafts = new Map();     // note id -> text another viewer is typing (never stored)
+    this.lastEditor = new Map(); // note id -> name of the last viewer seen editing it
+    this.editState = null;       // {id, baseText, version} of the note being edited here
+    this.editingPresence = null; // {editing, draft} sent with presence while editing
     this.build();
   }
 
@@ -202,7 +211,11 @@ export class CanvasView {
       onEvent: (env) => this.onEvent(env),
       onPresence: (msg) => this.onPresence(msg),
       onJoin: (v) => { this.viewers.set(v.id, v); this.renderViewers(); },
-      onLeave: (v) => { this.viewers.delete(v.id); this.cursors.delete(v.id); this.renderViewers(); this.schedule(); },
+      onLeave: (v) => {
+        const c = this.cursors.get(v.id);
+        if (c && c.editing) this.dropDraft(c.editing);
+        this.viewers.delete(v.id); this.cursors.delete(v.id); this.renderViewers(); this.schedule();
+      },
       onResync: () => this.load(),
       onStatus: (s, detail) => this.setStatus(s, detail),
     });
@@ -311,11 +324,64 @@ export class CanvasView {
     if (w.state === 'deleted' || env.type === 'WIDGET_DELETED') {
       this.widgets.delete(w.id);
       this.selection.delete(w.id);
+      this.versions.delete(w.id);
       if (this.editing === w.id) this.editing = null;
     } else {
       this.widgets.set(w.id, w);
+      if (typeof env.seq === 'number') this.noteVersion(w.id, env.seq);
+      if (this.editing === w.id) this.remoteWhileEditing(w, env.seq);
     }
     this.schedule();
+  }
+
+  /** noteVersion records a widget's version; versions only grow. */
+  noteVersion(id, v) {
+    if (typeof v === 'number' && v > (this.versions.get(id) || 0)) this.versions.set(id, v);
+  }
+
+  /** versionFor is the If-Match for a change of id: its version, unless a change of it is still under way. */
+  versionFor(id) {
+    return this.inflight.get(id) ? null : (this.versions.get(id) ?? null);
+  }
+
+  /** editorName names who was last seen editing a note. */
+  editorName(id) { return this.lastEditor.get(id) || 'Someone'; }
+
+  /**
+   * remoteWhileEditing runs when another save of the note being edited
+   * here arrives. Other fields merge silently; new text replaces the
+   * editor's when nothing was typed yet, else the note says so and saving
+   * asks which text to keep (the 412 path).
+   */
+  remoteWhileEditing(w, seq) {
+    const st = this.editState;
+    if (!st || st.id !== w.id) return;
+    const theirs = w.text || '';
+    if (theirs === st.baseText) { if (typeof seq === 'number') st.version = Math.max(st.version || 0, seq); return; }
+    const el = this.els.get(w.id);
+    const text = el && el.querySelector('.note-text');
+    if (!text) return;
+    const mine = text.innerText.replace(/\n$/, '');
+    if (mine === st.baseText) {
+      text.textContent = theirs;
+      st.baseText = theirs;
+      if (typeof seq === 'number') st.version = Math.max(st.version || 0, seq);
+      this.growNote(el);
+      return;
+    }
+    let hint = el.querySelector('.note-hint');
+    if (!hint) { hint = h('div.note-hint', { contenteditable: 'false' }); el.append(hint); }
+    hint.textContent = `${this.editorName(w.id)} changed this note while you were editing; saving will ask which to keep.`;
+  }
+
+  /**
+   * setEditingPresence tells the other viewers which note this one is
+   * typing in. Once done, every later presence says editing "" too, so a
+   * message the server's rate limit dropped never leaves a stale "is editing".
+   */
+  setEditingPresence(p) {
+    this.editingPresence = p;
+    this.sendPresence(this.lastCursor);
   }
 
   onPresence(msg) {
@@ -326,13 +392,30 @@ export class CanvasView {
     c.viewer = v;
     if ('cursor' in msg) c.cursor = msg.cursor || null;
     if (msg.selection) c.selection = msg.selection;
+    if ('editing' in msg) {
+      const was = c.editing || '';
+      c.editing = typeof msg.editing === 'string' ? msg.editing : '';
+      if (was && (was !== c.editing || typeof msg.draft !== 'string')) this.dropDraft(was);
+      if (c.editing) {
+        this.lastEditor.set(c.editing, v.name);
+        if (typeof msg.draft === 'string' && this.drafts.get(c.editing) !== msg.draft) {
+          this.drafts.set(c.editing, msg.draft);
+          this.sigObj.delete(c.editing);
+        }
+      }
+    }
     this.cursors.set(v.id, c);
     this.schedule();
   }
 
   sendPresence(cursor) {
     this.lastCursor = cursor;
-    if (this.live) this.live.presence(cursor, [...this.selection]);
+    if (this.live) this.live.presence(cursor, [...this.selection], this.editingPresence);
+  }
+
+  /** dropDraft stops showing another viewer's unsaved text in a note. */
+  dropDraft(id) {
+    if (this.drafts.delete(id)) { this.sigObj.delete(id); this.sigs.delete(id); }
   }
 
   renderViewers() {
@@ -590,7 +673,7 @@ export class CanvasView {
     this.sigObj.set(w.id, w);
     let sig;
     switch (w.widget_type) {
-      case 'Note': sig = JSON.stringify([w.text, w.title, w.background_color, w.text_color]); break;
+      case 'Note': sig = JSON.stringify([w.text, w.title, w.background_color, w.text_color, this.drafts.get(w.id)]); break;
       case 'Image': sig = JSON.stringify([w.hash, w.version, w.title]); break;
       case 'Anchor': sig = JSON.stringify([w.anchor_name]); break;
       case 'Table': sig = JSON.stringify([tableOf(w), w.title, w.size]); break;
@@ -608,7 +691,7 @@ export class CanvasView {
         el.style.color = w.text_color && !/^#?f{6,8}$/i.test(w.text_color) && !dark ? w.text_color : dark ? '#f8fafc' : '#1f2430';
         el.replaceChildren(...[
           w.title ? h('div.note-title', w.title) : null,
-          h('div.note-text', w.text || '')].filter(Boolean));
+          h('div.note-text', this.drafts.get(w.id) ?? (w.text || ''))].filter(Boolean));
         el.classList.toggle('empty', !w.text && !w.title);
         this.measure.add(w.id);
         break;
@@ -930,6 +1013,13 @@ export class CanvasView {
         const w = this.widgets.get(id);
         if (!w || this.selection.has(id) || w.widget_type === 'Connector') continue;
         boxes.push(this.screenBox(w, 'remote-sel', c.viewer));
+      }
+      // Who is typing in which note.
+      const ew = c.editing && this.widgets.get(c.editing);
+      if (ew) {
+        const box = this.screenBox(ew, 'remote-edit', c.viewer);
+        box.querySelector('.remote-tag').textContent = `${c.viewer.name} is editing`;
+        boxes.push(box);
       }
     }
     // Nothing to show and nothing shown: no DOM write (this runs on every pan frame).
@@ -1285,7 +1375,7 @@ export class CanvasView {
       const changes = [];
       for (const [id, l] of d.locs) {
         const w = this.widgets.get(id);
-        if (w) changes.push({ w, body: { location: { x: round2(l.x), y: round2(l.y) } } });
+        if (w) changes.push({ w, body: { location: { x: round2(l.x), y: round2(l.y) } }, ifMatch: this.versionFor(id) });
       }
       this.edit(changes.length > 1 ? `Move ${changes.length} items` : 'Move', changes);
     }
@@ -1307,17 +1397,88 @@ export class CanvasView {
    * every viewer converges on the same state. On failure the widget is
    * reloaded from the server.
    */
-  async patch(w, body) {
+  async patch(w, body, opts = {}) {
     // Edits wait behind those queued offline: they reach the server in order.
     if (this.outbox.length) return this.enqueue('patch', w, body);
+    const ifMatch = opts.ifMatch ?? null;
+    this.inflight.set(w.id, (this.inflight.get(w.id) || 0) + 1);
     try {
-      return await api.patchWidget(this.id, w, body);
+      const { data, version } = await api.patchWidgetIf(this.id, w, body, ifMatch);
+      this.noteVersion(w.id, version);
+      return data;
     } catch (e) {
       if (e.status === 0) return this.enqueue('patch', w, body);
+      if (e.status === 412 && ifMatch != null) return this.onConflict(w, body, opts);
       await this.rollback(w.id);
       toast(e.status === 403 ? 'You can only view this canvas.' : 'Could not save: ' + e.message, 'error');
       return null;
+    } finally {
+      const n = (this.inflight.get(w.id) || 1) - 1;
+      if (n) this.inflight.set(w.id, n); else this.inflight.delete(w.id);
     }
+  }
+
+  /**
+   * onConflict handles a 412: someone changed the widget since the version
+   * this change was based on. The widget is read again. When the fields
+   * this change sets are as they were when it began (opts.base), the other
+   * change touched other fields: it is sent again on the new version. Text
+   * both changed asks the user which to keep; any other field shows the
+   * other person's value and says so. Nothing is overwritten or dropped
+   * silently.
+   */
+  async onConflict(w, body, opts) {
+    let cur, version;
+    try {
+      ({ data: cur, version } = await api.widgetMeta(this.id, w.id));
+    } catch (e) {
+      await this.rollback(w.id);
+      toast('Could not save: ' + e.message, 'error');
+      return null;
+    }
+    this.widgets.set(cur.id, cur);
+    this.noteVersion(cur.id, version);
+    this.sigObj.delete(cur.id);
+    this.schedule();
+    const base = opts.base || {};
+    const keys = Object.keys(body).filter((k) => k !== 'auto_raise');
+    if (keys.every((k) => norm(body[k]) === norm(cur[k] ?? null))) return cur; // same as theirs
+    if (keys.every((k) => k in base && norm(base[k]) === norm(cur[k] ?? null))) {
+      return this.patch(cur, body, { ...opts, ifMatch: version, base: Object.fromEntries(keys.map((k) => [k, cur[k] ?? null])) });
+    }
+    if (typeof body.text === 'string' && cur.widget_type === 'Note') {
+      this.showConflict(cur, body.text, version);
+      return null;
+    }
+    toast(`${this.editorName(cur.id)} changed this item first: your change was not applied.`, 'error', 5000);
+    return null;
+  }
+
+  /** showConflict asks which text of a note to keep: the other person's save or this user's. */
+  showConflict(cur, mine, version) {
+    const who = this.editorName(cur.id);
+    const theirs = cur.text || '';
+    let chosen = false;
+    modal({
+      title: 'This note changed while you were editing',
+      className: 'conflict',
+      body: [
+        h('p', `${who} changed this note while you were editing. Which text should the note keep?`),
+        h('div.conflict-cols',
+          h('div.conflict-col', h('h3', `${who}'s text`), h('pre.conflict-theirs', theirs)),
+          h('div.conflict-col', h('h3', 'Your text'), h('pre.conflict-mine', mine))),
+        h('p.muted.small', `Closing this dialog keeps ${who}'s text.`),
+      ],
+      actions: [
+        { label: `Take ${who}'s`, id: 'conflict-theirs', onClick: (close) => { chosen = true; close(); } },
+        { label: 'Keep mine', id: 'conflict-mine', primary: true, onClick: (close) => {
+          chosen = true;
+          close();
+          this.edit('Edit text', [{ w: cur, body: { text: mine }, ifMatch: version, base: { text: theirs } }]);
+        } },
+      ],
+      onClose: () => { if (!chosen) toast(`Kept ${who}'s text.`, 'info'); },
+    });
   }
 
   /**
@@ -1421,13 +1582,13 @@ export class CanvasView {
   }
 
   /** patchRaw shows a change at once and saves it (history uses it to undo). */
-  async patchRaw(w, body) {
+  async patchRaw(w, body, opts) {
     const cur = this.widgets.get(w.id) || w;
     const shown = { ...body };
     delete shown.auto_raise;
     this.widgets.set(w.id, { ...cur, ...shown });
     this.schedule();
-    return this.patch(cur, body);
+    return this.patch(cur, body, opts);
   }
 
   /**
@@ -1438,14 +1599,15 @@ export class CanvasView {
   edit(label, changes, opts) { return this.history.track(this.doEdit(label, changes, opts)); }
 
   async doEdit(label, changes, { sequential = false } = {}) {
-    const one = async ({ w, body }) => {
+    const one = async ({ w, body, ifMatch, base }) => {
       const cur = this.widgets.get(w.id) || w;
       const before = {};
       for (const k of Object.keys(body)) {
         if (k === 'auto_raise') before.depth = cur.depth ?? null;
         else before[k] = cur[k] === undefined ? null : JSON.parse(JSON.stringify(cur[k]));
       }
-      const res = await this.patchRaw(cur, body);
+      const opts = ifMatch == null ? undefined : { ifMatch, base: { ...before, ...(base || {}) } };
+      const res = await this.patchRaw(cur, body, opts);
       if (!res) return null;
       const after = {};
       for (const k of Object.keys(before)) after[k] = res[k] === undefined ? null : res[k];
@@ -1838,7 +2000,21 @@ export class CanvasView {
     text.spellcheck = true;
     text.addEventListener('blur', () => { if (this.editing === id) this.commitEdit(); }, { once: true });
     // Long text grows the note while typing; the height is saved with the text.
-    text.addEventListener('input', () => { if (this.editing === id) this.growNote(el); });
+    text.addEventListener('input', () => { if (this.editing === id) { this.growNote(el); this.queueDraft(id, text); } });
+    // The version the edit is based on: saving sends it as If-Match.
+    const st = { id, baseText: w.text || '', version: this.versions.get(id) ?? null };
+    this.editState = st;
+    if (st.version == null) {
+      api.widgetMeta(this.id, id).then(({ data, version }) => {
+        if (this.editState !== st || st.version != null) return;
+        st.version = version;
+        if (data && data.id === id) {
+          this.widgets.set(id, data);
+          this.remoteWhileEditing(data, version);
+        }
+      }, () => {});
+    }
+    this.setEditingPresence({ editing: id });
     text.focus();
     const range = document.createRange();
     range.selectNodeContents(text);
@@ -1848,6 +2024,18 @@ export class CanvasView {
     sel.addRange(range);
     this.growNote(el);
     this.schedule();
+  }
+
+  /** queueDraft sends the text being typed to the other viewers, at most every 300 ms (presence: never stored). */
+  queueDraft(id, text) {
+    if (this.draftTimer) return;
+    this.draftTimer = setTimeout(() => {
+      this.draftTimer = 0;
+      if (this.editing !== id) return;
+      const draft = text.innerText.replace(/\n$/, '');
+      // Long drafts are not sent live (the server bounds a presence message); the saved text is.
+      this.setEditingPresence(draft.length <= 4000 ? { editing: id, draft } : { editing: id });
+    }, 300);
   }
 
   /** growNote makes a note's element tall enough for its text; returns the height it needs. */
@@ -1863,9 +2051,15 @@ export class CanvasView {
     const id = this.editing;
     if (!id) return;
     this.editing = null;
+    const st = this.editState && this.editState.id === id ? this.editState : null;
+    this.editState = null;
+    clearTimeout(this.draftTimer);
+    this.draftTimer = 0;
     const el = this.els.get(id);
     const w = this.widgets.get(id);
-    if (!el || !w) return;
+    if (!el || !w) { this.setEditingPresence({ editing: '' }); return; }
+    const hint = el.querySelector('.note-hint');
+    if (hint) hint.remove();
     const text = el.querySelector('.note-text');
     const value = text ? text.innerText.replace(/\n$/, '') : '';
     if (text) text.removeAttribute('contenteditable');
@@ -1888,9 +2082,14 @@ export class CanvasView {
         const res = await this.patchRaw(w, body);
         if (res) fresh.snap = { ...fresh.snap, ...res };
       } else {
-        await this.edit(body.text !== undefined ? 'Edit text' : 'Resize', [{ w, body }]);
+        // Based on the version the edit began from: a save by someone else
+        // in between answers 412, and the user chooses (onConflict).
+        const ifMatch = st && body.text !== undefined ? st.version : null;
+        const base = st && body.text !== undefined ? { text: st.baseText } : undefined;
+        await this.edit(body.text !== undefined ? 'Edit text' : 'Resize', [{ w, body, ifMatch, base }]);
       }
     }
+    this.setEditingPresence({ editing: '' });
     this.schedule();
   }
 

@@ -117,9 +117,15 @@ export class Live {
     return false;
   }
 
-  /** presence sends the cursor and selection, at most 20 a second. */
-  presence(cursor, selection) {
-    this.pendingPresence = { type: 'PRESENCE', cursor, selection };
+  /**
+   * presence sends the cursor and selection, at most 20 a second; extra
+   * adds fields ({editing, draft}: the note being typed in, and its text).
+   */
+  presence(cursor, selection, extra) {
+    // A change of the note being edited is never merged away by the throttle.
+    const p = this.pendingPresence;
+    if (p && p.editing !== undefined && (!extra || extra.editing !== p.editing)) this.flushPresence();
+    this.pendingPresence = { type: 'PRESENCE', cursor, selection, ...(extra || {}) };
     const now = performance.now();
     const wait = 50 - (now - this.lastPresence);
     if (wait <= 0) {
