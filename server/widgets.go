@@ -169,7 +169,11 @@ func applyProps(tx *store.Tx, w *store.Widget, body map[string]json.RawMessage, 
 			w.Props[k] = s
 		case fColor:
 			var s string
-			if err := json.Unmarshal(raw, &s); err != nil || !validColor(s) {
+			err := json.Unmarshal(raw, &s)
+			if limit := maxFieldBytes(k); err == nil && len(s) > limit {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' is too long: %d bytes, at most %d", k, len(s), limit))
+			}
+			if err != nil || !validColor(s) {
 				return false, store.Invalidf(fmt.Sprintf("Field '%s' must be a hex colour: #RRGGBB or #RRGGBBAA", k))
 			}
 			w.Props[k] = s
