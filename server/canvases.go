@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,7 +36,10 @@ func canvasJSON(cv *store.Canvas, access string) map[string]any {
 func (s *Server) listFolders(c *gin.Context) {
 	u := userOf(c)
 	var fs []*store.Folder
-	s.st.View(func(tx *store.Tx) (err error) { fs, err = tx.Folders(); return })
+	if err := s.st.View(func(tx *store.Tx) (err error) { fs, err = tx.Folders(); return }); err != nil {
+		canvusStoreError(c, err, "Folder")
+		return
+	}
 	out := make([]gin.H, 0, len(fs))
 	for _, f := range fs {
 		if f.ID == s.st.RootFolder() || u.Admin || f.OwnerID == u.ID || f.Users[u.ID] != "" {
@@ -49,7 +53,11 @@ func (s *Server) listFolders(c *gin.Context) {
 func (s *Server) folderParam(c *gin.Context, write bool) (*store.Folder, bool) {
 	var f *store.Folder
 	if err := s.st.View(func(tx *store.Tx) (err error) { f, err = tx.Folder(c.Param("fid")); return }); err != nil {
-		canvusError(c, http.StatusNotFound, "Folder not found")
+		if errors.Is(err, store.ErrNotFound) {
+			canvusError(c, http.StatusNotFound, "Folder not found")
+		} else {
+			canvusStoreError(c, err, "Folder")
+		}
 		return nil, false
 	}
 	u := userOf(c)
@@ -159,19 +167,28 @@ func (s *Server) deleteFolder(c *gin.Context) {
 }
 
 func (s *Server) listCanvases(c *gin.Context) {
-	s.respond(c, s.canvasList(userOf(c)), &streamSpec{topic: canvasListTopic, list: true, kind: "canvas"})
+	list, err := s.canvasList(userOf(c))
+	if err != nil {
+		canvusStoreError(c, err, "Canvas")
+		return
+	}
+	s.respond(c, list, &streamSpec{topic: canvasListTopic, list: true, kind: "canvas"})
 }
 
-func (s *Server) canvasList(u *store.User) []map[string]any {
+// canvasList is the canvases u can see; a store read error is returned,
+// never an empty list.
+func (s *Server) canvasList(u *store.User) ([]map[string]any, error) {
 	var cs []*store.Canvas
-	s.st.View(func(tx *store.Tx) (err error) { cs, err = tx.Canvases(); return })
+	if err := s.st.View(func(tx *store.Tx) (err error) { cs, err = tx.Canvases(); return }); err != nil {
+		return nil, err
+	}
 	out := make([]map[string]any, 0, len(cs))
 	for _, cv := range cs {
 		if a := cv.AccessFor(u); a != store.AccessNone {
 			out = append(out, canvasJSON(cv, a))
 		}
 	}
-	return out
+	return out, nil
 }
 
 func (s *Server) createCanvas(c *gin.Context) {

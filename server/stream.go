@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -156,10 +157,14 @@ func (s *Server) subscribeSnapshot(c *gin.Context, spec *streamSpec, body any) (
 		canvusError(c, http.StatusServiceUnavailable, "Could not subscribe: "+err.Error())
 		return nil, nil, false
 	}
-	fresh, ok := s.snapshot(c, spec)
-	if !ok {
+	fresh, err := s.snapshot(c, spec)
+	if err != nil {
 		sub.Close()
-		canvusError(c, http.StatusNotFound, "Not found")
+		if errors.Is(err, store.ErrNotFound) {
+			canvusError(c, http.StatusNotFound, "Not found")
+		} else {
+			canvusStoreError(c, err, "Resource")
+		}
 		return nil, nil, false
 	}
 	return sub, fresh, true
@@ -226,26 +231,27 @@ func pump(ctx context.Context, sub *hub.Subscription) (<-chan hub.Message, <-cha
 	return msgs, errc
 }
 
-// snapshot recomputes what the plain GET of spec returns.
-func (s *Server) snapshot(c *gin.Context, spec *streamSpec) (any, bool) {
+// snapshot recomputes what the plain GET of spec returns (or the store's
+// error: store.ErrNotFound when the resource is gone).
+func (s *Server) snapshot(c *gin.Context, spec *streamSpec) (any, error) {
 	u := userOf(c)
 	switch {
 	case spec.kind == "canvas" && spec.list:
-		return s.canvasList(u), true
+		return s.canvasList(u)
 	case spec.kind == "canvas":
 		var cv *store.Canvas
-		if s.st.View(func(tx *store.Tx) (err error) { cv, err = tx.Canvas(spec.id); return }) != nil {
-			return nil, false
+		if err := s.st.View(func(tx *store.Tx) (err error) { cv, err = tx.Canvas(spec.id); return }); err != nil {
+			return nil, err
 		}
-		return canvasJSON(cv, cv.AccessFor(u)), true
+		return canvasJSON(cv, cv.AccessFor(u)), nil
 	case spec.list:
-		return s.widgetList(spec.topic, spec.typ), true
+		return s.widgetList(spec.topic, spec.typ)
 	default:
 		var w *store.Widget
-		if s.st.View(func(tx *store.Tx) (err error) { w, err = tx.Widget(spec.topic, spec.id); return }) != nil {
-			return nil, false
+		if err := s.st.View(func(tx *store.Tx) (err error) { w, err = tx.Widget(spec.topic, spec.id); return }); err != nil {
+			return nil, err
 		}
-		return w.Public(), true
+		return w.Public(), nil
 	}
 }
 

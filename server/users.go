@@ -256,7 +256,7 @@ func (s *Server) userParam(c *gin.Context, adminOnly bool) (*store.User, bool) {
 	}
 	var u *store.User
 	if err := s.st.View(func(tx *store.Tx) (err error) { u, err = tx.User(id); return }); err != nil {
-		canvusError(c, http.StatusNotFound, "User not found")
+		canvusStoreError(c, err, "User")
 		return nil, false
 	}
 	return u, true
@@ -270,7 +270,7 @@ func (s *Server) getUser(c *gin.Context) {
 	}
 	var u *store.User
 	if err := s.st.View(func(tx *store.Tx) (err error) { u, err = tx.User(id); return }); err != nil {
-		canvusError(c, http.StatusNotFound, "User not found")
+		canvusStoreError(c, err, "User")
 		return
 	}
 	s.respond(c, userJSONFor(userOf(c), u), nil)
@@ -364,7 +364,10 @@ func (s *Server) listTokens(c *gin.Context) {
 		return
 	}
 	var toks []*store.Token
-	s.st.View(func(tx *store.Tx) (err error) { toks, err = tx.Tokens(u.ID); return })
+	if err := s.st.View(func(tx *store.Tx) (err error) { toks, err = tx.Tokens(u.ID); return }); err != nil {
+		canvusStoreError(c, err, "Token")
+		return
+	}
 	out := make([]gin.H, 0, len(toks))
 	for _, t := range toks {
 		if !t.Login {

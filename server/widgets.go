@@ -36,6 +36,7 @@ const (
 	fParent
 	fEnd
 	fOneShot // accepted, acted on, never stored (auto_raise)
+	fColor   // a hex colour string (validColor)
 )
 
 var commonFields = map[string]fieldKind{
@@ -44,10 +45,10 @@ var commonFields = map[string]fieldKind{
 }
 
 var typeFields = map[string]map[string]fieldKind{
-	"Note":      {"text": fString, "title": fString, "background_color": fString, "text_color": fString, "auto_text_color": fBool},
+	"Note":      {"text": fString, "title": fString, "background_color": fColor, "text_color": fColor, "auto_text_color": fBool},
 	"Anchor":    {"anchor_name": fString, "anchor_index": fNum},
 	"Image":     {"title": fString, "original_filename": fString},
-	"Connector": {"src": fEnd, "dst": fEnd, "line_color": fString, "line_width": fPosNum, "type": fString},
+	"Connector": {"src": fEnd, "dst": fEnd, "line_color": fColor, "line_width": fPosNum, "type": fString},
 }
 
 // readOnlyFields may appear in a body (clients echo them back) and are ignored.
@@ -166,6 +167,16 @@ func applyProps(tx *store.Tx, w *store.Widget, body map[string]json.RawMessage, 
 				return false, store.Invalidf(fmt.Sprintf("Field '%s' is too long: %d bytes, at most %d", k, len(s), limit))
 			}
 			w.Props[k] = s
+		case fColor:
+			var s string
+			err := json.Unmarshal(raw, &s)
+			if limit := maxFieldBytes(k); err == nil && len(s) > limit {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' is too long: %d bytes, at most %d", k, len(s), limit))
+			}
+			if err != nil || !validColor(s) {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' must be a hex colour: #RRGGBB or #RRGGBBAA", k))
+			}
+			w.Props[k] = s
 		case fPoint:
 			var p struct{ X, Y *float64 }
 			if err := json.Unmarshal(raw, &p); err != nil || p.X == nil || p.Y == nil || math.IsNaN(*p.X) || math.IsNaN(*p.Y) {
@@ -218,6 +229,28 @@ const (
 	// colours, file names).
 	maxStringFieldBytes = 4 << 10
 )
+
+// validColor reports whether s is a colour in the Canvus reference's
+// format: '#' and hex digits, #RRGGBB or #RRGGBBAA ("#ffffff",
+// "#e7e7f2ff"). Either case is accepted, and so are the CSS short forms
+// #RGB and #RGBA. Nothing else is: the web client paints these values.
+func validColor(s string) bool {
+	if len(s) < 2 || s[0] != '#' {
+		return false
+	}
+	switch len(s) - 1 {
+	case 3, 4, 6, 8:
+	default:
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
 
 // maxFieldBytes is the longest value, in bytes, the string field k takes.
 func maxFieldBytes(k string) int {
@@ -323,20 +356,29 @@ func widgetBody(c *gin.Context) (map[string]json.RawMessage, bool) {
 func (s *Server) listWidgets(typ string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		cv := canvasOf(c)
-		s.respond(c, s.widgetList(cv.ID, typ), &streamSpec{topic: cv.ID, kind: "widget", list: true, typ: typ})
+		list, err := s.widgetList(cv.ID, typ)
+		if err != nil {
+			canvusStoreError(c, err, "Widget")
+			return
+		}
+		s.respond(c, list, &streamSpec{topic: cv.ID, kind: "widget", list: true, typ: typ})
 	}
 }
 
-func (s *Server) widgetList(canvasID, typ string) []map[string]any {
+// widgetList is the canvas's widgets of type typ ("" = all); a store read
+// error is returned, never an empty list.
+func (s *Server) widgetList(canvasID, typ string) ([]map[string]any, error) {
 	var ws []*store.Widget
-	s.st.View(func(tx *store.Tx) (err error) { ws, err = tx.Widgets(canvasID); return })
+	if err := s.st.View(func(tx *store.Tx) (err error) { ws, err = tx.Widgets(canvasID); return }); err != nil {
+		return nil, err
+	}
 	out := make([]map[string]any, 0, len(ws))
 	for _, w := range ws {
 		if typ == "" || w.Type == typ {
 			out = append(out, w.Public())
 		}
 	}
-	return out
+	return out, nil
 }
 
 // loadWidget reads :wid of the canvas and checks its type ("" = any).

@@ -5,7 +5,7 @@
 // everyone's changes (ours included) back in seq order.
 
 import { api, upload, ApiError } from './api.js';
-import { h, svg, icon, toast, modal, confirmDialog, promptDialog, initials } from './ui.js';
+import { h, svg, icon, toast, modal, confirmDialog, promptDialog, initials, safeColor } from './ui.js';
 import { Live } from './live.js';
 import { openRecrop, openUncrop, openDigitize } from './tools.js';
 import { History, norm } from './history.js';
@@ -20,6 +20,11 @@ const MIN_Z = 0.05;
 const NUMBER = /^[-+−]?[$€£¥(]?[-+−]?[\d.,\s]*\d[\d.,]*\s?[%KMBkmb]?\)?$/;
 const MAX_Z = 6;
 const DRAG_THRESHOLD = 3;
+// A remote cursor not updated for this long is dropped (leaves are not
+// announced on canvases with over 100 viewers).
+const CURSOR_TTL_MS = 10000;
+// A viewer's colour when the server's is not a hex colour.
+const VIEWER_COLOR = '#64748b';
 // CULL_MARGIN is how far outside the viewport (in screen px) widgets stay drawn.
 const CULL_MARGIN = 200;
 // Fields a widget of each type is re-created with (undo of a delete, paste).
@@ -64,7 +69,8 @@ export class CanvasView {
     this.sigObj = new Map();    // id -> widget object last painted
     this.selection = new Set();
     this.viewers = new Map();   // viewer id -> viewer
-    this.cursors = new Map();   // viewer id -> {viewer, x, y, selection, at}
+    this.cursors = new Map();   // viewer id -> {viewer, cursor, selection, expiry}
+    this.presenceOnly = new Set(); // viewer ids learnt from presence, not from HELLO or a join
     this.view = { x: 0, y: 0, z: 1 };
     this.access = 'view';
     this.canvas = null;
@@ -210,7 +216,7 @@ export class CanvasView {
       onHello: (msg, first) => this.onHello(msg, first),
       onEvent: (env) => this.onEvent(env),
       onPresence: (msg) => this.onPresence(msg),
-      onJoin: (v) => { this.viewers.set(v.id, v); this.renderViewers(); },
+      onJoin: (v) => { this.viewers.set(v.id, v); this.presenceOnly.delete(v.id); this.renderViewers(); },
       onLeave: (v) => {
         const c = this.cursors.get(v.id);
         if (c && c.editing) this.dropDraft(c.editing);
@@ -266,6 +272,7 @@ export class CanvasView {
     this.me = msg.you || null;
     if (msg.access && msg.access !== this.access) this.applyCanvas({ access: msg.access });
     this.viewers.clear();
+    this.presenceOnly.clear();
     for (const v of msg.viewers || []) this.viewers.set(v.id, v);
     if (this.me) this.viewers.set(this.me.id, this.me);
     for (const id of [...this.cursors.keys()]) if (!this.viewers.has(id)) this.cursors.delete(id);
@@ -387,7 +394,7 @@ export class CanvasView {
   onPresence(msg) {
     const v = msg.viewer;
     if (!v || (this.me && v.id === this.me.id)) return;
-    if (!this.viewers.has(v.id)) { this.viewers.set(v.id, v); this.renderViewers(); }
+    if (!this.viewers.has(v.id)) { this.viewers.set(v.id, v); this.presenceOnly.add(v.id); this.renderViewers(); }
     const c = this.cursors.get(v.id) || { viewer: v };
     c.viewer = v;
     if ('cursor' in msg) c.cursor = msg.cursor || null;
@@ -405,6 +412,18 @@ export class CanvasView {
       }
     }
     this.cursors.set(v.id, c);
+    // Above 100 viewers the server announces no joins or leaves: a cursor
+    // (and a viewer known only from presence) goes after CURSOR_TTL_MS
+    // without a presence update.
+    clearTimeout(c.expiry);
+    c.expiry = setTimeout(() => this.expireCursor(v.id, c), CURSOR_TTL_MS);
+    this.schedule();
+  }
+
+  expireCursor(id, c) {
+    if (this.unmounted || this.cursors.get(id) !== c) return;
+    this.cursors.delete(id);
+    if (this.presenceOnly.delete(id)) { this.viewers.delete(id); this.renderViewers(); }
     this.schedule();
   }
 
@@ -425,7 +444,7 @@ export class CanvasView {
     this.viewersEl.replaceChildren(...[
       ...shown.map((v) => h('span.avatar.viewer', {
         title: v.name + (this.me && v.id === this.me.id ? ' (you)' : ''),
-        style: { background: v.color }, dataset: { viewer: v.id, name: v.name },
+        style: { background: safeColor(v.color, VIEWER_COLOR) }, dataset: { viewer: v.id, name: v.name },
       }, initials(v.name))),
       vs.length > 5 ? h('span.avatar.more', `+${vs.length - 5}`) : null,
       h('span.viewer-count', vs.length === 1 ? 'Only you' : `${vs.length} here`)].filter(Boolean));
@@ -684,11 +703,12 @@ export class CanvasView {
     this.sigs.set(w.id, sig);
     switch (w.widget_type) {
       case 'Note': {
-        const bg = w.background_color || '#ffffff';
+        const bg = safeColor(w.background_color, '#ffffff');
+        const tc = safeColor(w.text_color, '');
         el.style.background = bg;
         el.style.setProperty('--note-bg', bg);
         const dark = luminance(bg) < 0.5;
-        el.style.color = w.text_color && !/^#?f{6,8}$/i.test(w.text_color) && !dark ? w.text_color : dark ? '#f8fafc' : '#1f2430';
+        el.style.color = tc && !/^#?f{6,8}$/i.test(tc) && !dark ? tc : dark ? '#f8fafc' : '#1f2430';
         el.replaceChildren(...[
           w.title ? h('div.note-title', w.title) : null,
           h('div.note-text', this.drafts.get(w.id) ?? (w.text || ''))].filter(Boolean));
@@ -804,7 +824,7 @@ export class CanvasView {
       if (!e) continue;
       const pa = e.a;
       const pb = e.b;
-      let color = (w.line_color || '#64748b').slice(0, 7);
+      let color = safeColor(w.line_color, '#64748b').slice(0, 7);
       if (luminance(color) > 0.8) color = '#7c8598';
       let d = `M${pa.x},${pa.y} L${pb.x},${pb.y}`;
       if (w.type === 'curve') {
@@ -1035,7 +1055,7 @@ export class CanvasView {
       dataset: { id: w.id },
     });
     if (viewer) {
-      box.style.setProperty('--c', viewer.color);
+      box.style.setProperty('--c', safeColor(viewer.color, VIEWER_COLOR));
       box.append(h('span.remote-tag', viewer.name));
     }
     if (handles) {
@@ -1134,7 +1154,7 @@ export class CanvasView {
     for (const [id, c] of this.cursors) {
       if (!c.cursor) continue;
       const p = this.toScreen(num(c.cursor.x), num(c.cursor.y));
-      nodes.push(h('div.cursor', { dataset: { viewer: id, name: c.viewer.name }, style: { transform: `translate(${p.x}px, ${p.y}px)`, '--c': c.viewer.color } },
+      nodes.push(h('div.cursor', { dataset: { viewer: id, name: c.viewer.name }, style: { transform: `translate(${p.x}px, ${p.y}px)`, '--c': safeColor(c.viewer.color, VIEWER_COLOR) } },
         h('span.cursor-arrow', { innerHTML: '<svg width="24" height="26" viewBox="0 0 20 22"><path d="M2 2 L2 18 L6.5 13.8 L9.6 20.4 L12.6 19 L9.6 12.6 L16 12.2 Z" fill="currentColor" stroke="#fff" stroke-width="1.6" stroke-linejoin="round"/></svg>' }),
         h('span.cursor-name', c.viewer.name)));
     }

@@ -165,6 +165,18 @@ export function promptDialog(title, label, value = '', okLabel = 'Save') {
 }
 
 /** initials of a display name, for avatars. */
+/** HEX_COLOR is a CSS hex colour: #RGB, #RGBA, #RRGGBB or #RRGGBBAA. */
+const HEX_COLOR = /^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
+
+/**
+ * safeColor returns c when it is a hex colour, else fallback. Every colour
+ * that came from the server goes through it before it reaches CSS or SVG
+ * paint: a stored "url(...)" or "red;background:..." is never painted.
+ */
+export function safeColor(c, fallback) {
+  return typeof c === 'string' && HEX_COLOR.test(c) ? c : fallback;
+}
+
 export function initials(name) {
   const parts = String(name || '?').trim().split(/\s+/).filter(Boolean);
   if (!parts.length) return '?';
