@@ -44,12 +44,54 @@ tidy-check:
 	$(GO) mod tidy
 	@git diff --exit-code go.mod go.sum || (echo "go mod tidy changed go.mod/go.sum"; exit 1)
 
-# Load generator: websocket fan-out at 1,000 and 10,000 viewers, and the browser
-# client's pan frame rate at 1,000 and 5,000 notes in headless Chromium (see BENCHMARKS.md).
-bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./hub/ ./imaging/ ./imaging/product/ ./imaging/uncrop/
-	$(GO) run ./cmd/canvasbench -mode fanout -viewers 1000 -streams 100 -rate 10 -duration 20s
-	$(GO) run ./cmd/canvasbench -mode fanout -viewers 10000 -rate 10 -duration 30s -settle 5s
+# make bench runs exactly the rows of BENCHMARKS.md, one target per table, each
+# with the command and environment its rows name (GOGC included). Run one table
+# with e.g. `make bench-patch`. Figures depend on the machine's load: BENCHMARKS.md
+# gives the load average beside each. About 25 minutes on 2 cores; needs
+# tesseract (bench-digitize), libvips-dev + libvips-tools (bench-recrop) and
+# Chromium (bench-fps).
+BENCH_TABLES := bench-patch bench-fanout bench-hub bench-recrop bench-digitize bench-uncrop bench-jobs bench-fps
+.PHONY: $(BENCH_TABLES)
+bench: $(BENCH_TABLES)
+
+# Foundation: durable image PATCH. GOGC=300 is what `canvasd serve` sets (the
+# benchmark runs the server in-process, so main's SetGCPercent does not run);
+# plain bbolt DB.Batch in the same run.
+bench-patch:
+	GOGC=300 $(GO) test -run '^$$' -bench 'ImagePatch64$$|BoltBatchPlain|HTTPFloor64' -benchtime 5s ./server/
+	GOGC=100 $(GO) test -run '^$$' -bench 'ImagePatch64$$' -benchtime 5s ./server/
+
+# Live fan-out: the three rows of the table (bin/canvasd, GOGC unset = 300).
+bench-fanout: build
+	$(GO) run ./cmd/canvasbench -mode fanout -viewers 1000 -rate 10 -duration 20s
+	$(GO) run ./cmd/canvasbench -mode fanout -viewers 1000 -streams 1000 -rate 10 -duration 20s
+	$(GO) run ./cmd/canvasbench -mode fanout -viewers 10000 -rate 10 -duration 20s -settle 5s
+
+# Hub alone (no sockets), default benchtime.
+bench-hub:
+	$(GO) test -run '^$$' -bench . ./hub/
+
+# Re-crop beside libvips, in one process on both sides, plus the vips CLI.
+bench-recrop:
+	scripts/bench-recrop.sh 5
+
+# Per-element digitize time (tesseract).
+bench-digitize:
+	$(GO) test -run '^$$' -bench BenchmarkTable1000x600 -benchtime 5x ./imaging/digitize/
+
+bench-uncrop:
+	$(GO) test -run '^$$' -bench 'Uncrop4MP' -benchtime 5x -count 5 ./imaging/uncrop/
+
+# Crop jobs: banner jobs and remove-background over HTTP in-process (GOGC=300
+# as canvasd), the pixel-only removal, and the headline: the whole
+# POST /v1/remove-background request on a running bin/canvasd.
+bench-jobs: build
+	GOGC=300 $(GO) test -run '^$$' -bench 'BannerJobs|RemoveBackgroundHTTP10MP' -benchtime 5x ./server/
+	$(GO) test -run '^$$' -bench 'RemoveBackground10MP' -benchtime 5x ./imaging/product/
+	$(GO) run ./cmd/canvasbench -mode removebg -requests 10
+
+# Browser client pan frame rate at 1,000 and 5,000 notes in headless Chromium.
+bench-fps:
 	$(GO) test -tags fps -run '^TestPanFPS$$' -count=1 -v ./web/
 
 fuzz:

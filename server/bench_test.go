@@ -64,7 +64,8 @@ func BenchmarkImagePatch64(b *testing.B) { benchImagePatch(b, false) }
 func BenchmarkImagePatch64NoSync(b *testing.B) { benchImagePatch(b, true) }
 
 func benchImagePatch(b *testing.B, noSync bool) {
-	e := newTestEnv(b, withStoreOptions(func(o *store.Options) { o.NoSync = noSync })) // default: fsync on
+	e := newTestEnv(b, withStoreOptions(func(o *store.Options) { o.NoSync = noSync }), // default: fsync on
+		withConfig(func(c *Config) { c.UploadsPerMinute = 1 << 20 })) // the setup uploads 64 images at once
 	c := e.createCanvas(e.Admin, "bench")
 	ids := make([]string, benchClients)
 	for i := range ids {

@@ -8,6 +8,9 @@
 //
 //	canvasbench -mode fanout -viewers 1000 -rate 10 -duration 20s
 //
+// removebg mode times the whole POST /v1/remove-background request of a
+// 10 MP JPEG (see removebg.go).
+//
 // Without -url it builds nothing: it starts -bin (default bin/canvasd) on a
 // free loopback port with a fresh data directory, so the run is
 // self-contained. It raises its own open-file limit and says so.
@@ -41,6 +44,7 @@ import (
 type config struct {
 	mode, url, token, bin string
 	viewers, streams      int
+	requests              int
 	rate                  float64
 	duration, settle      time.Duration
 	dialConc              int
@@ -49,7 +53,7 @@ type config struct {
 func main() {
 	runtime.SetDefaultGOMAXPROCS()
 	var c config
-	flag.StringVar(&c.mode, "mode", "fanout", "benchmark mode (fanout)")
+	flag.StringVar(&c.mode, "mode", "fanout", "benchmark mode: fanout, or removebg (whole POST /v1/remove-background of a 10 MP JPEG)")
 	flag.StringVar(&c.url, "url", "", "server base URL; empty starts -bin on a free port")
 	flag.StringVar(&c.token, "token", "bench-admin-token", "admin token (the bootstrap token when -bin is started)")
 	flag.StringVar(&c.bin, "bin", "bin/canvasd", "canvasd binary to start when -url is empty")
@@ -59,12 +63,18 @@ func main() {
 	flag.DurationVar(&c.duration, "duration", 20*time.Second, "how long edits are sent")
 	flag.DurationVar(&c.settle, "settle", 3*time.Second, "wait after the last edit for deliveries")
 	flag.IntVar(&c.dialConc, "dial-concurrency", 64, "concurrent websocket dials while connecting")
+	flag.IntVar(&c.requests, "requests", 10, "removebg: timed requests (after one untimed warm-up)")
 	flag.Parse()
-	if c.mode != "fanout" {
-		fmt.Fprintln(os.Stderr, "canvasbench: only -mode fanout exists")
+	runMode := run
+	switch c.mode {
+	case "fanout":
+	case "removebg":
+		runMode = runRemoveBG
+	default:
+		fmt.Fprintln(os.Stderr, "canvasbench: -mode is fanout or removebg")
 		os.Exit(2)
 	}
-	if err := run(c); err != nil {
+	if err := runMode(c); err != nil {
 		fmt.Fprintln(os.Stderr, "canvasbench:", err)
 		os.Exit(1)
 	}
