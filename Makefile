@@ -73,6 +73,10 @@ bench-hub:
 
 # Re-crop beside libvips, in one process on both sides, plus the vips CLI.
 bench-recrop:
+	@dpkg -s libvips-dev libvips-tools >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libvips-dev libvips-tools; }
 	scripts/bench-recrop.sh 5
 
 # Per-element digitize time (tesseract).
