@@ -320,17 +320,26 @@ func pct(sorted []time.Duration, p float64) time.Duration {
 	return sorted[i]
 }
 
+// ownServer starts canvasd unless c.url names a running one; pid is 0 then,
+// and stop does nothing.
+func ownServer(c *config) (pid int, stop func(), err error) {
+	if c.url != "" {
+		return 0, func() {}, nil
+	}
+	cmd, stop, err := startServer(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	return cmd.Process.Pid, stop, nil
+}
+
 func run(c config) error {
 	raiseNoFile()
-	var pid int
-	if c.url == "" {
-		cmd, stop, err := startServer(&c)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		pid = cmd.Process.Pid
+	pid, stop, err := ownServer(&c)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	cv, err := api(&c, "POST", "/api/v1/canvases", `{"name":"canvasbench"}`)
 	if err != nil {
 		return err

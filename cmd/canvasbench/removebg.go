@@ -84,15 +84,11 @@ func procCPU(pid int) time.Duration {
 }
 
 func runRemoveBG(c config) error {
-	var pid int
-	if c.url == "" {
-		cmd, stop, err := startServer(&c)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		pid = cmd.Process.Pid
+	pid, stop, err := ownServer(&c)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	jpg, err := productJPEG(3650, 2740, image.Rect(1200, 500, 2400, 2400), 2, 91)
 	if err != nil {
 		return err
