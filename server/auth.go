@@ -18,6 +18,7 @@ const (
 	ctxToken  = "canvasd.token"
 	ctxCanvas = "canvasd.canvas"
 	ctxAccess = "canvasd.access"
+	ctxLive   = "canvasd.live"  // an SSE stream's liveStream, see sseContext
 	ctxPlain  = "canvasd.plain" // the plain token that authenticated the request
 
 	// SessionCookie is the cookie the browser client and Canvus use.

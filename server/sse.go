@@ -184,6 +184,7 @@ type sseStream struct {
 	c       *gin.Context
 	rc      *http.ResponseController
 	timeout time.Duration
+	live    *liveStream // the credentials re-checked before each event; nil outside openSSE
 }
 
 // startSSE sends the stream's headers. Nothing compresses the body (no
@@ -198,6 +199,9 @@ func (s *Server) startSSE(c *gin.Context) *sseStream {
 	h.Del("Content-Length")
 	c.Status(http.StatusOK)
 	st := &sseStream{c: c, rc: http.NewResponseController(c.Writer), timeout: s.cfg.WriteTimeout}
+	if v, ok := c.Get(ctxLive); ok {
+		st.live, _ = v.(*liveStream)
+	}
 	c.Writer.WriteHeaderNow()
 	st.rc.Flush()
 	return st
@@ -223,6 +227,11 @@ func (s *Server) follow(ctx context.Context, st *sseStream, l *eventLog, after u
 	for {
 		evs, done, wake := l.since(after)
 		for _, e := range evs {
+			// Like NDJSON and websockets, check the credentials before each
+			// event rather than waiting for the watcher to end the stream.
+			if st.live != nil && st.live.check() != nil {
+				return false
+			}
 			if st.write(e.wire()) != nil {
 				return false
 			}
@@ -269,5 +278,6 @@ func (s *Server) sseContext(c *gin.Context) (context.Context, context.CancelFunc
 	}
 	live, _ := s.openStream(c, canvas, false)
 	live.bind(cancel)
+	c.Set(ctxLive, live)
 	return ctx, func() { stop(); live.close(); cancel(nil) }
 }
