@@ -21,6 +21,8 @@ const (
 	ctxLive   = "canvasd.live"  // an SSE stream's liveStream, see sseContext
 	ctxPlain  = "canvasd.plain" // the plain token that authenticated the request
 
+	ctxAuthResult = "canvasd.auth_result" // authResult of the request's last token check
+
 	// SessionCookie is the cookie the browser client and Canvus use.
 	SessionCookie = "CanvusSession"
 )
@@ -265,7 +267,7 @@ func (s *Server) authenticated(a authScheme) gin.HandlerFunc {
 			a.fail(c, http.StatusUnauthorized, a.missing)
 			return
 		}
-		u, tk, err := s.authenticate(plain)
+		u, tk, err := s.authenticateReq(c, plain)
 		if err != nil {
 			if a.challenge {
 				c.Header("WWW-Authenticate", "Bearer")
@@ -280,12 +282,34 @@ func (s *Server) authenticated(a authScheme) gin.HandlerFunc {
 	}
 }
 
+// authResult is one authenticate call's answer, kept on the request so that
+// anonConns (which must know whether a request is anonymous before routing)
+// and the route's own auth middleware read the token once, not twice.
+type authResult struct {
+	plain string
+	u     *store.User
+	tk    *store.Token
+	err   error
+}
+
+// authenticateReq is authenticate, memoised on c for the plain token.
+func (s *Server) authenticateReq(c *gin.Context, plain string) (*store.User, *store.Token, error) {
+	if v, ok := c.Get(ctxAuthResult); ok {
+		if r := v.(authResult); r.plain == plain {
+			return r.u, r.tk, r.err
+		}
+	}
+	u, tk, err := s.authenticate(plain)
+	c.Set(ctxAuthResult, authResult{plain: plain, u: u, tk: tk, err: err})
+	return u, tk, err
+}
+
 // hasValidToken reports whether the request carries a token that some
 // dialect's scheme would authenticate.
 func (s *Server) hasValidToken(c *gin.Context) bool {
 	for _, a := range []authScheme{canvusScheme(false), jobsScheme(), clipdropScheme()} {
 		if plain := a.token(c); plain != "" {
-			if _, _, err := s.authenticate(plain); err == nil {
+			if _, _, err := s.authenticateReq(c, plain); err == nil {
 				return true
 			}
 		}
