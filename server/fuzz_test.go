@@ -24,6 +24,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canvasd/canvasd/server/canvus"
+	"github.com/canvasd/canvasd/server/cropjobs"
+	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 	"github.com/rs/zerolog"
 )
@@ -47,7 +50,7 @@ func newFuzzEnv(tb testing.TB) *fuzzEnv {
 	}
 	h := NewHub(st, 0)
 	// Fuzzing uploads far more than the default 60 a minute.
-	srv := New(Config{UploadsPerMinute: 1 << 30}, st, h, zerolog.Nop())
+	srv := New(core.Config{UploadsPerMinute: 1 << 30}, st, h, zerolog.Nop())
 	srv.Start()
 	tok, _, err := Bootstrap(st, testAdminToken)
 	if err != nil {
@@ -208,7 +211,7 @@ func FuzzParseClientMsg(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := parseClientMsg(data)
+		m, err := canvus.ParseClientMsg(data)
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error")
@@ -230,7 +233,7 @@ func FuzzParseClientMsg(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted message does not marshal: %v", err)
 		}
-		m2, err := parseClientMsg(b)
+		m2, err := canvus.ParseClientMsg(b)
 		if err != nil || m2.Type != m.Type || len(m2.Selection) != len(m.Selection) {
 			t.Fatalf("round trip of %s: %+v, %v", b, m2, err)
 		}
@@ -333,7 +336,7 @@ func FuzzJobStatusPaging(f *testing.F) {
 			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.Start == nil || got.Limit == nil || got.Total == nil {
 				t.Fatalf("200 body: %v %s", err, rec.Body)
 			}
-			if *got.Start < 0 || *got.Limit < 1 || *got.Limit > statusLimitMax || len(got.Jobs) > *got.Limit {
+			if *got.Start < 0 || *got.Limit < 1 || *got.Limit > cropjobs.StatusLimitMax || len(got.Jobs) > *got.Limit {
 				t.Fatalf("page start=%d limit=%d jobs=%d", *got.Start, *got.Limit, len(got.Jobs))
 			}
 			var req struct{ Start, Limit *int }
@@ -363,8 +366,8 @@ func FuzzParseExtent(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		parts := map[string]*uploadPart{"extend_left": {data: []byte(v)}}
-		n, err := parseExtent(parts, "extend_left", -2000, 2000)
+		parts := map[string]*core.UploadPart{"extend_left": {Data: []byte(v)}}
+		n, err := core.ParseExtent(parts, "extend_left", -2000, 2000)
 		if err != nil {
 			if !strings.Contains(err.Error(), "extend_left") {
 				t.Fatalf("error does not name the field: %v", err)
@@ -378,7 +381,7 @@ func FuzzParseExtent(f *testing.F) {
 		if aerr != nil || want != n {
 			t.Fatalf("%q accepted as %d (Atoi: %d, %v)", v, n, want, aerr)
 		}
-		if n0, err := parseExtent(map[string]*uploadPart{}, "extend_left", -2000, 2000); n0 != 0 || err != nil {
+		if n0, err := core.ParseExtent(map[string]*core.UploadPart{}, "extend_left", -2000, 2000); n0 != 0 || err != nil {
 			t.Fatalf("absent field: %d %v", n0, err)
 		}
 	})

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/canvasd/canvasd/imaging"
+	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 )
 
@@ -204,7 +205,7 @@ func (e *testEnv) setSource(t testing.TB, canvasID, widgetID string, data []byte
 func TestSecurity02_DecodeGuardBoundsMemory(t *testing.T) {
 	const budget = 16 << 20
 	const parallel = 12
-	e := newTestEnv(t, withConfig(func(c *Config) {
+	e := newTestEnv(t, withConfig(func(c *core.Config) {
 		c.DecodeBudgetBytes = budget
 		c.OpWait = 20 * time.Millisecond
 		c.SourceCacheBytes = 1 // keep no decoded source: every re-crop decodes
@@ -314,7 +315,7 @@ func TestSecurity02_DecodeGuardBoundsMemory(t *testing.T) {
 // (whatever token: a fresh token does not reset the budget) and per client
 // IP for anonymous link guests, with 429 and Retry-After.
 func TestSecurity02_UploadRateLimited(t *testing.T) {
-	e := newTestEnv(t, withConfig(func(c *Config) { c.UploadsPerMinute = 3 }))
+	e := newTestEnv(t, withConfig(func(c *core.Config) { c.UploadsPerMinute = 3 }))
 	alice := e.createUser("alice", false)
 	bob := e.createUser("bob", false)
 	cv := e.createCanvas(alice.Token, "uploads")
@@ -515,40 +516,40 @@ func FuzzMultipartUpload(f *testing.F) {
 // once, caps an operation that is larger only with its other buffers, is
 // busy while the budget is taken and free again after release.
 func TestDecodeGuardUnits(t *testing.T) {
-	g := newDecodeGuard(4, 100, 0)
+	g := core.NewDecodeGuard(4, 100, 0)
 	ctx := t.Context()
-	var ob *overBudgetError
-	if err := g.acquire(ctx, 101, time.Millisecond); !errors.As(err, &ob) {
+	var ob *core.OverBudgetError
+	if err := g.Acquire(ctx, 101, time.Millisecond); !errors.As(err, &ob) {
 		t.Fatalf("over budget: %v", err)
 	}
-	if w := g.weigh(60, 70); w != 100 {
+	if w := g.Weigh(60, 70); w != 100 {
 		t.Fatalf("weigh(60, 70) = %d, want the budget", w)
 	}
-	if w := g.weigh(120, 0); w != 120 {
+	if w := g.Weigh(120, 0); w != 120 {
 		t.Fatalf("weigh(120, 0) = %d, want 120 (refused by acquire)", w)
 	}
-	if err := g.acquire(ctx, 60, time.Millisecond); err != nil {
+	if err := g.Acquire(ctx, 60, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.acquire(ctx, 60, 5*time.Millisecond); !errors.Is(err, errDecodeBusy) {
+	if err := g.Acquire(ctx, 60, 5*time.Millisecond); !errors.Is(err, core.ErrDecodeBusy) {
 		t.Fatalf("second 60 of 100: %v, want busy", err)
 	}
-	if err := g.acquire(ctx, 40, time.Millisecond); err != nil {
+	if err := g.Acquire(ctx, 40, time.Millisecond); err != nil {
 		t.Fatalf("40 more of 100: %v", err)
 	}
-	g.release(60)
-	g.release(40)
-	if err := g.acquire(ctx, 100, time.Millisecond); err != nil {
+	g.Release(60)
+	g.Release(40)
+	if err := g.Acquire(ctx, 100, time.Millisecond); err != nil {
 		t.Fatalf("whole budget after release: %v", err)
 	}
-	g.release(100)
+	g.Release(100)
 	// The slot count bounds operations whatever their weight.
-	one := newDecodeGuard(1, 100, 0)
-	if err := one.acquire(ctx, 0, time.Millisecond); err != nil {
+	one := core.NewDecodeGuard(1, 100, 0)
+	if err := one.Acquire(ctx, 0, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	if err := one.acquire(ctx, 0, 5*time.Millisecond); !errors.Is(err, errDecodeBusy) {
+	if err := one.Acquire(ctx, 0, 5*time.Millisecond); !errors.Is(err, core.ErrDecodeBusy) {
 		t.Fatalf("second operation with one slot: %v, want busy", err)
 	}
-	one.release(0)
+	one.Release(0)
 }

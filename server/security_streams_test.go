@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/coder/websocket"
 )
 
@@ -325,8 +326,8 @@ func TestSecurity04_RevocationEndsStreams(t *testing.T) {
 					for {
 						_, data, err := ws.Read(ctx)
 						if err != nil {
-							if got := websocket.CloseStatus(err); got != StatusUnauthorized {
-								t.Fatalf("websocket ended with %v (status %d), want close %d", err, got, StatusUnauthorized)
+							if got := websocket.CloseStatus(err); got != core.StatusUnauthorized {
+								t.Fatalf("websocket ended with %v (status %d), want close %d", err, got, core.StatusUnauthorized)
 							}
 							break
 						}
@@ -370,8 +371,8 @@ func TestSecurity04_RevocationEndsStreams(t *testing.T) {
 		for {
 			_, data, err := c.Read(ctx)
 			if err != nil {
-				if got := websocket.CloseStatus(err); got != StatusAccessRevoked {
-					t.Fatalf("websocket ended with %v, want close %d", err, StatusAccessRevoked)
+				if got := websocket.CloseStatus(err); got != core.StatusAccessRevoked {
+					t.Fatalf("websocket ended with %v, want close %d", err, core.StatusAccessRevoked)
 				}
 				break
 			}
@@ -479,7 +480,7 @@ func TestSecurity05_CanvasListStreamNoLeak(t *testing.T) {
 // budget shared by every guest, and NDJSON streams count toward the same
 // caps as websockets (429 before the stream starts).
 func TestSecurity13_StreamCaps(t *testing.T) {
-	e := newTestEnv(t, withConfig(func(c *Config) {
+	e := newTestEnv(t, withConfig(func(c *core.Config) {
 		c.MaxWebsocketsPerUser = 3
 		c.MaxStreamsPerUser = 3
 		c.MaxStreamsPerIP = 3
@@ -512,8 +513,8 @@ func TestSecurity13_StreamCaps(t *testing.T) {
 	refused := func(token, laddr string) {
 		t.Helper()
 		_, err := hello(token, laddr)
-		if websocket.CloseStatus(err) != StatusTooManySockets {
-			t.Fatalf("websocket over the cap from %s: %v, want close %d", laddr, err, StatusTooManySockets)
+		if websocket.CloseStatus(err) != core.StatusTooManySockets {
+			t.Fatalf("websocket over the cap from %s: %v, want close %d", laddr, err, core.StatusTooManySockets)
 		}
 	}
 
