@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 	"github.com/google/uuid"
 )
@@ -66,7 +65,7 @@ func TestLoginTokenCookieExpiryLogout(t *testing.T) {
 	}
 	var cookie *http.Cookie
 	for _, c := range r.Cookies {
-		if c.Name == core.SessionCookie {
+		if c.Name == SessionCookie {
 			cookie = c
 		}
 	}
@@ -88,8 +87,8 @@ func TestLoginTokenCookieExpiryLogout(t *testing.T) {
 	// Both the header and the cookie authenticate.
 	me := fmt.Sprintf("/api/v1/users/%d", u.ID)
 	e.doJSON("GET", me, tok, nil).expect(t, 200)
-	e.doJSON("GET", me, "", nil, withCookie(core.SessionCookie, tok)).expect(t, 200)
-	e.doJSON("GET", me, "", nil, withCookie(core.SessionCookie, "forged")).expect(t, 401)
+	e.doJSON("GET", me, "", nil, withCookie(SessionCookie, tok)).expect(t, 200)
+	e.doJSON("GET", me, "", nil, withCookie(SessionCookie, "forged")).expect(t, 401)
 	// last_login was recorded.
 	if e.mustJSON("GET", me, tok, nil, 200).str("last_login") == "" {
 		t.Fatal("last_login not set by login")
@@ -100,7 +99,7 @@ func TestLoginTokenCookieExpiryLogout(t *testing.T) {
 	e.doJSON("GET", me, tok, nil).expect(t, 200)
 	clock.Advance(2 * time.Hour)
 	e.doJSON("GET", me, tok, nil).expect(t, 401)
-	e.doJSON("GET", me, "", nil, withCookie(core.SessionCookie, tok)).expect(t, 401)
+	e.doJSON("GET", me, "", nil, withCookie(SessionCookie, tok)).expect(t, 401)
 	e.doJSON("POST", "/api/v1/users/login", "", map[string]any{"token": tok}).expect(t, 401)
 
 	// Logging in with a live token prolongs it by another 24 h.
@@ -116,10 +115,10 @@ func TestLoginTokenCookieExpiryLogout(t *testing.T) {
 	// A fresh login; logout through the cookie invalidates it.
 	tok2 := e.doJSON("POST", "/api/v1/users/login", "", map[string]any{"email": u.Email, "password": u.Password}).expect(t, 200).obj(t).str("token")
 	e.doJSON("GET", me, tok2, nil).expect(t, 200)
-	lr := e.doJSON("POST", "/api/v1/users/logout", "", map[string]any{}, withCookie(core.SessionCookie, tok2)).expect(t, 200)
+	lr := e.doJSON("POST", "/api/v1/users/logout", "", map[string]any{}, withCookie(SessionCookie, tok2)).expect(t, 200)
 	cleared := false
 	for _, c := range lr.Cookies {
-		cleared = cleared || (c.Name == core.SessionCookie && c.MaxAge < 0)
+		cleared = cleared || (c.Name == SessionCookie && c.MaxAge < 0)
 	}
 	if !cleared {
 		t.Fatalf("logout did not clear the cookie: %v", lr.Header["Set-Cookie"])
@@ -811,7 +810,7 @@ func TestImagePatchAspectDepthAutoRaiseParent(t *testing.T) {
 func TestImageBadUploadsStoreNothing(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
-	small := newTestEnv(t, withConfig(func(c *core.Config) { c.MaxBodyBytes = 64 << 10; c.MaxPixels = 10_000 }))
+	small := newTestEnv(t, withConfig(func(c *Config) { c.MaxBodyBytes = 64 << 10; c.MaxPixels = 10_000 }))
 	c := e.createCanvas(e.Admin, "bad")
 	other := e.createCanvas(e.Admin, "other")
 	cs := small.createCanvas(small.Admin, "bad")

@@ -56,7 +56,6 @@ import (
 	"time"
 
 	"github.com/canvasd/canvasd/server/canvus"
-	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 	"github.com/coder/websocket"
 )
@@ -633,7 +632,7 @@ func rmCheck(t *testing.T, name string, err error) {
 // ---- the matrix ----
 
 func newReadWorld(t testing.TB) *readWorld {
-	e := newTestEnv(t, withConfig(func(c *core.Config) {
+	e := newTestEnv(t, withConfig(func(c *Config) {
 		c.KeepAlive = 50 * time.Millisecond
 		c.MaxStreamsPerUser = 1000
 	}), withStoreOptions(func(o *store.Options) { o.NoSync = true }))
@@ -897,7 +896,7 @@ func TestAuthMatrixReadStreams(t *testing.T) {
 					rc.change(secret)
 					var wantClose websocket.StatusCode
 					if rc.stream == "ws" {
-						wantClose = core.StatusAccessRevoked
+						wantClose = StatusAccessRevoked
 					}
 					rmCheck(t, leakName(key, t), st.ended(wantClose, secret))
 				})
@@ -925,7 +924,7 @@ func TestAuthMatrixReadStreams(t *testing.T) {
 					e.share(w.alice.Token, c, reader.ID, "view")
 					var wantClose websocket.StatusCode
 					if rc.stream == "ws" {
-						wantClose = core.StatusUnauthorized
+						wantClose = StatusUnauthorized
 					}
 					rmCheck(t, leakName(key, t), st.ended(wantClose, secret))
 				})

@@ -20,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 	bolt "go.etcd.io/bbolt"
 )
@@ -66,7 +65,7 @@ func BenchmarkImagePatch64NoSync(b *testing.B) { benchImagePatch(b, true) }
 
 func benchImagePatch(b *testing.B, noSync bool) {
 	e := newTestEnv(b, withStoreOptions(func(o *store.Options) { o.NoSync = noSync }), // default: fsync on
-		withConfig(func(c *core.Config) { c.UploadsPerMinute = 1 << 20 })) // the setup uploads 64 images at once
+		withConfig(func(c *Config) { c.UploadsPerMinute = 1 << 20 })) // the setup uploads 64 images at once
 	c := e.createCanvas(e.Admin, "bench")
 	ids := make([]string, benchClients)
 	for i := range ids {

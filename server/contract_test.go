@@ -25,7 +25,6 @@ import (
 	"testing"
 
 	"github.com/canvasd/canvasd"
-	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -384,7 +383,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	srv := New(core.Config{}, st, NewHub(st, 0), zerolog.Nop())
+	srv := New(Config{}, st, NewHub(st, 0), zerolog.Nop())
 	gin := map[string]bool{}
 	for _, r := range srv.Engine().Routes() {
 		gin[r.Method+" "+ginParam.ReplaceAllString(r.Path, "{$1}")] = true

@@ -142,7 +142,7 @@ func alsoAllow(addr string) func(netip.AddrPort) bool {
 
 func newDigitizeEnv(t testing.TB, keepAlive time.Duration) *digitizeEnv {
 	t.Helper()
-	e := newTestEnv(t, withConfig(func(c *core.Config) {
+	e := newTestEnv(t, withConfig(func(c *Config) {
 		c.FetchAllowHosts = []string{"127.0.0.1", "127.0.0.2", "localhost", "169.254.169.254", "10.1.2.3", "::1"}
 		c.KeepAlive = keepAlive
 	}))
@@ -1008,10 +1008,10 @@ func TestBatchLogRegistryExpiryAndMemoryBound(t *testing.T) {
 		l.Append("e", i)
 	}
 	evs, done, _ := l.Since(core.SseRingCap + 3)
-	if done || len(evs) != 2 || evs[0].Id != core.SseRingCap+4 || string(evs[1].Data) != strconv.Itoa(core.SseRingCap+4) {
+	if done || len(evs) != 2 || evs[0].ID != core.SseRingCap+4 || string(evs[1].Data) != strconv.Itoa(core.SseRingCap+4) {
 		t.Fatalf("since: %d events, done %v", len(evs), done)
 	}
-	if all, _, _ := l.Since(0); len(all) != core.SseRingCap || all[0].Id != 6 {
-		t.Fatalf("ring holds %d events from id %d, want %d from 6", len(all), all[0].Id, core.SseRingCap)
+	if all, _, _ := l.Since(0); len(all) != core.SseRingCap || all[0].ID != 6 {
+		t.Fatalf("ring holds %d events from id %d, want %d from 6", len(all), all[0].ID, core.SseRingCap)
 	}
 }

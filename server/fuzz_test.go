@@ -50,7 +50,7 @@ func newFuzzEnv(tb testing.TB) *fuzzEnv {
 	}
 	h := NewHub(st, 0)
 	// Fuzzing uploads far more than the default 60 a minute.
-	srv := New(core.Config{UploadsPerMinute: 1 << 30}, st, h, zerolog.Nop())
+	srv := New(Config{UploadsPerMinute: 1 << 30}, st, h, zerolog.Nop())
 	srv.Start()
 	tok, _, err := Bootstrap(st, testAdminToken)
 	if err != nil {

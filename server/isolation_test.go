@@ -9,13 +9,12 @@ import (
 	"time"
 
 	"github.com/canvasd/canvasd/imaging/ocr"
-	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/coder/websocket"
 )
 
 // metricSum adds up the samples of family name whose labels include want:
 // counter and gauge values, histogram sample counts.
-func metricSum(t testing.TB, m *core.Metrics, name string, want map[string]string) float64 {
+func metricSum(t testing.TB, m *Metrics, name string, want map[string]string) float64 {
 	t.Helper()
 	mfs, err := m.Gatherer().Gather()
 	if err != nil {
@@ -59,8 +58,8 @@ func TestTwoServersInOneProcessShareNothing(t *testing.T) {
 	if !ocr.Available() {
 		t.Fatal("tesseract is not installed: apt-get install tesseract-ocr (the OCR half of this test needs it)")
 	}
-	limits := withConfig(func(c *core.Config) { c.UploadsPerMinute = 2 })
-	a := newTestEnv(t, limits, withServerOptions(core.WithOCR(ocr.Engine{Off: true})))
+	limits := withConfig(func(c *Config) { c.UploadsPerMinute = 2 })
+	a := newTestEnv(t, limits, withServerOptions(WithOCR(ocr.Engine{Off: true})))
 	b := newTestEnv(t, limits)
 	if a.Dir == b.Dir {
 		t.Fatal("the two servers share a data directory")

@@ -19,8 +19,8 @@ func (s *Server) routes() {
 	r := s.Gin
 
 	// --- Canvus API v1 (/api/v1): Private-Token header, session cookie or
-	// bearer; errors {"msg": ...}. Handlers in users.go, canvases.go,
-	// widgets.go, images.go, ws.go, uncrop.go.
+	// bearer; errors {"msg": ...}. Handlers: package canvus (users.go,
+	// canvases.go, widgets.go, images.go, ws.go, stream.go, uncrop.go).
 	v1 := r.Group("/api/v1")
 	v1.GET("/server-info", s.serverInfo)
 
@@ -57,7 +57,7 @@ func (s *Server) routes() {
 	cv.POST("/copy", s.canvus.CopyCanvas)
 	cv.GET("/ws", s.canvus.Websocket)
 
-	// Widgets: one set of routes per kind (widgetKinds in widgets.go), and
+	// Widgets: one set of routes per kind (canvus.WidgetKinds), and
 	// the kind-less /widgets listing.
 	cv.GET("/widgets", s.canvus.ListWidgets(""))
 	cv.GET("/widgets/:wid", s.canvus.GetWidget(""))
@@ -76,7 +76,8 @@ func (s *Server) routes() {
 	}
 	cv.POST("/images/:wid/uncrop", s.Expensive(core.CanvusError), s.canvus.CanvasUncrop)
 
-	// --- Admin (Canvus auth, admin users only): backup.go, uncrop.go.
+	// --- Admin (Canvus auth, admin users only): canvus/backup.go,
+	// canvus/uncrop.go.
 	r.GET("/admin/backup", s.Authenticated(core.CanvusScheme(false)), s.canvus.Backup)
 	admin := r.Group("/admin", s.Authenticated(core.CanvusScheme(false)), s.canvus.AdminOnly)
 	admin.GET("/tokens/:tid/credits", s.canvus.GetCredits)
@@ -84,8 +85,8 @@ func (s *Server) routes() {
 
 	// --- deal-canvas image pipeline (/api/canvas/{deal_id}/images): bearer,
 	// Private-Token, or link permission; errors {"detail": ...}. A deal_id
-	// is a canvas id, an element_id a widget id. Handlers in deal.go and
-	// digitize.go.
+	// is a canvas id, an element_id a widget id. Handlers: package deal
+	// (deal.go, digitize.go).
 	dealImgs := r.Group("/api/canvas/:id/images", s.Authenticated(core.DealScheme()), s.CanvasAccess(deal.DealFail, ""))
 	dealImgs.POST("/:wid/recrop", s.Expensive(core.DetailError), s.deal.Recrop)
 	dealImgs.GET("/:wid/versions", s.deal.ListVersions)
@@ -95,11 +96,12 @@ func (s *Server) routes() {
 	dealImgs.GET("/batch-digitize/:batch/events", s.deal.BatchEvents(s.Batches))
 
 	// --- Clipdrop uncrop (/uncrop/v1): x-api-key; errors {"error": ...}.
-	// Handler in uncrop.go.
+	// Handler: package clipdrop.
 	r.POST("/uncrop/v1", s.Authenticated(core.ClipdropScheme()), s.clipdrop.UncropAPI)
 
 	// --- Crop jobs (/v1, Crop.photo's API): bearer; errors
-	// {"status":"error", ...}. Handlers in jobs.go and cropops.go.
+	// {"status":"error", ...}. Handlers: package cropjobs (jobs.go,
+	// cropops.go).
 	jobs := r.Group("/v1", s.Authenticated(core.JobsScheme()))
 	jobs.POST("/banners/with-mask", s.cropjobs.CreateBannerJob)
 	jobs.POST("/banners/with-mask/create", s.cropjobs.CreateBannerJob) // Crop.photo's path
@@ -109,13 +111,15 @@ func (s *Server) routes() {
 	jobs.GET("/outputs/:file", s.cropjobs.GetOutput)
 	jobs.HEAD("/outputs/:file", s.cropjobs.GetOutput)
 
-	// --- Operations: probes, metrics (ops.go, metrics.go), the contract.
+	// --- Operations: probes, metrics (core/ops.go, core/metrics.go), the
+	// contract.
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.Readyz)
 	r.GET("/metrics", s.MetricsRoute())
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", canvasd.OpenAPI) })
 
-	// --- Everything else: each dialect's 404, or the browser client (web.go).
+	// --- Everything else: each dialect's 404, or the browser client
+	// (core/web.go).
 	r.NoRoute(s.noRoute)
 }
 

@@ -238,7 +238,7 @@ func FuzzPermissionsBody(f *testing.F) {
 
 func TestSecurity09_CreditsAndRatesBelongToUser(t *testing.T) {
 	clk := &frozenClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	e := newClockedEnv(t, clk.Now, withConfig(func(c *core.Config) {
+	e := newClockedEnv(t, clk.Now, withConfig(func(c *Config) {
 		c.UncropRatePerMinute = 4
 		c.ExpensivePerMinute = 3
 	}))
@@ -330,7 +330,7 @@ func TestSecurity10_EmailSquatting(t *testing.T) {
 
 func TestSecurity11_LoginThrottled(t *testing.T) {
 	clk := &frozenClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	e := newClockedEnv(t, clk.Now, withConfig(func(c *core.Config) {
+	e := newClockedEnv(t, clk.Now, withConfig(func(c *Config) {
 		c.LoginFailuresPerAccount = 3
 		c.LoginFailuresPerIP = 10
 		c.LoginMaxBackoff = 4 * time.Second

@@ -64,7 +64,7 @@ func slowBody(t *testing.T, e *testEnv, head string, total int) int {
 }
 
 func TestSecurity06_NoDeadlineEscape(t *testing.T) {
-	e := newTestEnv(t, withConfig(func(c *core.Config) { c.RouteTimeout = time.Second }))
+	e := newTestEnv(t, withConfig(func(c *Config) { c.RouteTimeout = time.Second }))
 	owner := e.createUser("owner", false)
 	cv := e.createCanvas(owner.Token, "slow")
 	e.setLink(owner.Token, cv, "edit")
@@ -118,7 +118,7 @@ func TestSecurity06_NoDeadlineEscape(t *testing.T) {
 }
 
 func TestSecurity06_AnonymousConnectionCap(t *testing.T) {
-	e := newTestEnv(t, withConfig(func(c *core.Config) { c.MaxAnonConnsPerIP = 3 }))
+	e := newTestEnv(t, withConfig(func(c *Config) { c.MaxAnonConnsPerIP = 3 }))
 	owner := e.createUser("owner", false)
 	cv := e.createCanvas(owner.Token, "capped")
 	e.setLink(owner.Token, cv, "edit")
@@ -208,7 +208,7 @@ func TestSecurity08_MetricLabelsBounded(t *testing.T) {
 	}
 
 	// Behind a token.
-	et := newTestEnv(t, withConfig(func(c *core.Config) { c.MetricsToken = "metrics-secret-123" }))
+	et := newTestEnv(t, withConfig(func(c *Config) { c.MetricsToken = "metrics-secret-123" }))
 	et.do("GET", "/metrics", "", nil, "").expect(t, http.StatusUnauthorized)
 	et.do("GET", "/metrics", "", nil, "", withHeader("Authorization", "Bearer wrong")).expect(t, http.StatusUnauthorized)
 	et.do("GET", "/metrics", et.Admin, nil, "").expect(t, http.StatusUnauthorized) // a user token is not the metrics token
@@ -218,7 +218,7 @@ func TestSecurity08_MetricLabelsBounded(t *testing.T) {
 	}
 
 	// Only on the admin listener.
-	ea := newTestEnv(t, withConfig(func(c *core.Config) { c.MetricsAdminOnly = true }))
+	ea := newTestEnv(t, withConfig(func(c *Config) { c.MetricsAdminOnly = true }))
 	ea.do("GET", "/metrics", "", nil, "").expect(t, http.StatusNotFound)
 	admin := httptest.NewServer(ea.Srv.MetricsHandler())
 	defer admin.Close()
@@ -247,7 +247,7 @@ func TestSecurity09_ForwardedForNotTrusted(t *testing.T) {
 		return limited
 	}
 	cfg := func(trusted []string) testEnvOption {
-		return withConfig(func(c *core.Config) { c.ExpensivePerMinute = 2; c.TrustedProxies = trusted })
+		return withConfig(func(c *Config) { c.ExpensivePerMinute = 2; c.TrustedProxies = trusted })
 	}
 
 	// Default: no proxy is trusted, so the six requests share 127.0.0.1's
@@ -315,7 +315,7 @@ func TestSecurityFetchErrorsHideResolver(t *testing.T) {
 	failing := &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
 		return nil, errors.New("network unreachable")
 	}}
-	e := newTestEnv(t, withConfig(func(c *core.Config) { c.FetchAllowHosts = []string{host} }))
+	e := newTestEnv(t, withConfig(func(c *Config) { c.FetchAllowHosts = []string{host} }))
 	e.Srv.Fetcher.Resolver = failing
 	e.Srv.Fetcher.Build()
 	u := e.createUser("fetcher", false)

@@ -205,7 +205,7 @@ func (e *testEnv) setSource(t testing.TB, canvasID, widgetID string, data []byte
 func TestSecurity02_DecodeGuardBoundsMemory(t *testing.T) {
 	const budget = 16 << 20
 	const parallel = 12
-	e := newTestEnv(t, withConfig(func(c *core.Config) {
+	e := newTestEnv(t, withConfig(func(c *Config) {
 		c.DecodeBudgetBytes = budget
 		c.OpWait = 20 * time.Millisecond
 		c.SourceCacheBytes = 1 // keep no decoded source: every re-crop decodes
@@ -315,7 +315,7 @@ func TestSecurity02_DecodeGuardBoundsMemory(t *testing.T) {
 // (whatever token: a fresh token does not reset the budget) and per client
 // IP for anonymous link guests, with 429 and Retry-After.
 func TestSecurity02_UploadRateLimited(t *testing.T) {
-	e := newTestEnv(t, withConfig(func(c *core.Config) { c.UploadsPerMinute = 3 }))
+	e := newTestEnv(t, withConfig(func(c *Config) { c.UploadsPerMinute = 3 }))
 	alice := e.createUser("alice", false)
 	bob := e.createUser("bob", false)
 	cv := e.createCanvas(alice.Token, "uploads")

@@ -20,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/coder/websocket"
 )
 
@@ -326,8 +325,8 @@ func TestSecurity04_RevocationEndsStreams(t *testing.T) {
 					for {
 						_, data, err := ws.Read(ctx)
 						if err != nil {
-							if got := websocket.CloseStatus(err); got != core.StatusUnauthorized {
-								t.Fatalf("websocket ended with %v (status %d), want close %d", err, got, core.StatusUnauthorized)
+							if got := websocket.CloseStatus(err); got != StatusUnauthorized {
+								t.Fatalf("websocket ended with %v (status %d), want close %d", err, got, StatusUnauthorized)
 							}
 							break
 						}
@@ -371,8 +370,8 @@ func TestSecurity04_RevocationEndsStreams(t *testing.T) {
 		for {
 			_, data, err := c.Read(ctx)
 			if err != nil {
-				if got := websocket.CloseStatus(err); got != core.StatusAccessRevoked {
-					t.Fatalf("websocket ended with %v, want close %d", err, core.StatusAccessRevoked)
+				if got := websocket.CloseStatus(err); got != StatusAccessRevoked {
+					t.Fatalf("websocket ended with %v, want close %d", err, StatusAccessRevoked)
 				}
 				break
 			}
@@ -480,7 +479,7 @@ func TestSecurity05_CanvasListStreamNoLeak(t *testing.T) {
 // budget shared by every guest, and NDJSON streams count toward the same
 // caps as websockets (429 before the stream starts).
 func TestSecurity13_StreamCaps(t *testing.T) {
-	e := newTestEnv(t, withConfig(func(c *core.Config) {
+	e := newTestEnv(t, withConfig(func(c *Config) {
 		c.MaxWebsocketsPerUser = 3
 		c.MaxStreamsPerUser = 3
 		c.MaxStreamsPerIP = 3
@@ -513,8 +512,8 @@ func TestSecurity13_StreamCaps(t *testing.T) {
 	refused := func(token, laddr string) {
 		t.Helper()
 		_, err := hello(token, laddr)
-		if websocket.CloseStatus(err) != core.StatusTooManySockets {
-			t.Fatalf("websocket over the cap from %s: %v, want close %d", laddr, err, core.StatusTooManySockets)
+		if websocket.CloseStatus(err) != StatusTooManySockets {
+			t.Fatalf("websocket over the cap from %s: %v, want close %d", laddr, err, StatusTooManySockets)
 		}
 	}
 

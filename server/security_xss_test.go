@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/canvasd/canvasd/internal/headless"
-	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 	"github.com/canvasd/canvasd/web"
 	"github.com/chromedp/cdproto/browser"
@@ -136,12 +135,12 @@ func TestSecurity01_SVGNotServedInline(t *testing.T) {
 		for _, u := range urls {
 			checkNotInline(t, "GET "+u+" (bearer)", e.do("GET", u, "", nil, "", withHeader("Authorization", "Bearer "+victim.Token)))
 			checkNotInline(t, "GET "+u+" (Private-Token)", e.do("GET", u, victim.Token, nil, ""))
-			checkNotInline(t, "GET "+u+" (cookie)", e.do("GET", u, "", nil, "", withCookie(core.SessionCookie, victim.Token)))
+			checkNotInline(t, "GET "+u+" (cookie)", e.do("GET", u, "", nil, "", withCookie(SessionCookie, victim.Token)))
 			checkNotInline(t, "GET "+u+" (guest)", e.do("GET", u, "", nil, ""))
 		}
 		dl := cv.path("/images/" + id + "/download")
 		checkNotInline(t, "GET "+dl, e.do("GET", dl, victim.Token, nil, ""))
-		checkNotInline(t, "GET "+dl+" (cookie)", e.do("GET", dl, "", nil, "", withCookie(core.SessionCookie, victim.Token)))
+		checkNotInline(t, "GET "+dl+" (cookie)", e.do("GET", dl, "", nil, "", withCookie(SessionCookie, victim.Token)))
 	}
 	// The source of element 2 is the raster render: inline is fine there,
 	// and the SVG itself is what version 0 answers, as an attachment.
@@ -160,7 +159,7 @@ func webTestEnv(t *testing.T) *testEnv {
 		t.Fatalf("open store: %v", err)
 	}
 	h := NewHub(st, 0)
-	srv := New(core.Config{}, st, h, zerolog.Nop(), core.WithWeb(web.FS()))
+	srv := New(Config{}, st, h, zerolog.Nop(), WithWeb(web.FS()))
 	srv.Start()
 	if _, _, err := Bootstrap(st, testAdminToken); err != nil {
 		t.Fatalf("bootstrap: %v", err)
@@ -268,7 +267,7 @@ func TestSecurity01_SVGScriptDoesNotRunInChromium(t *testing.T) {
 	login := e.doJSON("POST", "/api/v1/users/login", "", map[string]any{"email": victim.Email, "password": victim.Password}).expect(t, 200)
 	var session string
 	for _, ck := range login.Cookies {
-		if ck.Name == core.SessionCookie {
+		if ck.Name == SessionCookie {
 			session = ck.Value
 		}
 	}
@@ -306,7 +305,7 @@ func TestSecurity01_SVGScriptDoesNotRunInChromium(t *testing.T) {
 	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorDeny}); err != nil {
 		t.Fatalf("deny downloads: %v", err)
 	}
-	if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: core.SessionCookie, Value: session, URL: e.URL + "/",
+	if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: SessionCookie, Value: session, URL: e.URL + "/",
 		HTTPOnly: ptr(true), SameSite: network.CookieSameSiteLax}); err != nil {
 		t.Fatalf("set cookie: %v", err)
 	}
@@ -474,14 +473,14 @@ func TestSecurity01_DealCookieOnlyForImageGETs(t *testing.T) {
 	login := e.doJSON("POST", "/api/v1/users/login", "", map[string]any{"email": u.Email, "password": u.Password}).expect(t, 200)
 	var session string
 	for _, ck := range login.Cookies {
-		if ck.Name == core.SessionCookie {
+		if ck.Name == SessionCookie {
 			session = ck.Value
 		}
 	}
 	if session == "" {
 		t.Fatal("login set no session cookie")
 	}
-	cookie := withCookie(core.SessionCookie, session)
+	cookie := withCookie(SessionCookie, session)
 	base := "/api/canvas/" + cv.ID + "/images/" + el
 	box := map[string]any{"user_bbox": map[string]any{"x": 0.1, "y": 0.1, "width": 0.5, "height": 0.5}}
 

@@ -40,7 +40,6 @@ import (
 	"time"
 
 	"github.com/canvasd/canvasd/hub"
-	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
@@ -51,18 +50,18 @@ const testAdminToken = "test-admin-token-0123456789"
 
 // testEnvOpts collects what newTestEnv builds the server from.
 type testEnvOpts struct {
-	cfg   core.Config
+	cfg   Config
 	store store.Options
 	dir   string
 	log   zerolog.Logger
-	srv   []core.Option // passed to New after WithMetrics
+	srv   []Option // passed to New after WithMetrics
 }
 
 // testEnvOption adjusts a testEnv before it starts.
 type testEnvOption func(*testEnvOpts)
 
 // withConfig edits the server Config (limits, TTLs, ...).
-func withConfig(f func(*core.Config)) testEnvOption { return func(o *testEnvOpts) { f(&o.cfg) } }
+func withConfig(f func(*Config)) testEnvOption { return func(o *testEnvOpts) { f(&o.cfg) } }
 
 // withStoreOptions edits the store Options (retention, clock, NoSync, ...).
 func withStoreOptions(f func(*store.Options)) testEnvOption {
@@ -70,7 +69,7 @@ func withStoreOptions(f func(*store.Options)) testEnvOption {
 }
 
 // withServerOptions passes Options to New (WithOCR, ...).
-func withServerOptions(opts ...core.Option) testEnvOption {
+func withServerOptions(opts ...Option) testEnvOption {
 	return func(o *testEnvOpts) { o.srv = append(o.srv, opts...) }
 }
 
@@ -130,9 +129,9 @@ func (e *testEnv) start() {
 	if err != nil {
 		e.t.Fatalf("open store: %v", err)
 	}
-	m := core.NewMetrics()
+	m := NewMetrics()
 	h := NewHub(st, 0, HubMetrics(m))
-	srv := New(e.opts.cfg, st, h, e.opts.log, append([]core.Option{core.WithMetrics(m)}, e.opts.srv...)...)
+	srv := New(e.opts.cfg, st, h, e.opts.log, append([]Option{WithMetrics(m)}, e.opts.srv...)...)
 	srv.Start()
 	if _, _, err := Bootstrap(st, testAdminToken); err != nil {
 		e.t.Fatalf("bootstrap: %v", err)

@@ -20,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 	"github.com/coder/websocket"
 )
@@ -49,7 +48,7 @@ func newClockedEnv(t testing.TB, now func() time.Time, opts ...testEnvOption) *t
 		t.Fatalf("open store: %v", err)
 	}
 	h := NewHub(st, 0)
-	srv := New(o.cfg, st, h, o.log, core.WithClock(now))
+	srv := New(o.cfg, st, h, o.log, WithClock(now))
 	srv.Start()
 	if _, _, err := Bootstrap(st, testAdminToken); err != nil {
 		t.Fatalf("bootstrap: %v", err)
@@ -164,7 +163,7 @@ func expectUncropped(t testing.TB, r *testResp, remaining string) image.Image {
 }
 
 func TestUncropErrorPaths(t *testing.T) {
-	e := newTestEnv(t, withConfig(func(c *core.Config) { c.UncropMaxOutputPixels = 5000 }))
+	e := newTestEnv(t, withConfig(func(c *Config) { c.UncropMaxOutputPixels = 5000 }))
 	k := e.newUncropKey("uncrop-err")
 	src := testPNG(t, 64, 48) // 3072 px
 

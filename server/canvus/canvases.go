@@ -15,7 +15,7 @@ func folderJSON(f *store.Folder, u *store.User) gin.H {
 	access := store.AccessView
 	if u != nil && (u.Admin || u.ID == f.OwnerID) {
 		access = store.AccessOwner
-	} else if p, ok := f.Users[core.IdOf(u)]; ok {
+	} else if p, ok := f.Users[core.IDOf(u)]; ok {
 		access = p
 	}
 	return gin.H{"access": access, "folder_id": f.FolderID, "id": f.ID, "in_trash": f.InTrash, "name": f.Name, "state": "normal"}
@@ -86,30 +86,21 @@ func (s *API) GetFolder(c *gin.Context) {
 }
 
 func (s *API) CreateFolder(c *gin.Context) {
-	var req struct {
-		Name     string `json:"name"`
-		FolderID string `json:"folder_id"`
-	}
-	if !core.CanvusJSON(c, &req) {
+	req, u, ok := readNameInFolder(c)
+	if !ok {
 		return
-	}
-	u := core.UserOf(c)
-	if req.FolderID == "" {
-		req.FolderID = store.HomeFolderID(u.ID)
 	}
 	if req.Name == "" {
 		req.Name = "New folder"
 	}
 	f := &store.Folder{Name: req.Name, FolderID: req.FolderID, OwnerID: u.ID, InTrash: store.IsTrashFolder(req.FolderID)}
-	err := s.St.Write(func(tx *store.Tx) error {
+	if !s.write(c, "Folder", func(tx *store.Tx) error {
 		if err := checkFolderTarget(tx, u, req.FolderID); err != nil {
 			return err
 		}
 		f.ID = ""
 		return tx.PutFolder(f)
-	})
-	if err != nil {
-		core.CanvusStoreError(c, err, "Folder")
+	}) {
 		return
 	}
 	c.JSON(http.StatusOK, folderJSON(f, u))
@@ -126,7 +117,7 @@ func (s *API) PatchFolder(c *gin.Context) {
 	if !core.CanvusJSON(c, &req) {
 		return
 	}
-	err := s.St.Write(func(tx *store.Tx) error {
+	if !s.write(c, "Folder", func(tx *store.Tx) error {
 		cur, err := tx.Folder(f.ID)
 		if err != nil {
 			return err
@@ -136,9 +127,7 @@ func (s *API) PatchFolder(c *gin.Context) {
 		}
 		f = cur
 		return tx.PutFolder(cur)
-	})
-	if err != nil {
-		core.CanvusStoreError(c, err, "Folder")
+	}) {
 		return
 	}
 	c.JSON(http.StatusOK, folderJSON(f, core.UserOf(c)))
@@ -153,11 +142,7 @@ func (s *API) DeleteFolder(c *gin.Context) {
 		core.CanvusError(c, http.StatusBadRequest, "A user's home or trash folder cannot be deleted")
 		return
 	}
-	if err := s.St.Write(func(tx *store.Tx) error { return tx.DeleteFolder(f.ID) }); err != nil {
-		core.CanvusStoreError(c, err, "Folder")
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{})
+	s.writeEmpty(c, "Folder", func(tx *store.Tx) error { return tx.DeleteFolder(f.ID) })
 }
 
 func (s *API) ListCanvases(c *gin.Context) {
@@ -186,23 +171,16 @@ func (s *API) canvasList(u *store.User) ([]map[string]any, error) {
 }
 
 func (s *API) CreateCanvas(c *gin.Context) {
-	var req struct {
-		Name     string `json:"name"`
-		FolderID string `json:"folder_id"`
-	}
-	if !core.CanvusJSON(c, &req) {
+	req, u, ok := readNameInFolder(c)
+	if !ok {
 		return
-	}
-	u := core.UserOf(c)
-	if req.FolderID == "" {
-		req.FolderID = store.HomeFolderID(u.ID)
 	}
 	if len(req.Name) > 256 {
 		core.CanvusError(c, http.StatusBadRequest, "Canvas name is too long (at most 256 characters)")
 		return
 	}
 	cv := &store.Canvas{}
-	err := s.St.Write(func(tx *store.Tx) error {
+	if !s.write(c, "Canvas", func(tx *store.Tx) error {
 		if err := checkFolderTarget(tx, u, req.FolderID); err != nil {
 			return err
 		}
@@ -212,9 +190,7 @@ func (s *API) CreateCanvas(c *gin.Context) {
 		}
 		*cv = store.Canvas{Name: name, FolderID: req.FolderID, OwnerID: u.ID, EditorsCanShare: true}
 		return tx.CreateCanvas(cv)
-	})
-	if err != nil {
-		core.CanvusStoreError(c, err, "Canvas")
+	}) {
 		return
 	}
 	c.JSON(http.StatusOK, canvasJSON(cv, store.AccessOwner))
@@ -254,7 +230,7 @@ func (s *API) PatchCanvas(c *gin.Context) {
 	}
 	u := core.UserOf(c)
 	var out *store.Canvas
-	err := s.St.Write(func(tx *store.Tx) error {
+	if !s.write(c, "Canvas", func(tx *store.Tx) error {
 		cur, err := tx.Canvas(core.CanvasOf(c).ID)
 		if err != nil {
 			return err
@@ -273,20 +249,14 @@ func (s *API) PatchCanvas(c *gin.Context) {
 		}
 		out = cur
 		return tx.PutCanvas(cur)
-	})
-	if err != nil {
-		core.CanvusStoreError(c, err, "Canvas")
+	}) {
 		return
 	}
 	c.JSON(http.StatusOK, canvasJSON(out, core.AccessOf(c)))
 }
 
 func (s *API) DeleteCanvas(c *gin.Context) {
-	if err := s.St.Write(func(tx *store.Tx) error { return tx.DeleteCanvas(core.CanvasOf(c).ID) }); err != nil {
-		core.CanvusStoreError(c, err, "Canvas")
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{})
+	s.writeEmpty(c, "Canvas", func(tx *store.Tx) error { return tx.DeleteCanvas(core.CanvasOf(c).ID) })
 }
 
 type moveReq struct {

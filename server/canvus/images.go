@@ -181,7 +181,7 @@ func (s *API) storeImage(up *imageUpload, w *store.Widget, u *store.User) (strin
 		return "", err
 	}
 	w.Blob = h
-	v0 := store.Version{Version: 0, Blob: h, Width: up.pw, Height: up.ph, Kind: "original", AuthorID: core.IdOf(u), Author: core.NameOf(u)}
+	v0 := store.Version{Version: 0, Blob: h, Width: up.pw, Height: up.ph, Kind: "original", AuthorID: core.IDOf(u), Author: core.NameOf(u)}
 	if up.source != nil {
 		sh, err := s.St.PutBlobFile(up.source.Data)
 		if err != nil {

@@ -217,8 +217,7 @@ func (s *API) CreateUser(c *gin.Context) {
 	if req.Blocked != nil {
 		u.Blocked = *req.Blocked
 	}
-	if err := s.St.Write(func(tx *store.Tx) error { cp := *u; err := tx.CreateUser(&cp); *u = cp; return err }); err != nil {
-		core.CanvusStoreError(c, err, "User")
+	if !s.write(c, "User", func(tx *store.Tx) error { cp := *u; err := tx.CreateUser(&cp); *u = cp; return err }) {
 		return
 	}
 	c.JSON(http.StatusOK, userJSON(u))
@@ -310,7 +309,7 @@ func (s *API) PatchUser(c *gin.Context) {
 		req.Email = &email
 	}
 	var out *store.User
-	err := s.St.Write(func(tx *store.Tx) error {
+	if !s.write(c, "User", func(tx *store.Tx) error {
 		cur, err := tx.User(u.ID)
 		if err != nil {
 			return err
@@ -335,9 +334,7 @@ func (s *API) PatchUser(c *gin.Context) {
 		}
 		out = cur
 		return tx.PutUser(cur)
-	})
-	if err != nil {
-		core.CanvusStoreError(c, err, "User")
+	}) {
 		return
 	}
 	c.JSON(http.StatusOK, userJSON(out))
@@ -352,11 +349,7 @@ func (s *API) DeleteUser(c *gin.Context) {
 		core.CanvusError(c, http.StatusBadRequest, "This user cannot be deleted")
 		return
 	}
-	if err := s.St.Write(func(tx *store.Tx) error { return tx.DeleteUser(u.ID) }); err != nil {
-		core.CanvusStoreError(c, err, "User")
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{})
+	s.writeEmpty(c, "User", func(tx *store.Tx) error { return tx.DeleteUser(u.ID) })
 }
 
 func (s *API) ListTokens(c *gin.Context) {
@@ -447,7 +440,7 @@ func (s *API) PatchToken(c *gin.Context) {
 	if !ok {
 		return
 	}
-	err := s.St.Write(func(tx *store.Tx) error {
+	if !s.write(c, "Access token", func(tx *store.Tx) error {
 		cur, err := tx.Token(tk.ID)
 		if err != nil {
 			return err
@@ -455,9 +448,7 @@ func (s *API) PatchToken(c *gin.Context) {
 		cur.Description = desc
 		tk = cur
 		return tx.PutToken(cur)
-	})
-	if err != nil {
-		core.CanvusStoreError(c, err, "Access token")
+	}) {
 		return
 	}
 	c.JSON(http.StatusOK, tokenJSON(tk))
@@ -468,9 +459,5 @@ func (s *API) DeleteToken(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.St.Write(func(tx *store.Tx) error { return tx.DeleteToken(tk.ID) }); err != nil {
-		core.CanvusStoreError(c, err, "Access token")
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{})
+	s.writeEmpty(c, "Access token", func(tx *store.Tx) error { return tx.DeleteToken(tk.ID) })
 }

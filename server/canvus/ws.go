@@ -81,7 +81,7 @@ func (s *API) Websocket(c *gin.Context) {
 	}
 	conn.SetReadLimit(s.Cfg.MaxWSMessage)
 	ws := &wsSession{s: s, conn: conn, user: u, canvas: cv.ID, live: live}
-	ws.me = viewer{ID: "v-" + store.RandomToken(8), UserID: core.IdOf(u), Name: core.NameOf(u)}
+	ws.me = viewer{ID: "v-" + store.RandomToken(8), UserID: core.IDOf(u), Name: core.NameOf(u)}
 	s.Streams.Add(1)
 	s.Metrics.StreamsOpen.WithLabelValues("websocket").Inc()
 	if !ws.start(since, access) {

@@ -480,7 +480,7 @@ func (s *API) sendOutput(c *gin.Context, data []byte, format string, crop *produ
 		c.Data(http.StatusOK, core.ContentTypes[imaging.Format(format)], data)
 		return
 	}
-	hash, err := s.storeOutput(data, core.IdOf(core.UserOf(c)))
+	hash, err := s.storeOutput(data, core.IDOf(core.UserOf(c)))
 	if err != nil {
 		answerJobErr(c, err)
 		return

@@ -310,7 +310,7 @@ type elementOutcome struct {
 
 func (s *API) runBatch(ctx context.Context, c *gin.Context, log *core.EventLog, req *batchRequest) {
 	start := time.Now()
-	log.Append("batch.started", gin.H{"batch_id": log.Id, "total": len(req.Elements), "stitch": req.Stitch})
+	log.Append("batch.started", gin.H{"batch_id": log.ID, "total": len(req.Elements), "stitch": req.Stitch})
 	succeeded, failed := 0, 0
 	var tables []*digitize.Table
 	var tableIDs, tableFailed []string
@@ -322,7 +322,7 @@ func (s *API) runBatch(ctx context.Context, c *gin.Context, log *core.EventLog, 
 		}
 		started++
 		log.Append("element.started", gin.H{"index": i, "element_id": el.ID})
-		out, eerr := s.digitizeElement(ctx, c, log.Id, el)
+		out, eerr := s.digitizeElement(ctx, c, log.ID, el)
 		if eerr != nil {
 			failed++
 			if el.Type == "table" {
@@ -439,7 +439,7 @@ func (s *API) analyse(ctx context.Context, typ string, data []byte) (out *elemen
 		}
 		return nil, &elementError{"unsupported_format", "the image could not be decoded: " + err.Error()}
 	}
-	out, err = runPipeline(ctx, s.Ocr, typ, img)
+	out, err = runPipeline(ctx, s.OCR, typ, img)
 	switch {
 	case err == nil:
 		return out, nil
@@ -633,7 +633,7 @@ func (s *API) stitchTables(c *gin.Context, log *core.EventLog, tables []*digitiz
 	}
 	wid, err := s.saveStitched(c, merged, ids, sources)
 	if err != nil {
-		s.logBatchError(c, log.Id, err, "save stitched table")
+		s.logBatchError(c, log.ID, err, "save stitched table")
 		log.Append("stitch.skipped", gin.H{"reason": "the stitched table could not be saved"})
 		return
 	}

@@ -47,10 +47,10 @@ type Server struct {
 	PwCompares atomic.Int64   // bcrypt comparisons made by sign-in (real and dummy)
 
 	Metrics         *Metrics     // this server's registry, see metrics.go
-	Viewers         sync.Map     // viewer id -> viewer, for HELLO (ws.go)
-	Batches         *LogRegistry // batch-digitize event logs kept for replay (digitize.go)
+	Viewers         sync.Map     // viewer id -> viewer, for HELLO (canvus/ws.go)
+	Batches         *LogRegistry // batch-digitize event logs kept for replay (deal/digitize.go)
 	DigitizeTimeout time.Duration
-	Ocr             ocr.Engine // OCR setting of batch-digitize (WithOCR)
+	OCR             ocr.Engine // OCR setting of batch-digitize (WithOCR)
 }
 
 // Option adjusts a Server at construction.
@@ -66,7 +66,7 @@ func WithMetrics(m *Metrics) Option { return func(s *Server) { s.Metrics = m } }
 // WithOCR sets how batch-digitize reads text: ocr.Engine{Off: true} reads
 // structure only, as if tesseract were missing. Default: tesseract when it
 // is on PATH.
-func WithOCR(e ocr.Engine) Option { return func(s *Server) { s.Ocr = e } }
+func WithOCR(e ocr.Engine) Option { return func(s *Server) { s.OCR = e } }
 
 // WithWeb mounts the browser client at /.
 func WithWeb(f fs.FS) Option { return func(s *Server) { s.Web = f } }
@@ -175,3 +175,16 @@ func (s *Server) requestLog() gin.HandlerFunc {
 		ev.Msg("request")
 	}
 }
+
+const (
+	// batchReplayTTL is how long a finished batch-digitize batch's events
+	// stay replayable (Server.Batches).
+	batchReplayTTL = time.Hour
+	// batchReplayBytes bounds the memory of finished batches kept for replay.
+	batchReplayBytes = 64 << 20
+)
+
+// digitizeElementTimeout bounds the decode and analysis of one
+// batch-digitize element (the fetch has its own limits, and waiting for an
+// operation slot is not counted); Server.DigitizeTimeout, which tests shorten.
+const digitizeElementTimeout = 60 * time.Second

@@ -19,7 +19,7 @@ import (
 
 // sseEvent is one event of a log. Data is one line of JSON.
 type sseEvent struct {
-	Id   uint64
+	ID   uint64
 	name string
 	Data []byte
 }
@@ -28,7 +28,7 @@ type sseEvent struct {
 func (e sseEvent) wire() []byte {
 	b := make([]byte, 0, len(e.Data)+len(e.name)+32)
 	b = append(b, "id: "...)
-	b = strconv.AppendUint(b, e.Id, 10)
+	b = strconv.AppendUint(b, e.ID, 10)
 	b = append(b, "\nevent: "...)
 	b = append(b, e.name...)
 	b = append(b, "\ndata: "...)
@@ -44,7 +44,7 @@ const SseRingCap = 256
 // EventLog is the replayable history of one operation: ids start at 1 and
 // grow by one per event.
 type EventLog struct {
-	Id       string
+	ID       string
 	CanvasID string
 	UserID   uint64
 
@@ -58,7 +58,7 @@ type EventLog struct {
 }
 
 func NewEventLog(id, canvasID string, userID uint64) *EventLog {
-	return &EventLog{Id: id, CanvasID: canvasID, UserID: userID, next: 1, wake: make(chan struct{})}
+	return &EventLog{ID: id, CanvasID: canvasID, UserID: userID, next: 1, wake: make(chan struct{})}
 }
 
 // Append encodes v as the data of a new event named name.
@@ -72,7 +72,7 @@ func (l *EventLog) Append(name string, v any) {
 	if l.done {
 		return
 	}
-	l.events = append(l.events, sseEvent{Id: l.next, name: name, Data: data})
+	l.events = append(l.events, sseEvent{ID: l.next, name: name, Data: data})
 	l.next++
 	l.size += len(data) + len(name)
 	if len(l.events) > SseRingCap {
@@ -101,7 +101,7 @@ func (l *EventLog) Since(after uint64) ([]sseEvent, bool, <-chan struct{}) {
 	defer l.mu.Unlock()
 	var out []sseEvent
 	for _, e := range l.events {
-		if e.Id > after {
+		if e.ID > after {
 			out = append(out, e)
 		}
 	}
@@ -134,7 +134,7 @@ func (r *LogRegistry) Add(l *EventLog) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sweepLocked()
-	r.m[l.Id] = l
+	r.m[l.ID] = l
 }
 
 // Get returns the log id, or nil when it is unknown or expired.
@@ -235,7 +235,7 @@ func (s *Server) Follow(ctx context.Context, st *sseStream, l *EventLog, after u
 			if st.write(e.wire()) != nil {
 				return false
 			}
-			after = e.Id
+			after = e.ID
 		}
 		if done {
 			return true

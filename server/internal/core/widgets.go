@@ -54,7 +54,7 @@ func TopDepth(tx *store.Tx, canvasID, parent, except string) float64 {
 	return top
 }
 
-func IdOf(u *store.User) uint64 {
+func IDOf(u *store.User) uint64 {
 	if u == nil {
 		return store.GuestUserID
 	}
@@ -87,7 +87,7 @@ func (s *Server) NewVersionSized(c *gin.Context, canvasID, widgetID string, png 
 			}
 			next := w.CurrentVersion().Version + 1
 			v := store.Version{Version: next, Blob: hash, Width: pw, Height: ph, Kind: kind,
-				CreatedAt: tx.Now(), AuthorID: IdOf(u), Author: NameOf(u)}
+				CreatedAt: tx.Now(), AuthorID: IDOf(u), Author: NameOf(u)}
 			if box != nil {
 				v.BBox = &[4]float64{box.X, box.Y, box.W, box.H}
 			}
