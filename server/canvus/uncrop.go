@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
 	"net/http"
 	"strings"
 
@@ -120,37 +121,9 @@ func (s *API) SetCredits(c *gin.Context) {
 // line as re-crop, the widget resized so the original part keeps its
 // on-canvas scale and position, and IMAGE_UNCROPPED to every viewer.
 func (s *API) CanvasUncrop(c *gin.Context) {
-	var req struct {
-		Left  *int   `json:"extend_left"`
-		Right *int   `json:"extend_right"`
-		Up    *int   `json:"extend_up"`
-		Down  *int   `json:"extend_down"`
-		Seed  *int64 `json:"seed"`
-	}
-	if !core.CanvusJSON(c, &req) {
+	p, ok := readUncropBody(c)
+	if !ok {
 		return
-	}
-	var p core.UncropParams
-	for _, f := range []struct {
-		name string
-		v    *int
-		dst  *int
-	}{{"extend_left", req.Left, &p.Ext.Left}, {"extend_right", req.Right, &p.Ext.Right}, {"extend_up", req.Up, &p.Ext.Up}, {"extend_down", req.Down, &p.Ext.Down}} {
-		if f.v == nil {
-			continue
-		}
-		if *f.v < -uncrop.MaxExtent || *f.v > uncrop.MaxExtent {
-			core.CanvusError(c, http.StatusBadRequest, fmt.Sprintf("%s must be between -2000 and 2000, got %d", f.name, *f.v))
-			return
-		}
-		*f.dst = *f.v
-	}
-	if req.Seed != nil {
-		if *req.Seed < 0 || *req.Seed > 100000 {
-			core.CanvusError(c, http.StatusBadRequest, fmt.Sprintf("seed must be between 0 and 100000, got %d", *req.Seed))
-			return
-		}
-		p.Seed = *req.Seed
 	}
 	w, ok := s.loadWidget(c, "Image")
 	if !ok {
@@ -186,21 +159,7 @@ func (s *API) CanvasUncrop(c *gin.Context) {
 			return
 		}
 		ob := out.Bounds()
-		resize := func(nw *store.Widget, oldW, oldH int) {
-			size, _ := nw.Props["size"].(map[string]any)
-			width, _ := size["width"].(float64)
-			k := 1.0
-			if oldW > 0 && width > 0 {
-				k = width / float64(oldW) // canvas units per pixel of the original
-			}
-			nw.Props["size"] = map[string]any{"width": core.Round6(float64(ob.Dx()) * k), "height": core.Round6(float64(ob.Dy()) * k)}
-			if loc, ok := nw.Props["location"].(map[string]any); ok {
-				x, _ := loc["x"].(float64)
-				y, _ := loc["y"].(float64)
-				nw.Props["location"] = map[string]any{"x": core.Round6(x - float64(p.Ext.Left)*k), "y": core.Round6(y - float64(p.Ext.Up)*k)}
-			}
-		}
-		nw, err := s.NewVersionSized(c, w.CanvasID, w.ID, buf.Bytes(), ob.Dx(), ob.Dy(), nil, "uncrop", resize,
+		nw, err := s.NewVersionSized(c, w.CanvasID, w.ID, buf.Bytes(), ob.Dx(), ob.Dy(), nil, "uncrop", uncropResize(p.Ext, ob),
 			func(nw *store.Widget, v int) (string, map[string]any) {
 				return store.EvImageUncropped, map[string]any{"element_id": nw.ID, "version": v,
 					"versioned_url": core.VersionedURL(nw.CanvasID, nw.ID, v),
@@ -213,4 +172,61 @@ func (s *API) CanvasUncrop(c *gin.Context) {
 		}
 		c.JSON(http.StatusOK, nw.Public())
 	})
+}
+
+// readUncropBody reads the JSON body of the canvas uncrop route: the four
+// extents (each -2000..2000, default 0) and seed (0..100000).
+func readUncropBody(c *gin.Context) (core.UncropParams, bool) {
+	var req struct {
+		Left  *int   `json:"extend_left"`
+		Right *int   `json:"extend_right"`
+		Up    *int   `json:"extend_up"`
+		Down  *int   `json:"extend_down"`
+		Seed  *int64 `json:"seed"`
+	}
+	var p core.UncropParams
+	if !core.CanvusJSON(c, &req) {
+		return p, false
+	}
+	for _, f := range []struct {
+		name string
+		v    *int
+		dst  *int
+	}{{"extend_left", req.Left, &p.Ext.Left}, {"extend_right", req.Right, &p.Ext.Right}, {"extend_up", req.Up, &p.Ext.Up}, {"extend_down", req.Down, &p.Ext.Down}} {
+		if f.v == nil {
+			continue
+		}
+		if *f.v < -uncrop.MaxExtent || *f.v > uncrop.MaxExtent {
+			core.CanvusError(c, http.StatusBadRequest, fmt.Sprintf("%s must be between -2000 and 2000, got %d", f.name, *f.v))
+			return p, false
+		}
+		*f.dst = *f.v
+	}
+	if req.Seed != nil {
+		if *req.Seed < 0 || *req.Seed > 100000 {
+			core.CanvusError(c, http.StatusBadRequest, fmt.Sprintf("seed must be between 0 and 100000, got %d", *req.Seed))
+			return p, false
+		}
+		p.Seed = *req.Seed
+	}
+	return p, true
+}
+
+// uncropResize resizes the widget of an uncropped image (ob: the result's
+// bounds) so the original part keeps its on-canvas scale and position.
+func uncropResize(ext uncrop.Extents, ob image.Rectangle) func(nw *store.Widget, oldW, oldH int) {
+	return func(nw *store.Widget, oldW, oldH int) {
+		size, _ := nw.Props["size"].(map[string]any)
+		width, _ := size["width"].(float64)
+		k := 1.0
+		if oldW > 0 && width > 0 {
+			k = width / float64(oldW) // canvas units per pixel of the original
+		}
+		nw.Props["size"] = map[string]any{"width": core.Round6(float64(ob.Dx()) * k), "height": core.Round6(float64(ob.Dy()) * k)}
+		if loc, ok := nw.Props["location"].(map[string]any); ok {
+			x, _ := loc["x"].(float64)
+			y, _ := loc["y"].(float64)
+			nw.Props["location"] = map[string]any{"x": core.Round6(x - float64(ext.Left)*k), "y": core.Round6(y - float64(ext.Up)*k)}
+		}
+	}
 }
