@@ -287,8 +287,8 @@ type clientMsg struct {
 // drafts are not sent live, the saved text still is.
 const MaxDraftBytes = 16 << 10
 
-// ParseClientMsg validates a client message.
-func ParseClientMsg(data []byte) (clientMsg, error) {
+// parseClientMsg validates a client message.
+func parseClientMsg(data []byte) (clientMsg, error) {
 	var m clientMsg
 	if err := json.Unmarshal(data, &m); err != nil {
 		return m, fmt.Errorf("invalid JSON: %w", err)
@@ -329,7 +329,7 @@ func (s *API) wsRead(ctx context.Context, conn *websocket.Conn, canvasID string,
 			conn.Close(websocket.StatusUnsupportedData, "text messages only")
 			return
 		}
-		m, err := ParseClientMsg(data)
+		m, err := parseClientMsg(data)
 		if err != nil {
 			msg, _ := json.Marshal(map[string]string{"type": "ERROR", "msg": err.Error()})
 			write(msg)

@@ -47,7 +47,7 @@ type decodeGuard struct {
 // does not stay at the spike. Smaller decodes leave it to the GC.
 const freeOSMemoryAbove = 256 << 20
 
-func NewDecodeGuard(slots int, budget int64, wait time.Duration) *decodeGuard {
+func newDecodeGuard(slots int, budget int64, wait time.Duration) *decodeGuard {
 	if slots <= 0 {
 		slots = 4
 	}

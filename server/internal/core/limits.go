@@ -20,8 +20,8 @@ type keyLimiter struct {
 	mu        sync.Mutex
 	per       rate.Limit
 	burst     int
-	M         map[string]*keyBucket
-	MaxKeys   int
+	m         map[string]*keyBucket
+	maxKeys   int
 	lastSweep time.Time
 }
 
@@ -33,9 +33,9 @@ type keyBucket struct {
 // keyLimiterMaxKeys bounds the buckets one keyLimiter keeps.
 const keyLimiterMaxKeys = 100_000
 
-func NewKeyLimiter(perMinute int) *keyLimiter {
-	return &keyLimiter{per: rate.Limit(float64(perMinute) / 60), burst: perMinute, M: map[string]*keyBucket{},
-		MaxKeys: keyLimiterMaxKeys}
+func newKeyLimiter(perMinute int) *keyLimiter {
+	return &keyLimiter{per: rate.Limit(float64(perMinute) / 60), burst: perMinute, m: map[string]*keyBucket{},
+		maxKeys: keyLimiterMaxKeys}
 }
 
 // refill is how long an unused bucket takes to be full again.
@@ -51,10 +51,10 @@ func (k *keyLimiter) Allow(key string, now time.Time) (bool, time.Duration) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.sweepLocked(now)
-	b, ok := k.M[key]
+	b, ok := k.m[key]
 	if !ok {
 		b = &keyBucket{l: rate.NewLimiter(k.per, k.burst)}
-		k.M[key] = b
+		k.m[key] = b
 	}
 	if now.After(b.seen) {
 		b.seen = now
@@ -72,29 +72,29 @@ func (k *keyLimiter) Allow(key string, now time.Time) (bool, time.Duration) {
 
 func (k *keyLimiter) sweepLocked(now time.Time) {
 	full := k.refill()
-	if len(k.M) < k.MaxKeys && now.Sub(k.lastSweep) < full {
+	if len(k.m) < k.maxKeys && now.Sub(k.lastSweep) < full {
 		return
 	}
 	k.lastSweep = now
-	for key, b := range k.M {
+	for key, b := range k.m {
 		if now.Sub(b.seen) >= full {
-			delete(k.M, key)
+			delete(k.m, key)
 		}
 	}
-	if len(k.M) < k.MaxKeys {
+	if len(k.m) < k.maxKeys {
 		return
 	}
 	type aged struct {
 		key  string
 		seen time.Time
 	}
-	all := make([]aged, 0, len(k.M))
-	for key, b := range k.M {
+	all := make([]aged, 0, len(k.m))
+	for key, b := range k.m {
 		all = append(all, aged{key, b.seen})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].seen.Before(all[j].seen) })
-	for _, a := range all[:len(all)-k.MaxKeys/2] {
-		delete(k.M, a.key)
+	for _, a := range all[:len(all)-k.maxKeys/2] {
+		delete(k.m, a.key)
 	}
 }
 

@@ -79,10 +79,10 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log zerolog.Logger, opts ...Op
 	s := &Server{Cfg: cfg, St: st, Hub: h, Log: log, Ctx: ctx, cancel: cancel,
 		Cache: imaging.NewSourceCache(cfg.SourceCacheBytes)}
 	s.Fetcher = NewFetcher(cfg.FetchAllowHosts, cfg.MaxBodyBytes)
-	s.Guard = NewDecodeGuard(cfg.MaxConcurrentOps, cfg.DecodeBudgetBytes, cfg.OpWait)
-	s.UploadLimit = NewKeyLimiter(cfg.UploadsPerMinute)
-	s.UncropLimit = NewKeyLimiter(cfg.UncropRatePerMinute)
-	s.opLimit = NewKeyLimiter(cfg.ExpensivePerMinute)
+	s.Guard = newDecodeGuard(cfg.MaxConcurrentOps, cfg.DecodeBudgetBytes, cfg.OpWait)
+	s.UploadLimit = newKeyLimiter(cfg.UploadsPerMinute)
+	s.UncropLimit = newKeyLimiter(cfg.UncropRatePerMinute)
+	s.opLimit = newKeyLimiter(cfg.ExpensivePerMinute)
 	s.Logins = newLoginThrottle(cfg.LoginFailuresPerAccount, cfg.LoginFailuresPerIP, cfg.LoginFailureWindow, cfg.LoginMaxBackoff)
 	s.Now = time.Now
 	s.DigitizeTimeout = digitizeElementTimeout
@@ -92,7 +92,7 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log zerolog.Logger, opts ...Op
 	if s.Metrics == nil {
 		s.Metrics = NewMetrics()
 	}
-	s.Batches = NewLogRegistry(batchReplayTTL, batchReplayBytes, func() time.Time { return s.Now() })
+	s.Batches = newLogRegistry(batchReplayTTL, batchReplayBytes, func() time.Time { return s.Now() })
 	st.SetOnCommit(s.publish)
 	s.Gin = gin.New()
 	s.Gin.HandleMethodNotAllowed = false

@@ -36,10 +36,10 @@ func (e sseEvent) wire() []byte {
 	return append(b, "\n\n"...)
 }
 
-// SseRingCap bounds the events one log keeps. A batch of 10 elements makes at
+// sseRingCap bounds the events one log keeps. A batch of 10 elements makes at
 // most 24 events, so a batch's log is never cut in practice; the cap keeps a
 // bug from growing one without bound.
-const SseRingCap = 256
+const sseRingCap = 256
 
 // EventLog is the replayable history of one operation: ids start at 1 and
 // grow by one per event.
@@ -75,7 +75,7 @@ func (l *EventLog) Append(name string, v any) {
 	l.events = append(l.events, sseEvent{ID: l.next, name: name, Data: data})
 	l.next++
 	l.size += len(data) + len(name)
-	if len(l.events) > SseRingCap {
+	if len(l.events) > sseRingCap {
 		l.size -= len(l.events[0].Data) + len(l.events[0].name)
 		l.events = append(l.events[:0:0], l.events[1:]...)
 	}
@@ -126,7 +126,7 @@ type LogRegistry struct {
 	now      func() time.Time
 }
 
-func NewLogRegistry(ttl time.Duration, maxBytes int, now func() time.Time) *LogRegistry {
+func newLogRegistry(ttl time.Duration, maxBytes int, now func() time.Time) *LogRegistry {
 	return &LogRegistry{m: map[string]*EventLog{}, ttl: ttl, maxBytes: maxBytes, now: now}
 }
 
