@@ -21,6 +21,7 @@ func FormatTime(t time.Time) string {
 
 // PutFolder creates or replaces a folder.
 func (t *Tx) PutFolder(f *Folder) error {
+	t.authChanged() // folder grants are inherited by the canvases inside
 	if f.ID == "" {
 		f.ID = uuid.NewString()
 	}
@@ -58,6 +59,7 @@ func (t *Tx) DeleteFolder(id string) error {
 	if err := t.DeleteFolderChildren(id); err != nil {
 		return err
 	}
+	t.authChanged()
 	return t.btx.Bucket(bucketFolders).Delete([]byte(id))
 }
 
@@ -154,17 +156,25 @@ func (t *Tx) Canvas(id string) (*Canvas, error) {
 	if err := getJSON(t.btx.Bucket(bucketCanvases), []byte(id), c); err != nil {
 		return nil, err
 	}
+	c.Inherited = t.FolderGrants(c.FolderID)
 	return c, nil
 }
 
 // Canvases lists every canvas, oldest first.
 func (t *Tx) Canvases() ([]*Canvas, error) {
 	var out []*Canvas
+	grants := map[string]map[uint64]string{}
 	err := t.btx.Bucket(bucketCanvases).ForEach(func(k, v []byte) error {
 		c := &Canvas{}
 		if err := getJSON(t.btx.Bucket(bucketCanvases), k, c); err != nil {
 			return err
 		}
+		g, ok := grants[c.FolderID]
+		if !ok {
+			g = t.FolderGrants(c.FolderID)
+			grants[c.FolderID] = g
+		}
+		c.Inherited = g
 		out = append(out, c)
 		return nil
 	})
@@ -198,6 +208,9 @@ func (t *Tx) DeleteCanvas(id string) error {
 		}
 	}
 	if err := t.btx.Bucket(bucketCanvases).Delete([]byte(id)); err != nil {
+		return err
+	}
+	if err := t.dropDemoState(id); err != nil {
 		return err
 	}
 	pub := c.Public()

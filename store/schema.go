@@ -32,6 +32,10 @@ var (
 	// bucket: widget id -> itob(seq of the widget's last event). Absent =
 	// version 0 (a widget last written before versions were kept).
 	bucketWidgetSeq = []byte("widget_seq")
+	// bucketDemo holds each demo canvas's saved state (POST
+	// /canvases/:id/save): canvas id -> demoState JSON (its widgets). The
+	// saved widgets hold one blob ref each, like live widgets.
+	bucketDemo = []byte("demo")
 
 	metaServerID   = []byte("server_id")
 	metaSchema     = []byte("schema")
@@ -43,7 +47,7 @@ var (
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketUsers, bucketUserEmail, bucketTokens, bucketTokenIDs,
-	bucketFolders, bucketCanvases, bucketWidgets, bucketEvents, bucketBlobs, bucketCredits, bucketJobs, bucketJobOrder, bucketOutputs, bucketUserCredits, bucketWidgetSeq}
+	bucketFolders, bucketCanvases, bucketWidgets, bucketEvents, bucketBlobs, bucketCredits, bucketJobs, bucketJobOrder, bucketOutputs, bucketUserCredits, bucketWidgetSeq, bucketDemo}
 
 const schemaVersion = "1"
 

@@ -87,6 +87,8 @@ type Folder struct {
 	OwnerID  uint64            `json:"owner_id"`
 	InTrash  bool              `json:"in_trash"`
 	Users    map[uint64]string `json:"users,omitempty"`
+	// NoEditorsShare turns editors_can_share off (the zero value: on).
+	NoEditorsShare bool `json:"no_editors_share,omitempty"`
 }
 
 // Canvas is a canvas and its sharing settings.
@@ -104,6 +106,10 @@ type Canvas struct {
 	Users           map[uint64]string `json:"users,omitempty"`
 	RootWidget      string            `json:"root_widget"`
 	AssetSize       int64             `json:"asset_size"`
+	// Inherited is what the canvas's folder and the folders above it grant
+	// (their owners as owner, and their users' grants), filled by Tx.Canvas
+	// and Tx.Canvases; never stored.
+	Inherited map[uint64]string `json:"-"`
 }
 
 // AccessFor returns the effective access of user u (nil = anonymous guest) on c.
@@ -119,6 +125,9 @@ func (c *Canvas) AccessFor(u *User) string {
 		return AccessOwner
 	}
 	if p, ok := c.Users[u.ID]; ok && AccessRank(p) > AccessRank(best) {
+		best = p
+	}
+	if p, ok := c.Inherited[u.ID]; ok && AccessRank(p) > AccessRank(best) {
 		best = p
 	}
 	return best

@@ -61,6 +61,10 @@ type resourceHead struct {
 // spec's topic (a nil spec: keep-alives only) until the client goes, the
 // server shuts down, or the caller's access is revoked.
 func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
+	if spec == nil {
+		s.ndjsonRefresh(c, body) // stream_live.go
+		return
+	}
 	// Every canvas-scoped stream is registered with its canvas, including
 	// those that follow nothing (permissions: a nil spec), so that losing
 	// access ends it like any other.

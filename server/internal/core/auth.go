@@ -159,6 +159,7 @@ func cloneToken(tk *store.Token) *store.Token {
 func cloneCanvas(cv *store.Canvas) *store.Canvas {
 	c := *cv
 	c.Users = maps.Clone(cv.Users)
+	c.Inherited = maps.Clone(cv.Inherited)
 	return &c
 }
 
