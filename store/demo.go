@@ -126,4 +126,3 @@ func (t *Tx) RestoreDemoState(canvasID string) (int, error) {
 	}
 	return changed, nil
 }
-
