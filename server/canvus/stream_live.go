@@ -177,6 +177,12 @@ func (s *API) ndjsonRefresh(c *gin.Context, body any) {
 				next, _ = parseLiveView(rec.Body.Bytes())
 			}
 		}
+		// Checked again after the read: a revocation committed before
+		// anything the handler read moved AuthGen before that read, so
+		// this check sees it, and nothing read after it is sent.
+		if live.Check() != nil {
+			return
+		}
 		if next == nil || next.list != view.list {
 			// The GET fails now: the resource is gone or hidden.
 			if !view.list && len(view.id) > 0 {
