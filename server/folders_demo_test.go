@@ -557,19 +557,35 @@ func TestSubscribeFoldersUsersTokens(t *testing.T) {
 	alice, bob := e.createUser("alice", false), e.createUser("bob", false)
 	shared := fdFolder(e, alice.Token, e.unique("shared"), "")
 
+	inside := fdCanvasIn(e, alice.Token, e.unique("inside"), shared)
 	folders, _ := fdSubscribe(t, e, "/api/v1/canvas-folders", bob.Token)
+	canvases, _ := fdSubscribe(t, e, "/api/v1/canvases", bob.Token)
 	secret := e.unique("alice-private")
 	fdFolder(e, alice.Token, secret, "")
+	e.createCanvas(alice.Token, secret)
 	fdGrant(e, alice.Token, shared, bob.ID, "view")
 	l := folders.next(t, shared, secret)
 	if !bytes.Contains(l, []byte(`"access":"view"`)) {
 		t.Fatalf("newly shared folder line %s", l)
+	}
+	// The canvas inside the folder appears in bob's canvas list stream.
+	l = canvases.next(t, inside.ID, secret)
+	if !bytes.Contains(l, []byte(`"access":"view"`)) {
+		t.Fatalf("canvas shared through its folder: line %s", l)
 	}
 	fdGrant(e, alice.Token, shared, bob.ID, "none")
 	l = folders.next(t, shared, secret)
 	if !bytes.Equal(l, []byte(`{"id":"`+shared+`","state":"deleted"}`)) {
 		t.Fatalf("unshared folder line %s", l)
 	}
+	l = canvases.next(t, inside.ID, secret)
+	if !bytes.Equal(l, []byte(`{"id":"`+inside.ID+`","state":"deleted"}`)) {
+		t.Fatalf("canvas unshared through its folder: line %s", l)
+	}
+	e.mustJSON("PATCH", inside.path(""), alice.Token, map[string]any{"name": secret + "-renamed"}, 200)
+	sentinel := e.createCanvas(alice.Token, "sentinel")
+	e.share(alice.Token, sentinel, bob.ID, "view")
+	canvases.next(t, sentinel.ID, secret)
 
 	// One folder: renamed, then deleted (the stream ends).
 	mine := fdFolder(e, bob.Token, "mine", "")

@@ -117,6 +117,12 @@ func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
 	msgs, errc := pump(ctx, sub)
 	tick := time.NewTicker(s.Cfg.KeepAlive)
 	defer tick.Stop()
+	// The canvas list also changes without a canvas event: a folder grant
+	// given or taken back shows or hides the canvases inside it.
+	var authWake <-chan struct{}
+	if shown != nil {
+		authWake = s.St.AuthChanged()
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -126,6 +132,17 @@ func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
 		case <-tick.C:
 			if !write(nil) {
 				return
+			}
+		case <-authWake:
+			authWake = s.St.AuthChanged()
+			lines, ok := s.canvasListDelta(live, shown) // stream_live.go
+			if !ok {
+				return
+			}
+			for _, l := range lines {
+				if !write(l) {
+					return
+				}
 			}
 		case m := <-msgs:
 			if live.Check() != nil {

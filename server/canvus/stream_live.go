@@ -198,3 +198,41 @@ func (s *API) ndjsonRefresh(c *gin.Context, body any) {
 		view = next
 	}
 }
+
+// canvasListDelta is, for a canvas-list stream, the lines for canvases the
+// subscriber can now see and was not shown (in full) and those it was shown
+// and can no longer see ({"id", "state": "deleted"}); it updates shown.
+// false when the stream must end (credentials or access revoked).
+func (s *API) canvasListDelta(live *core.LiveStream, shown map[string]bool) ([][]byte, bool) {
+	if live.Check() != nil {
+		return nil, false
+	}
+	list, err := s.canvasList(live.CurrentUser())
+	if err != nil {
+		return nil, true // a read error: the next change tries again
+	}
+	if live.Check() != nil { // see ndjsonRefresh: nothing read after a revocation
+		return nil, false
+	}
+	var lines [][]byte
+	now := make(map[string]bool, len(list))
+	for _, m := range list {
+		id, _ := m["id"].(string)
+		now[id] = true
+		if !shown[id] {
+			shown[id] = true
+			if l, err := json.Marshal(m); err == nil {
+				lines = append(lines, l)
+			}
+		}
+	}
+	for id := range shown {
+		if !now[id] {
+			delete(shown, id)
+			lines = append(lines, deletedLine(json.RawMessage(strconvQuote(id))))
+		}
+	}
+	return lines, true
+}
+
+func strconvQuote(s string) []byte { b, _ := json.Marshal(s); return b }
