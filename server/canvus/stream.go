@@ -119,9 +119,13 @@ func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
 	defer tick.Stop()
 	// The canvas list also changes without a canvas event: a folder grant
 	// given or taken back shows or hides the canvases inside it.
+	// It starts closed: one check now catches a change made since the
+	// snapshot.
 	var authWake <-chan struct{}
 	if shown != nil {
-		authWake = s.St.AuthChanged()
+		now := make(chan struct{})
+		close(now)
+		authWake = now
 	}
 	for {
 		select {
