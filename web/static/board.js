@@ -139,6 +139,7 @@ export const SHORTCUTS = [
   ['Selection', [
     ['Click, Shift + click', 'Select, add or remove'],
     ['Shift + drag on the background', 'Box select'],
+    ['Drag a corner of a multi-selection', 'Resize the group'],
     ['Ctrl/⌘ + A', 'Select everything on the canvas'],
     ['Esc', 'Clear the selection'],
     ['Delete, Backspace', 'Delete the selection (undo brings it back)'],
@@ -163,6 +164,8 @@ export const SHORTCUTS = [
     ['Two-finger scroll, wheel', 'Pan (Shift: sideways)'],
     ['Pinch, Ctrl/⌘ + wheel', 'Zoom'],
     ['Ctrl/⌘ + 0', 'Fit to content'],
+    ['M', 'Show or hide the minimap (click it to move there)'],
+    ['Click a person\'s avatar', 'Follow their view (Esc stops)'],
     ['?', 'This help'],
   ]],
 ];
