@@ -7,8 +7,11 @@ package web_test
 // whiteboard_test.go, whiteboard2_test.go and e2e_test.go).
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +56,25 @@ func (e *env) wbPerms(token, cid string) map[uint64]string {
 		out[u.ID] = u.Permission
 	}
 	return out
+}
+
+// wb3Readme saves a screenshot for a person to look at and, under -update,
+// as docs/screenshots/<name>.png for the README.
+func wb3Readme(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wbShot(t, ctx, "readme-"+name)
+	if len(buf) > 200<<10 {
+		t.Errorf("%s.png is %d KB, over 200 KB", name, len(buf)>>10)
+	}
+	if *update {
+		if err := os.WriteFile(filepath.Join("..", "docs", "screenshots", name+".png"), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func TestWhiteboard3(t *testing.T) {
@@ -317,5 +339,39 @@ func TestWhiteboard3(t *testing.T) {
 		if got := evalJS[string](t, cut, `location.pathname`); got != "/c/"+cid {
 			t.Fatalf("the pasted link opened %q", got)
 		}
+	})
+
+	t.Run("README screenshots: following a collaborator, with the minimap; the share dialog", func(t *testing.T) {
+		cid := e.newCanvas(alice, "Product roadmap", map[uint64]string{bob.ID: "edit", carol.ID: "view"})
+		for _, n := range []struct {
+			text, color string
+			x, y        float64
+		}{
+			{"Q1: onboarding flow", "#fff1a8", 0, 0}, {"Q1: import from CSV", "#cfe8ff", 320, 0}, {"Q1: faster search", "#c9f2dc", 640, 0},
+			{"Q2: mobile app beta", "#ffd8b5", 2200, 1400}, {"Q2: offline mode", "#e4dcff", 2520, 1400}, {"Q2: SSO for teams", "#ffd3de", 2200, 1660},
+			{"Q2: pricing page", "#fff1a8", 2520, 1660},
+		} {
+			id := e.wbNote(alice.Token, cid, n.text, n.x, n.y, 280, 200)
+			e.mustAPI(alice.Token, "PATCH", "/api/v1/canvases/"+cid+"/notes/"+id, map[string]any{"background_color": n.color}, nil)
+		}
+		e.mustAPI(alice.Token, "POST", "/api/v1/canvases/"+cid+"/anchors", map[string]any{"anchor_name": "Q2 plan",
+			"location": map[string]any{"x": 2150, "y": 1340}, "size": map[string]any{"width": 720, "height": 580}}, nil)
+		a := e.wbOpen(t, alice.Token, cid)
+		b := e.wbOpen(t, bob.Token, cid)
+		evalJS[bool](t, a, `(() => { const v = window.__canvasd.view; v.view = {x: -1930, y: -1250, z: 1}; v.render(); return true; })()`)
+		run(t, b, "follow Alice", chromedp.WaitVisible(chromedp.CSS(`#viewers .avatar[data-name="Alice Martin"]`)), chromedp.Click(chromedp.CSS(`#viewers .avatar[data-name="Alice Martin"]`)))
+		ax, ay := worldToScreen(t, a, 2660, 1740)
+		moveMouse(t, a, ax-20, ay-10)
+		moveMouse(t, a, ax, ay)
+		waitJS(t, b, "Bob's view is on Alice's cursor", `(() => { const c = window.__canvasd.view.viewCenter(); return Math.abs(c.x - 2660) < 400 && Math.abs(c.y - 1740) < 300; })()`, 3*time.Second)
+		run(t, b, "settle", chromedp.Sleep(400*time.Millisecond))
+		wb3Readme(t, b, "following")
+
+		l := e.tab(e.ts.URL+"/#token="+alice.Token, 1280, 860)
+		card := fmt.Sprintf(`.canvas-card[data-id=%q]`, cid)
+		run(t, l, "open share", chromedp.WaitVisible(chromedp.CSS(card+` [data-action=share]`)), chromedp.Click(chromedp.CSS(card+` [data-action=share]`)))
+		waitJS(t, l, "three people", `document.querySelectorAll('#share-people .person').length === 3`, 3*time.Second)
+		run(t, l, "settle", chromedp.Sleep(300*time.Millisecond))
+		wb3Readme(t, l, "sharing")
 	})
 }
