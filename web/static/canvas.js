@@ -600,7 +600,8 @@ export class CanvasView {
   visibleWorld() {
     const v = this.view;
     const r1 = (n) => Math.round(n * 10) / 10;
-    return { x: r1(-v.x / v.z), y: r1(-v.y / v.z), w: r1((this.viewport.clientWidth || 1) / v.z), h: r1((this.viewport.clientHeight || 1) / v.z) };
+    const s = this.vpSize || { w: this.viewport.clientWidth || 1, h: this.viewport.clientHeight || 1 };
+    return { x: r1(-v.x / v.z), y: r1(-v.y / v.z), w: r1(s.w / v.z), h: r1(s.h / v.z) };
   }
 
   /** centerOn moves the view so world point (x, y) is in the middle (the minimap). */
@@ -669,6 +670,9 @@ export class CanvasView {
     const v = this.view;
     const vw = this.viewport.clientWidth || 1;
     const vh = this.viewport.clientHeight || 1;
+    // Read here, before this frame's writes: later readers (the minimap,
+    // presence) use it and force no layout.
+    this.vpSize = { w: vw, h: vh };
     const x0 = (-CULL_MARGIN - v.x) / v.z;
     const y0 = (-CULL_MARGIN - v.y) / v.z;
     const x1 = (vw + CULL_MARGIN - v.x) / v.z;

@@ -84,13 +84,16 @@ export class Minimap {
     }
     const ctx = this.canvas.getContext('2d');
     ctx.clearRect(0, 0, W, H);
-    if (!this.bounds) { this.node.dataset.empty = 'true'; return; }
-    this.node.dataset.empty = 'false';
+    // Attributes are written only when they change: a write costs a style recalc.
+    const empty = this.bounds ? 'false' : 'true';
+    if (this.node.dataset.empty !== empty) this.node.dataset.empty = empty;
+    if (!this.bounds) return;
     ctx.drawImage(this.layer, 0, 0);
-    // The viewport's frame, clipped to the map.
+    // The viewport's frame, clipped to the map (its size as measured this frame: no forced layout).
     const v = this.v.view;
-    const vw = this.v.viewport.clientWidth || 1;
-    const vh = this.v.viewport.clientHeight || 1;
+    const vs = this.v.vpSize || { w: this.v.viewport.clientWidth || 1, h: this.v.viewport.clientHeight || 1 };
+    const vw = vs.w;
+    const vh = vs.h;
     const vr = { x: -v.x / v.z, y: -v.y / v.z, w: vw / v.z, h: vh / v.z };
     const k = this.scale();
     const b = this.bounds;
@@ -106,8 +109,6 @@ export class Minimap {
     ctx.lineWidth = 1.5;
     ctx.strokeRect(fx, fy, vr.w * k, vr.h * k);
     ctx.restore();
-    // For tests and tools: the frame on the map, in map pixels.
-    this.node.dataset.frame = [fx, fy, vr.w * k, vr.h * k].map((n) => Math.round(n * 10) / 10).join(',');
   }
 
   /** paintLayer draws every widget as a small rectangle into the cached layer. */
@@ -125,7 +126,7 @@ export class Minimap {
     }
     this.layer.width = W;
     this.layer.height = H;
-    this.node.dataset.count = String(rects.length);
+    if (this.node.dataset.count !== String(rects.length)) this.node.dataset.count = String(rects.length);
     if (!rects.length) { this.bounds = null; return; }
     this.bounds = { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
     const k = this.scale();
