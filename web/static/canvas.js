@@ -1735,6 +1735,8 @@ export class CanvasView {
           if (e.status === 0) { this.scheduleFlush(); return; }
           if (e.status === 412 && it.kind === 'patch') {
             // Someone changed it while this user was offline: merge, or ask (as for a change sent at once).
+            // The canvas is read again after the flush: the changes queued behind this one were shown on the old state.
+            this.stale = true;
             this.outbox.shift();
             this.setStatus(this.statusEl.dataset.state);
             const w = this.widgets.get(it.w.id) || it.w;

@@ -1,7 +1,8 @@
 // minimap.js: an overview of the whole canvas in a corner. Widgets are
-// painted into a cached layer (redrawn at most every 120 ms when content
-// changes); each pan or zoom frame only copies that layer and draws the
-// viewport's frame. A click or drag on the map moves the view there.
+// painted on a small canvas, again at most every 120 ms when content
+// changes; the viewport's frame is an element moved with a transform, so a
+// pan or zoom frame paints nothing. A click or drag on the map moves the
+// view there.
 //
 // Colours reach the 2D context only through safeColor (hex or a fallback).
 
@@ -20,10 +21,12 @@ export class Minimap {
   constructor(view) {
     this.v = view;
     this.canvas = h('canvas.minimap-canvas', { width: String(W), height: String(H), 'aria-hidden': 'true' });
-    this.node = h('div.minimap#minimap', { title: 'Minimap: click or drag to move the view (M hides it)' }, this.canvas);
-    this.layer = document.createElement('canvas');
+    this.frame = h('div.minimap-frame');
+    this.node = h('div.minimap#minimap', { title: 'Minimap: click or drag to move the view (M hides it)' }, this.canvas, this.frame);
+    this.frameKey = '';
+    this.sizeKey = '';
     this.bounds = null;   // world rectangle the map shows
-    this.dirty = true;    // widgets changed since the layer was painted
+    this.dirty = true;    // widgets changed since the map was painted
     this.lastPaint = 0;
     this.timer = 0;
     this.dragging = false;
@@ -65,12 +68,12 @@ export class Minimap {
     return Math.min((W - PAD * 2) / Math.max(1, b.w), (H - PAD * 2) / Math.max(1, b.h));
   }
 
-  /** contentChanged marks the widget layer for a repaint. */
+  /** contentChanged marks the widgets for a repaint. */
   contentChanged() {
     this.dirty = true;
   }
 
-  /** draw paints the map: the cached widget layer (repainted when due) and the viewport's frame. */
+  /** draw updates the map: the widgets (repainted when due) and the viewport's frame. */
   draw() {
     if (this.node.hidden || !this.v.viewport) return;
     const now = performance.now();
@@ -82,14 +85,11 @@ export class Minimap {
         this.timer = setTimeout(() => { this.timer = 0; this.draw(); }, REDRAW_MS);
       }
     }
-    const ctx = this.canvas.getContext('2d');
-    ctx.clearRect(0, 0, W, H);
     // Attributes are written only when they change: a write costs a style recalc.
     const empty = this.bounds ? 'false' : 'true';
     if (this.node.dataset.empty !== empty) this.node.dataset.empty = empty;
     if (!this.bounds) return;
-    ctx.drawImage(this.layer, 0, 0);
-    // The viewport's frame, clipped to the map (its size as measured this frame: no forced layout).
+    // The viewport's frame (its size as measured this frame: no forced layout); the map clips it.
     const v = this.v.view;
     const vs = this.v.vpSize || { w: this.v.viewport.clientWidth || 1, h: this.v.viewport.clientHeight || 1 };
     const vw = vs.w;
@@ -97,21 +97,27 @@ export class Minimap {
     const vr = { x: -v.x / v.z, y: -v.y / v.z, w: vw / v.z, h: vh / v.z };
     const k = this.scale();
     const b = this.bounds;
-    const fx = this.ox + (vr.x - b.x) * k;
-    const fy = this.oy + (vr.y - b.y) * k;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(0, 0, W, H);
-    ctx.clip();
-    ctx.fillStyle = 'rgba(79,70,229,0.08)';
-    ctx.fillRect(fx, fy, vr.w * k, vr.h * k);
-    ctx.strokeStyle = '#4f46e5';
-    ctx.lineWidth = 1.5;
-    ctx.strokeRect(fx, fy, vr.w * k, vr.h * k);
-    ctx.restore();
+    // The frame cut to a little more than the map (the map clips the rest): no huge element when zoomed far out.
+    const rx = this.ox + (vr.x - b.x) * k;
+    const ry = this.oy + (vr.y - b.y) * k;
+    const fx = Math.max(-4, rx);
+    const fy = Math.max(-4, ry);
+    const fw = Math.max(0, Math.min(W + 4, rx + vr.w * k) - fx);
+    const fh = Math.max(0, Math.min(H + 4, ry + vr.h * k) - fy);
+    const sizeKey = `${fw.toFixed(1)}|${fh.toFixed(1)}`;
+    if (sizeKey !== this.sizeKey) {
+      this.sizeKey = sizeKey;
+      this.frame.style.width = fw.toFixed(1) + 'px';
+      this.frame.style.height = fh.toFixed(1) + 'px';
+    }
+    const frameKey = `${fx.toFixed(1)}|${fy.toFixed(1)}`;
+    if (frameKey !== this.frameKey) {
+      this.frameKey = frameKey;
+      this.frame.style.transform = `translate(${fx.toFixed(1)}px, ${fy.toFixed(1)}px)`;
+    }
   }
 
-  /** paintLayer draws every widget as a small rectangle into the cached layer. */
+  /** paintLayer draws every widget as a small rectangle. */
   paintLayer() {
     this.dirty = false;
     const rects = [];
@@ -124,15 +130,14 @@ export class Minimap {
       x0 = Math.min(x0, r.x); y0 = Math.min(y0, r.y);
       x1 = Math.max(x1, r.x + r.w); y1 = Math.max(y1, r.y + r.h);
     }
-    this.layer.width = W;
-    this.layer.height = H;
+    const ctx = this.canvas.getContext('2d');
+    ctx.clearRect(0, 0, W, H);
     if (this.node.dataset.count !== String(rects.length)) this.node.dataset.count = String(rects.length);
     if (!rects.length) { this.bounds = null; return; }
     this.bounds = { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
     const k = this.scale();
     this.ox = (W - this.bounds.w * k) / 2;
     this.oy = (H - this.bounds.h * k) / 2;
-    const ctx = this.layer.getContext('2d');
     // Anchors first (frames), then the rest in list order.
     rects.sort((a, b) => (a[0].widget_type === 'Anchor' ? 0 : 1) - (b[0].widget_type === 'Anchor' ? 0 : 1));
     for (const [w, r] of rects) {
