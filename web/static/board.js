@@ -132,10 +132,6 @@ export const SHORTCUTS = [
     ['Esc, Ctrl/⌘ + Enter', 'Finish editing (saves)'],
     ['N', 'New note in free space near the centre'],
   ]],
-  ['Undo', [
-    ['Ctrl/⌘ + Z', 'Undo your last change'],
-    ['Ctrl/⌘ + Shift + Z, Ctrl/⌘ + Y', 'Redo'],
-  ]],
   ['Selection', [
     ['Click, Shift + click', 'Select, add or remove'],
     ['Shift + drag on the background', 'Box select'],
@@ -148,6 +144,10 @@ export const SHORTCUTS = [
     ['] / [', 'Bring to front / send to back'],
     ['L', 'Lock or unlock'],
     ['Arrow keys (Shift: ×10)', 'Nudge'],
+  ]],
+  ['Undo', [
+    ['Ctrl/⌘ + Z', 'Undo your last change'],
+    ['Ctrl/⌘ + Shift + Z, Ctrl/⌘ + Y', 'Redo'],
   ]],
   ['Tools', [
     ['C', 'Connector tool: drag from one item to another'],

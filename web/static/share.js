@@ -101,7 +101,7 @@ export async function shareDialog(c, me) {
   }
 
   // Invite: an e-mail address (or a name), and a role.
-  const who = h('input.input#share-invite', { type: 'text', placeholder: 'name@example.com', autocomplete: 'off', list: 'share-people-list', 'aria-label': 'E-mail address or name' });
+  const who = h('input.input#share-invite', { type: 'text', placeholder: 'E-mail or name', autocomplete: 'off', list: 'share-people-list', 'aria-label': 'E-mail address or name' });
   const list = h('datalist#share-people-list', (users || []).map((u) => h('option', { value: u.email || u.name })));
   const inviteRole = h('select.input#share-invite-role', { 'aria-label': 'Role' }, ROLES.slice(0, 2).map(([v, label]) => h('option', { value: v, selected: v === 'edit' }, label)));
   const invite = async () => {
