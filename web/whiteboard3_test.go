@@ -339,6 +339,18 @@ func TestWhiteboard3(t *testing.T) {
 		if got := evalJS[string](t, cut, `location.pathname`); got != "/c/"+cid {
 			t.Fatalf("the pasted link opened %q", got)
 		}
+
+		// A stored session whose token was revoked says so on the next visit.
+		var tk struct {
+			ID         string `json:"id"`
+			PlainToken string `json:"plain_token"`
+		}
+		e.mustAPI(e.admin, "POST", fmt.Sprintf("/api/v1/users/%d/access-tokens", carol.ID), map[string]any{"description": "laptop"}, &tk)
+		s := e.tab(e.ts.URL+"/#token="+tk.PlainToken, 1280, 800)
+		waitJS(t, s, "signed in", `!!document.querySelector('#canvas-grid')`, 5*time.Second)
+		e.mustAPI(e.admin, "DELETE", fmt.Sprintf("/api/v1/users/%d/access-tokens/%s", carol.ID, tk.ID), nil, nil)
+		run(t, s, "come back later", chromedp.Reload())
+		waitJS(t, s, "the sign-in page says the session ended", `(() => { const p = document.querySelector('#link-error'); return !!p && !p.hidden && /signed out/.test(p.textContent); })()`, 5*time.Second)
 	})
 
 	t.Run("README screenshots: following a collaborator, with the minimap; the share dialog", func(t *testing.T) {

@@ -72,8 +72,12 @@ async function start() {
       const r = await api.loginToken(getToken());
       session.user = r.user;
     } catch (e) {
-      if (e instanceof ApiError && e.status === 401) setToken('');
-      else toast(e.message, 'error');
+      if (e instanceof ApiError && e.status === 401) {
+        setToken('');
+        session.linkError = 'You were signed out: your session ended (its token expired or was revoked). Sign in again, or open a new link.';
+      } else {
+        toast(e.message, 'error');
+      }
     }
   }
   window.addEventListener('popstate', route);
