@@ -76,10 +76,18 @@ export class Minimap {
   /** draw updates the map: the widgets (repainted when due) and the viewport's frame. */
   draw() {
     if (this.node.hidden || !this.v.viewport) return;
+    // The viewport in world units (its size as measured this frame: no forced layout).
+    const v = this.v.view;
+    const vs = this.v.vpSize || { w: this.v.viewport.clientWidth || 1, h: this.v.viewport.clientHeight || 1 };
+    const vr = { x: -v.x / v.z, y: -v.y / v.z, w: vs.w / v.z, h: vs.h / v.z };
+    // The map shows the content and, when the view is elsewhere, the view too
+    // (with a margin, so a pan repaints it only now and then).
+    const c = this.content;
+    if (c && (!inside(vr, this.bounds) || (this.bounds !== c && inside(vr, c)))) this.dirty = true;
     const now = performance.now();
     if (this.dirty) {
       if (now - this.lastPaint >= REDRAW_MS) {
-        this.paintLayer();
+        this.paintLayer(vr);
         this.lastPaint = now;
       } else if (!this.timer) {
         this.timer = setTimeout(() => { this.timer = 0; this.draw(); }, REDRAW_MS);
@@ -89,12 +97,6 @@ export class Minimap {
     const empty = this.bounds ? 'false' : 'true';
     if (this.node.dataset.empty !== empty) this.node.dataset.empty = empty;
     if (!this.bounds) return;
-    // The viewport's frame (its size as measured this frame: no forced layout); the map clips it.
-    const v = this.v.view;
-    const vs = this.v.vpSize || { w: this.v.viewport.clientWidth || 1, h: this.v.viewport.clientHeight || 1 };
-    const vw = vs.w;
-    const vh = vs.h;
-    const vr = { x: -v.x / v.z, y: -v.y / v.z, w: vw / v.z, h: vh / v.z };
     const k = this.scale();
     const b = this.bounds;
     // The frame cut to a little more than the map (the map clips the rest): no huge element when zoomed far out.
@@ -117,8 +119,8 @@ export class Minimap {
     }
   }
 
-  /** paintLayer draws every widget as a small rectangle. */
-  paintLayer() {
+  /** paintLayer draws every widget as a small rectangle; vr is the viewport's world rectangle. */
+  paintLayer(vr) {
     this.dirty = false;
     const rects = [];
     let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
@@ -133,16 +135,23 @@ export class Minimap {
     const ctx = this.canvas.getContext('2d');
     ctx.clearRect(0, 0, W, H);
     if (this.node.dataset.count !== String(rects.length)) this.node.dataset.count = String(rects.length);
-    if (!rects.length) { this.bounds = null; return; }
-    this.bounds = { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+    if (!rects.length) { this.bounds = null; this.content = null; return; }
+    this.content = { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+    this.bounds = this.content;
+    if (vr && !inside(vr, this.content)) {
+      const ux0 = Math.min(x0, vr.x), uy0 = Math.min(y0, vr.y);
+      const uw = Math.max(x1, vr.x + vr.w) - ux0, uh = Math.max(y1, vr.y + vr.h) - uy0;
+      this.bounds = { x: ux0 - uw * 0.1, y: uy0 - uh * 0.1, w: uw * 1.2, h: uh * 1.2 };
+    }
+    const bx = this.bounds.x, by = this.bounds.y;
     const k = this.scale();
     this.ox = (W - this.bounds.w * k) / 2;
     this.oy = (H - this.bounds.h * k) / 2;
     // Anchors first (frames), then the rest in list order.
     rects.sort((a, b) => (a[0].widget_type === 'Anchor' ? 0 : 1) - (b[0].widget_type === 'Anchor' ? 0 : 1));
     for (const [w, r] of rects) {
-      const x = this.ox + (r.x - x0) * k;
-      const y = this.oy + (r.y - y0) * k;
+      const x = this.ox + (r.x - bx) * k;
+      const y = this.oy + (r.y - by) * k;
       const rw = Math.max(1.5, r.w * k);
       const rh = Math.max(1.5, r.h * k);
       switch (w.widget_type) {
@@ -168,4 +177,9 @@ export class Minimap {
       }
     }
   }
+}
+
+/** inside tells whether rectangle a lies within b. */
+function inside(a, b) {
+  return !!b && a.x >= b.x && a.y >= b.y && a.x + a.w <= b.x + b.w && a.y + a.h <= b.y + b.h;
 }
