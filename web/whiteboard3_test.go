@@ -135,6 +135,22 @@ func TestWhiteboard3(t *testing.T) {
 		})
 	})
 
+	t.Run("a note whose text does not fit offers Fit text: it grows to show all of it, one undo step", func(t *testing.T) {
+		cid := e.newCanvas(alice, "Long note", nil)
+		id := e.wbNote(alice.Token, cid, strings.Repeat("Minutes of the planning meeting, item by item. ", 30), 0, 0, 300, 120)
+		a := e.wbOpen(t, alice.Token, cid)
+		sel := fmt.Sprintf(`.w-note[data-id=%q]`, id)
+		waitJS(t, a, "the note shows that it overflows", fmt.Sprintf(`document.querySelector(%q).classList.contains('overflowing')`, sel), 2*time.Second)
+		x, y := center(t, a, sel)
+		run(t, a, "select the note", chromedp.MouseClickXY(x, y))
+		run(t, a, "fit text", chromedp.WaitVisible(chromedp.CSS("#fb-fit")), chromedp.Click(chromedp.CSS("#fb-fit")))
+		var h float64
+		wbEventually(t, "the note grew", func() bool { h = wbNum(e.wbWidgets(alice.Token, cid)[id], "size", "height"); return h > 300 })
+		waitJS(t, a, "all of the text shows", fmt.Sprintf(`(() => { const el = document.querySelector(%q); return !el.classList.contains('overflowing') && el.scrollHeight <= el.clientHeight + 2 && !document.querySelector('#fb-fit'); })()`, sel), 2*time.Second)
+		wbKey(t, a, "z", chromedp.ModifierCtrl)
+		wbEventually(t, "undo restores the height", func() bool { return wbNum(e.wbWidgets(alice.Token, cid)[id], "size", "height") == 120 })
+	})
+
 	t.Run("undo of a re-crop goes back to the previous version's box; redo re-applies; a newer version blocks it", func(t *testing.T) {
 		cid := e.newCanvas(alice, "Re-crop undo", nil)
 		img := e.uploadImage(alice.Token, cid, "hills.png", photoPNG(400, 300), map[string]any{"title": "Hills", "location": map[string]any{"x": 0, "y": 0}})

@@ -1185,7 +1185,9 @@ export class CanvasView {
     const w = single;
     const images = sel.filter((x) => x.widget_type === 'Image');
     const locked = sel.every((x) => x.pinned);
-    const key = (w ? `${w.id}:${w.widget_type}:${w.background_color || ''}:${w.anchor_name || ''}` : `multi:${sel.length}:${images.length}`) + `:${locked}`;
+    const wel = w && w.widget_type === 'Note' ? this.els.get(w.id) : null;
+    const over = !!(wel && wel.classList.contains('overflowing'));
+    const key = (w ? `${w.id}:${w.widget_type}:${w.background_color || ''}:${w.anchor_name || ''}:${over}` : `multi:${sel.length}:${images.length}`) + `:${locked}`;
     if (bar.dataset.key !== key) {
       bar.dataset.key = key;
       const items = [];
@@ -1204,6 +1206,7 @@ export class CanvasView {
           onclick: () => this.edit('Colour', [{ w: this.widgets.get(w.id) || w, body: { background_color: c } }]),
         }))));
         items.push(h('button.fb-btn#fb-edit', { type: 'button', title: 'Edit text', onclick: () => this.editNote(w.id) }, icon('edit')));
+        if (over) items.push(h('button.fb-btn#fb-fit', { type: 'button', title: 'Grow the note to show all of its text', onclick: () => this.fitNote(w.id) }, icon('expand'), h('span', 'Fit text')));
       }
       if (w && w.widget_type === 'Image') {
         items.push(
@@ -2312,6 +2315,17 @@ export class CanvasView {
     }
     this.setEditingPresence({ editing: '' });
     this.schedule();
+  }
+
+  /** fitNote grows a note whose text does not fit to the height its text needs (one undo step). */
+  async fitNote(id) {
+    const w = this.widgets.get(id);
+    const el = this.els.get(id);
+    if (!w || !el || !this.canEdit) return;
+    const need = Math.ceil(el.scrollHeight);
+    const size = w.size || {};
+    if (need <= num(size.height) + 1) return;
+    await this.edit('Fit text', [{ w, body: { size: { width: num(size.width, 300), height: need } }, ifMatch: this.versionFor(id) }]);
   }
 
   // ------------------------------------------------------------- uploads
