@@ -1586,7 +1586,7 @@ export class CanvasView {
    */
   async patch(w, body, opts = {}) {
     // Edits wait behind those queued offline: they reach the server in order.
-    if (this.outbox.length) return this.enqueue('patch', w, body, opts);
+    if (this.outbox.length && !this.resending) return this.enqueue('patch', w, body, opts);
     const ifMatch = opts.ifMatch ?? null;
     this.inflight.set(w.id, (this.inflight.get(w.id) || 0) + 1);
     try {
@@ -1743,7 +1743,10 @@ export class CanvasView {
             this.outbox.shift();
             this.setStatus(this.statusEl.dataset.state);
             const w = this.widgets.get(it.w.id) || it.w;
-            const res = await this.onConflict(w, it.body, { ifMatch: it.ifMatch, base: it.base });
+            // A merge is sent at once, in the queue's order, not behind the rest of it.
+            this.resending = true;
+            let res;
+            try { res = await this.onConflict(w, it.body, { ifMatch: it.ifMatch, base: it.base }); } finally { this.resending = false; }
             if (res) sent++;
             continue;
           }
