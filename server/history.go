@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/canvasd/canvasd/hub"
+	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 )
 
@@ -53,7 +54,7 @@ type HubOption func(*hub.Options)
 
 // HubMetrics makes the hub count deliveries, replays and slow-client closes
 // into m; pass the same m to New with WithMetrics.
-func HubMetrics(m *Metrics) HubOption {
+func HubMetrics(m *core.Metrics) HubOption {
 	return func(o *hub.Options) { o.OnSlowClose, o.OnDeliver, o.OnReplay = m.HubHooks() }
 }
 
