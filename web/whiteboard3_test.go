@@ -13,11 +13,61 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 )
+
+// wb3HoldPatches holds the page's PATCH requests (everything else goes
+// through) until release is called, which lets them all through in order.
+func wb3HoldPatches(t *testing.T, ctx context.Context) (held func() int, release func()) {
+	t.Helper()
+	var mu sync.Mutex
+	var ids []fetch.RequestID
+	released := false
+	lctx, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
+	events := chromedp.Events(lctx, fetch.RequestPaused)
+	go func() {
+		for ev, err := range events {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			hold := ev.Request.Method == "PATCH" && !released
+			if hold {
+				ids = append(ids, ev.RequestID)
+			}
+			mu.Unlock()
+			if !hold {
+				chromedp.Call(lctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+			}
+		}
+	}()
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/api/*"}}}); err != nil {
+		t.Fatalf("fetch.enable: %v", err)
+	}
+	held = func() int { mu.Lock(); defer mu.Unlock(); return len(ids) }
+	release = func() {
+		mu.Lock()
+		released = true
+		todo := ids
+		ids = nil
+		mu.Unlock()
+		for _, id := range todo {
+			if _, err := chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id}); err != nil {
+				t.Fatalf("release: %v", err)
+			}
+		}
+		if _, err := chromedp.Call(ctx, fetch.Disable, struct{}{}); err != nil {
+			t.Fatalf("fetch.disable: %v", err)
+		}
+	}
+	return held, release
+}
 
 type wbVersions struct {
 	CurrentVersion int `json:"current_version"`
@@ -149,6 +199,34 @@ func TestWhiteboard3(t *testing.T) {
 		waitJS(t, a, "all of the text shows", fmt.Sprintf(`(() => { const el = document.querySelector(%q); return !el.classList.contains('overflowing') && el.scrollHeight <= el.clientHeight + 2 && !document.querySelector('#fb-fit'); })()`, sel), 2*time.Second)
 		wbKey(t, a, "z", chromedp.ModifierCtrl)
 		wbEventually(t, "undo restores the height", func() bool { return wbNum(e.wbWidgets(alice.Token, cid)[id], "size", "height") == 120 })
+	})
+
+	t.Run("an older event does not undo a change still on its way: a note just locked stays locked", func(t *testing.T) {
+		cid := e.newCanvas(alice, "In flight", map[uint64]string{bob.ID: "edit"})
+		id := e.wbNote(alice.Token, cid, "keep me here", 0, 0, 300, 220)
+		a := e.wbOpen(t, alice.Token, cid)
+		sel := fmt.Sprintf(`.w-note[data-id=%q]`, id)
+		x, y := center(t, a, sel)
+		run(t, a, "select the note", chromedp.MouseClickXY(x, y))
+		held, release := wb3HoldPatches(t, a)
+		wbKey(t, a, "l")
+		wbWait(t, "the lock's PATCH on its way", 5*time.Second, func() bool { return held() == 1 })
+		waitJS(t, a, "shown locked at once", fmt.Sprintf(`document.querySelector(%q).classList.contains('locked')`, sel), time.Second)
+		// Bob's colour change was made before the lock reaches the server: its event says unlocked.
+		e.mustAPI(bob.Token, "PATCH", "/api/v1/canvases/"+cid+"/notes/"+id, map[string]any{"background_color": "#cfe8ff"}, nil)
+		waitJS(t, a, "Bob's colour shows", fmt.Sprintf(`window.__canvasd.view.widgets.get(%q).background_color === '#cfe8ff'`, id), 3*time.Second)
+		if !evalJS[bool](t, a, fmt.Sprintf(`document.querySelector(%q).classList.contains('locked') && window.__canvasd.view.widgets.get(%q).pinned === true`, sel, id)) {
+			t.Fatal("Bob's older event showed the note unlocked while Alice's lock was on its way")
+		}
+		// A drag now is a drag of a locked note: it stays.
+		wbDrag(t, a, x, y, 0, 200, 0)
+		release()
+		wbEventually(t, "locked on the server", func() bool { return e.wbWidgets(alice.Token, cid)[id]["pinned"] == true })
+		run(t, a, "settle", chromedp.Sleep(300*time.Millisecond))
+		if w := e.wbWidgets(alice.Token, cid)[id]; wbNum(w, "location", "y") != 0 || w["background_color"] != "#cfe8ff" {
+			t.Fatalf("after the lock: %v", w)
+		}
+		waitJS(t, a, "locked, in Bob's colour", fmt.Sprintf(`(() => { const w = window.__canvasd.view.widgets.get(%q); return w.pinned === true && w.background_color === '#cfe8ff' && document.querySelector(%q).classList.contains('locked'); })()`, id, sel), 3*time.Second)
 	})
 
 	t.Run("undo of a re-crop goes back to the previous version's box; redo re-applies; a newer version blocks it", func(t *testing.T) {

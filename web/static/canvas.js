@@ -97,6 +97,12 @@ export class CanvasView {
     // someone else changed it first (see onConflict).
     this.versions = new Map();   // widget id -> version
     this.inflight = new Map();   // widget id -> PATCHes under way
+    // Optimistic fields of PATCHes whose event has not come back yet: an
+    // older event of the widget (someone's, or our previous change) must not
+    // show the old values meanwhile (say, unlock a note just locked).
+    this.pendingFields = new Map(); // widget id -> [{fields, until: seq of our change's event}]
+    this.eventSeq = new Map();      // widget id -> seq of the last event of it applied
+    this.eventWidget = new Map();   // widget id -> the widget as its last event had it
     this.drafts = new Map();     // note id -> text another viewer is typing (never stored)
     this.lastEditor = new Map(); // note id -> name of the last viewer seen editing it
     this.editState = null;       // {id, baseText, version} of the note being edited here
@@ -340,13 +346,39 @@ export class CanvasView {
       this.widgets.delete(w.id);
       this.selection.delete(w.id);
       this.versions.delete(w.id);
+      this.pendingFields.delete(w.id);
+      this.eventWidget.delete(w.id);
       if (this.editing === w.id) this.editing = null;
     } else {
-      this.widgets.set(w.id, w);
-      if (typeof env.seq === 'number') this.noteVersion(w.id, env.seq);
+      this.widgets.set(w.id, this.overlayPending(w, env.seq));
+      this.eventWidget.set(w.id, w);
+      if (typeof env.seq === 'number') {
+        this.noteVersion(w.id, env.seq);
+        this.eventSeq.set(w.id, Math.max(this.eventSeq.get(w.id) || 0, env.seq));
+      }
       if (this.editing === w.id) this.remoteWhileEditing(w, env.seq);
     }
     this.schedule();
+  }
+
+  /**
+   * overlayPending lays the fields of our PATCHes still under way over an
+   * event's widget; a mark goes once the event of its change (seq >= until) arrives.
+   */
+  overlayPending(w, seq) {
+    const marks = this.pendingFields.get(w.id);
+    if (!marks) return w;
+    const live = typeof seq === 'number' ? marks.filter((m) => !(m.until <= seq)) : marks;
+    if (live.length) this.pendingFields.set(w.id, live); else this.pendingFields.delete(w.id);
+    if (!live.length) return w;
+    const out = { ...w };
+    for (const m of live) Object.assign(out, m.fields);
+    return out;
+  }
+
+  dropPending(id, mark) {
+    const marks = (this.pendingFields.get(id) || []).filter((m) => m !== mark);
+    if (marks.length) this.pendingFields.set(id, marks); else this.pendingFields.delete(id);
   }
 
   /** noteVersion records a widget's version; versions only grow. */
@@ -1589,11 +1621,30 @@ export class CanvasView {
     if (this.outbox.length && !this.resending) return this.enqueue('patch', w, body, opts);
     const ifMatch = opts.ifMatch ?? null;
     this.inflight.set(w.id, (this.inflight.get(w.id) || 0) + 1);
+    const fields = { ...body };
+    delete fields.auto_raise;
+    const mark = { fields, until: Infinity };
+    this.pendingFields.set(w.id, [...(this.pendingFields.get(w.id) || []), mark]);
     try {
       const { data, version } = await api.patchWidgetIf(this.id, w, body, ifMatch);
       this.noteVersion(w.id, version);
+      // Kept until the event of this change arrives. When it already has,
+      // the widget is shown as the events have it (a later change by
+      // someone else, which arrived meanwhile, shows).
+      if (version != null && (this.eventSeq.get(w.id) || 0) < version) {
+        mark.until = version;
+      } else {
+        this.dropPending(w.id, mark);
+        const ev = this.eventWidget.get(w.id);
+        if (version != null && ev && this.widgets.has(w.id)) {
+          this.widgets.set(w.id, this.overlayPending(ev));
+          this.sigObj.delete(w.id);
+          this.schedule();
+        }
+      }
       return data;
     } catch (e) {
+      this.dropPending(w.id, mark);
       if (e.status === 0) return this.enqueue('patch', w, body, opts);
       if (e.status === 412 && ifMatch != null) return this.onConflict(w, body, opts);
       await this.rollback(w.id);
