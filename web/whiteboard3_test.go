@@ -28,18 +28,33 @@ func wb3HoldPatches(t *testing.T, ctx context.Context) (held func() int, release
 	var mu sync.Mutex
 	var ids []fetch.RequestID
 	released := false
+	probes := 0 // probe requests the handler has seen
 	lctx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
-	events := chromedp.Events(lctx, fetch.RequestPaused)
+	// Listen (not Events): it sees every event from the moment it returns.
+	paused := make(chan *fetch.EventRequestPaused, 256)
+	if err := chromedp.Listen(lctx, func(ev any) {
+		if p, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- p
+		}
+	}); err != nil {
+		t.Fatalf("listen: %v", err)
+	}
 	go func() {
-		for ev, err := range events {
-			if err != nil {
+		for {
+			var ev *fetch.EventRequestPaused
+			select {
+			case ev = <-paused:
+			case <-lctx.Done():
 				return
 			}
 			mu.Lock()
 			hold := ev.Request.Method == "PATCH" && !released
 			if hold {
 				ids = append(ids, ev.RequestID)
+			}
+			if strings.Contains(ev.Request.URL, "interception-probe") {
+				probes++
 			}
 			mu.Unlock()
 			if !hold {
@@ -49,6 +64,23 @@ func wb3HoldPatches(t *testing.T, ctx context.Context) (held func() int, release
 	}()
 	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/api/*"}}}); err != nil {
 		t.Fatalf("fetch.enable: %v", err)
+	}
+	// Fetch.enable answers before the network stack applies it: a probe
+	// request that reaches the handler shows that interception is on.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`fetch('/api/v1/server-info?interception-probe=' + Math.random()).then(() => true, () => true)`, chromedp.EvalAwaitPromise)); err != nil {
+			t.Fatalf("probe: %v", err)
+		}
+		mu.Lock()
+		n := probes
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("request interception did not start")
+		}
 	}
 	held = func() int { mu.Lock(); defer mu.Unlock(); return len(ids) }
 	release = func() {
