@@ -419,6 +419,7 @@ export class CanvasView {
     let hint = el.querySelector('.note-hint');
     if (!hint) { hint = h('div.note-hint', { contenteditable: 'false' }); el.append(hint); }
     hint.textContent = `${this.editorName(w.id)} changed this note while you were editing; saving will ask which to keep.`;
+    hint.dataset.named = String(this.lastEditor.has(w.id));
   }
 
   /**
@@ -446,6 +447,12 @@ export class CanvasView {
       if (was && (was !== c.editing || typeof msg.draft !== 'string')) this.dropDraft(was);
       if (c.editing) {
         this.lastEditor.set(c.editing, v.name);
+        // Their presence may come after their save: a hint that said "Someone" gets the name.
+        const hint = this.editing === c.editing && this.els.get(c.editing)?.querySelector('.note-hint[data-named="false"]');
+        if (hint) {
+          hint.textContent = `${v.name} changed this note while you were editing; saving will ask which to keep.`;
+          hint.dataset.named = 'true';
+        }
         if (typeof msg.draft === 'string' && this.drafts.get(c.editing) !== msg.draft) {
           this.drafts.set(c.editing, msg.draft);
           this.sigObj.delete(c.editing);
