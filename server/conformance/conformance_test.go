@@ -46,7 +46,6 @@ const (
 )
 
 func TestConformance(t *testing.T) {
-	gin.SetMode(gin.ReleaseMode) // as cmd/canvasd's main does: no route dump
 	exs, err := loadExamples(refDir, seedDir)
 	if err != nil {
 		t.Fatalf("reading the documents: %v", err)
@@ -171,6 +170,7 @@ type fixtures struct {
 
 func newFixtures(t *testing.T, doc string) *fixtures {
 	t.Helper()
+	gin.SetMode(gin.ReleaseMode) // as cmd/canvasd's main does: no route dump
 	st, err := store.Open(t.TempDir(), store.Options{NoSync: true})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
