@@ -567,18 +567,22 @@ func decodeNumbers(b []byte) (any, error) {
 	return v, err
 }
 
+// sentObject is a JSON object a request sends: as documented, and with the
+// real ids.
+type sentObject struct{ doc, real map[string]any }
+
 // requestBody builds the body and its Content-Type, and returns the JSON
 // object sent (for the echo check) when there is one.
-func (f *fixtures) requestBody(ex example) ([]byte, string, map[string]any, error) {
+func (f *fixtures) requestBody(ex example) ([]byte, string, sentObject, error) {
 	if len(ex.Form) > 0 {
 		var buf bytes.Buffer
 		mw := multipart.NewWriter(&buf)
-		var sent map[string]any
+		var sent sentObject
 		for _, p := range ex.Form {
 			if p.File {
 				data, ctype, err := testFile(p.Value)
 				if err != nil {
-					return nil, "", nil, err
+					return nil, "", sent, err
 				}
 				hdr := textproto.MIMEHeader{}
 				hdr.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, p.Name, p.Value))
@@ -590,10 +594,12 @@ func (f *fixtures) requestBody(ex example) ([]byte, string, map[string]any, erro
 			val := p.Value
 			if p.Name == "json" {
 				if v, err := decodeNumbers([]byte(val)); err == nil {
+					doc, _ := decodeNumbers([]byte(val))
 					v = f.mapBody(v, "")
 					b, _ := json.Marshal(v)
 					val = string(b)
-					sent, _ = v.(map[string]any)
+					sent.doc, _ = doc.(map[string]any)
+					sent.real, _ = v.(map[string]any)
 				}
 			}
 			_ = mw.WriteField(p.Name, val)
@@ -602,7 +608,7 @@ func (f *fixtures) requestBody(ex example) ([]byte, string, map[string]any, erro
 		return buf.Bytes(), mw.FormDataContentType(), sent, nil
 	}
 	if ex.Body == nil {
-		return nil, "", nil, nil
+		return nil, "", sentObject{}, nil
 	}
 	ctype := ""
 	if ex.CurlData {
@@ -610,11 +616,14 @@ func (f *fixtures) requestBody(ex example) ([]byte, string, map[string]any, erro
 	}
 	v, err := decodeNumbers(ex.Body)
 	if err != nil {
-		return ex.Body, ctype, nil, nil // not JSON: sent as documented
+		return ex.Body, ctype, sentObject{}, nil // not JSON: sent as documented
 	}
+	var sent sentObject
+	doc, _ := decodeNumbers(ex.Body)
+	sent.doc, _ = doc.(map[string]any)
 	v = f.mapBody(v, "")
 	b, _ := json.Marshal(v)
-	sent, _ := v.(map[string]any)
+	sent.real, _ = v.(map[string]any)
 	return b, ctype, sent, nil
 }
 
@@ -685,14 +694,15 @@ func (f *fixtures) run(ex example) []string {
 	var all []string
 	compare("", ex.Response, actual, true, &all)
 	probs, extras := splitExtras(all)
-	// Values the request sets and the documented answer shows must come back.
-	if want, ok := ex.Response.(map[string]any); ok && sent != nil {
+	// A value the request sets, where the documented answer shows it set,
+	// must come back (with the real ids).
+	if want, ok := ex.Response.(map[string]any); ok && sent.doc != nil {
 		am, _ := actual.(map[string]any)
-		for k, v := range sent {
-			if isIDKey(k) || !jsonEqual(want[k], f.unmapped(v, k)) {
+		for k, dv := range sent.doc {
+			if !jsonEqual(want[k], dv) {
 				continue
 			}
-			if am != nil && !jsonEqual(am[k], v) {
+			if v := sent.real[k]; am != nil && !jsonEqual(am[k], v) {
 				probs = append(probs, fmt.Sprintf("%s: the request sets %s, the answer has %s", k, jsonString(v), jsonString(am[k])))
 			}
 		}
@@ -705,9 +715,6 @@ func (f *fixtures) run(ex example) []string {
 	}
 	return probs
 }
-
-// unmapped is the documented form of a sent value (ids are not compared).
-func (f *fixtures) unmapped(v any, _ string) any { return v }
 
 // learn maps the ids and tokens a successful example documents to the real
 // ones it answered, so that later examples reach what it made.
