@@ -42,11 +42,15 @@ func tokenJSON(t *store.Token) gin.H {
 func (s *API) Login(c *gin.Context) {
 	var req struct {
 		Email    string `json:"email"`
+		Username string `json:"username"` // another name for email, as Canvus clients send it
 		Password string `json:"password"`
 		Token    string `json:"token"`
 	}
 	if !core.CanvusJSON(c, &req) {
 		return
+	}
+	if req.Email == "" {
+		req.Email = req.Username
 	}
 	var plain string
 	var user *store.User

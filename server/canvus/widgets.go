@@ -110,10 +110,15 @@ func applyProps(tx *store.Tx, w *store.Widget, body map[string]json.RawMessage, 
 		raw := body[k]
 		kind, ok := fields[k]
 		if !ok {
-			if readOnlyFields[k] {
-				continue
+			if k == "widget_type" {
+				if err := checkWidgetType(raw); err != nil {
+					return false, err
+				}
 			}
-			return false, store.Invalidf(fmt.Sprintf("Unknown field '%s' for widget type %s", k, w.Type))
+			// Read-only fields echoed back, and fields the reference does not
+			// list for this type (an Anchor's "title", a Connector's "label"),
+			// are ignored: neither stored nor echoed (issue #12).
+			continue
 		}
 		switch kind {
 		case fNum, fPosNum:
@@ -184,6 +189,9 @@ func applyProps(tx *store.Tx, w *store.Widget, body map[string]json.RawMessage, 
 			if err := json.Unmarshal(raw, &pid); err != nil {
 				return false, store.Invalidf("Field 'parent_id' must be a string")
 			}
+			if pid == "" { // "" or null: the canvas's root widget (issue #12)
+				pid = rootOf(tx, w.CanvasID)
+			}
 			if err := checkParent(tx, w, pid); err != nil {
 				return false, err
 			}
@@ -247,6 +255,20 @@ func maxFieldBytes(k string) int {
 func fitBox(pw, ph, bw, bh float64) (float64, float64) {
 	s := math.Min(bw/pw, bh/ph)
 	return core.Round6(pw * s), core.Round6(ph * s)
+}
+
+// checkWidgetType accepts a widget_type in a body (clients echo widgets
+// back; the route decides the type) when it names a widget type; anything
+// else is refused.
+func checkWidgetType(raw json.RawMessage) error {
+	var t string
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return store.Invalidf("Field 'widget_type' must be a string")
+	}
+	if _, known := typeFields[t]; !known && t != "SharedCanvas" {
+		return store.Invalidf(fmt.Sprintf("Unknown widget_type '%s'", t))
+	}
+	return nil
 }
 
 func checkParent(tx *store.Tx, w *store.Widget, pid string) error {
