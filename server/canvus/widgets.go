@@ -52,9 +52,6 @@ var typeFields = map[string]map[string]fieldKind{
 	"Connector": {"src": fEnd, "dst": fEnd, "line_color": fColor, "line_width": fPosNum, "type": fString},
 }
 
-// readOnlyFields may appear in a body (clients echo them back) and are ignored.
-var readOnlyFields = map[string]bool{"id": true, "widget_type": true, "state": true, "hash": true, "version": true, "digitized": true}
-
 // fieldsByType is fieldsOf for each type of typeFields, built once; the
 // maps are read-only.
 var fieldsByType = func() map[string]map[string]fieldKind {
