@@ -499,3 +499,32 @@ func TestAccountsBlockedGuestEndsLinkStreams(t *testing.T) {
 		}
 	}
 }
+
+// A public reset endpoint must not flood a mailbox: one email per account
+// per minute; the earlier link keeps working.
+func TestAccountsResetMailsAtMostOncePerMinute(t *testing.T) {
+	t.Parallel()
+	logs := &acctLog{}
+	clock := &testClock{}
+	e := newTestEnv(t, withLog(logs), withClock(clock))
+	bob := e.createUserPW("bob", false, "BBBB")
+	create := func() {
+		e.doJSON("POST", "/api/v1/users/password/create-reset-token", "", map[string]any{"email": bob.Email}).expect(t, 200)
+	}
+	links := func() int { return strings.Count(logs.String(), "reset-password?token=") }
+	create()
+	first := lastToken(t, logs.String())
+	create()
+	create()
+	if n := links(); n != 1 {
+		t.Fatalf("%d reset emails within a minute, want 1", n)
+	}
+	clock.Advance(61 * time.Second)
+	create()
+	if n := links(); n != 2 {
+		t.Fatalf("%d reset emails after a minute, want 2", n)
+	}
+	// The newer link replaces the older one.
+	e.do("GET", "/api/v1/users/password/validate-reset-token?token="+url.QueryEscape(first), "", nil, "").expect(t, 400)
+	e.do("GET", "/api/v1/users/password/validate-reset-token?token="+url.QueryEscape(lastToken(t, logs.String())), "", nil, "").expect(t, 200)
+}

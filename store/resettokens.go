@@ -53,6 +53,21 @@ func (t *Tx) CreateUserToken(uid uint64, kind string, ttl time.Duration) (string
 	return plain, putJSON(b, []byte(HashToken(plain)), ut)
 }
 
+// RecentUserToken reports whether user uid was issued a live token of kind
+// after since: a caller that sends emails uses it to send at most one per
+// interval (the earlier link still works).
+func (t *Tx) RecentUserToken(uid uint64, kind string, since time.Time) bool {
+	found := false
+	t.btx.Bucket(bucketUserTokens).ForEach(func(_, v []byte) error {
+		var ut UserToken
+		if json.Unmarshal(v, &ut) == nil && ut.UserID == uid && ut.Kind == kind && ut.CreatedAt.After(since) && t.now.Before(ut.ExpiresAt) {
+			found = true
+		}
+		return nil
+	})
+	return found
+}
+
 // UserToken returns the live token of kind whose plain value is plain,
 // without consuming it: ErrNotFound when it is unknown, of another kind,
 // expired, or its user is gone.

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
@@ -281,8 +282,13 @@ func (s *API) ChangePassword(c *gin.Context) {
 	c.JSON(http.StatusOK, userJSON(out))
 }
 
-// createResetToken answers 200 whether or not the email belongs to a user,
-// so that it cannot be used to find out who has an account.
+// resetMailInterval is the least time between two password reset emails
+// to one account.
+const resetMailInterval = time.Minute
+
+// CreateResetToken answers 200 whether or not the email belongs to a user,
+// so that it cannot be used to find out who has an account; it sends at
+// most one email per account per resetMailInterval.
 func (s *API) CreateResetToken(c *gin.Context) {
 	var req struct {
 		Email string `json:"email"`
@@ -300,6 +306,11 @@ func (s *API) CreateResetToken(c *gin.Context) {
 		plain, user = "", nil
 		u, err := tx.UserByEmail(req.Email)
 		if err != nil || u.Blocked || u.ID == store.GuestUserID {
+			return nil
+		}
+		// One email per account per resetMailInterval: the endpoint is
+		// public, and must not be a way to flood someone's mailbox.
+		if tx.RecentUserToken(u.ID, store.UserTokenReset, tx.Now().Add(-resetMailInterval)) {
 			return nil
 		}
 		if plain, err = tx.CreateUserToken(u.ID, store.UserTokenReset, s.Cfg.PasswordResetTTL); err != nil {
