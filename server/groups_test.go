@@ -6,6 +6,8 @@ package server
 import (
 	"fmt"
 	"testing"
+
+	"github.com/canvasd/canvasd/store"
 )
 
 func TestGroupsCRUDAndMembers(t *testing.T) {
@@ -139,4 +141,54 @@ func TestGroupsGrantsAreEnforced(t *testing.T) {
 	if fmt.Sprint(got["groups"]) != fmt.Sprintf("[map[id:%d inherited:false permission:edit]]", viewers) {
 		t.Fatalf("after deleting a group: %v", got["groups"])
 	}
+}
+
+// Folder group grants (stored on the folder; there is no folder-permissions
+// route yet) give members the granted access, as canvas grants do.
+func TestGroupsFolderGrantsAreEnforced(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	alice, bob := e.createUser("alice", false), e.createUser("bob", false)
+	fid := e.mustJSON("POST", "/api/v1/canvas-folders", alice.Token, map[string]any{"name": "team"}, 200).id()
+	devs := uint64(e.mustJSON("POST", "/api/v1/groups", e.Admin, map[string]any{"name": "devs"}, 200).num("id"))
+	err := e.Store.Write(func(tx *store.Tx) error {
+		f, err := tx.Folder(fid)
+		if err != nil {
+			return err
+		}
+		f.Groups = map[uint64]string{devs: store.AccessEdit}
+		return tx.PutFolder(f)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := func() bool {
+		for _, f := range e.doJSON("GET", "/api/v1/canvas-folders", bob.Token, nil).expect(t, 200).list(t) {
+			if f.id() == fid {
+				return true
+			}
+		}
+		return false
+	}
+	newCanvas := func() *testResp {
+		return e.doJSON("POST", "/api/v1/canvases", bob.Token, map[string]any{"name": e.unique("c"), "folder_id": fid})
+	}
+	e.doJSON("GET", "/api/v1/canvas-folders/"+fid, bob.Token, nil).expect(t, 403)
+	newCanvas().expect(t, 403)
+	if listed() {
+		t.Fatal("a non-member sees the folder")
+	}
+
+	e.mustJSON("POST", fmt.Sprintf("/api/v1/groups/%d/members", devs), e.Admin, map[string]any{"id": bob.ID}, 200)
+	if f := e.mustJSON("GET", "/api/v1/canvas-folders/"+fid, bob.Token, nil, 200); f.str("access") != "edit" {
+		t.Fatalf("member's folder: %v", f)
+	}
+	newCanvas().expect(t, 200)
+	if !listed() {
+		t.Fatal("a member does not see the folder")
+	}
+	e.doJSON("PATCH", "/api/v1/canvas-folders/"+fid, bob.Token, map[string]any{"name": "x"}).expect(t, 403) // edit is not owner
+
+	e.mustJSON("DELETE", fmt.Sprintf("/api/v1/groups/%d", devs), e.Admin, nil, 200)
+	e.doJSON("GET", "/api/v1/canvas-folders/"+fid, bob.Token, nil).expect(t, 403)
 }

@@ -187,3 +187,23 @@ func (t *Tx) GroupMembers(gid uint64) ([]*User, error) {
 	}
 	return out, nil
 }
+
+// AccessFor returns the access user u has on folder f: owner for its owner
+// and admins, else the best of u's own grant and u's groups' grants (none
+// for the guest and anonymous callers).
+func (f *Folder) AccessFor(u *User) string {
+	if u == nil || u.ID == GuestUserID {
+		return AccessNone
+	}
+	if u.Admin || u.ID == f.OwnerID {
+		return AccessOwner
+	}
+	best := AccessNone
+	if p, ok := f.Users[u.ID]; ok && AccessRank(p) > AccessRank(best) {
+		best = p
+	}
+	if p := GroupAccess(f.Groups, u); AccessRank(p) > AccessRank(best) {
+		best = p
+	}
+	return best
+}

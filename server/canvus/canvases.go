@@ -13,10 +13,8 @@ import (
 
 func folderJSON(f *store.Folder, u *store.User) gin.H {
 	access := store.AccessView
-	if u != nil && (u.Admin || u.ID == f.OwnerID) {
-		access = store.AccessOwner
-	} else if p, ok := f.Users[core.IDOf(u)]; ok {
-		access = p
+	if a := f.AccessFor(u); a != store.AccessNone {
+		access = a // its owner, an admin, a grant to u or to a group of u's
 	}
 	return gin.H{"access": access, "folder_id": f.FolderID, "id": f.ID, "in_trash": f.InTrash, "name": f.Name, "state": "normal"}
 }
@@ -36,7 +34,7 @@ func (s *API) ListFolders(c *gin.Context) {
 	}
 	out := make([]gin.H, 0, len(fs))
 	for _, f := range fs {
-		if f.ID == s.St.RootFolder() || u.Admin || f.OwnerID == u.ID || f.Users[u.ID] != "" {
+		if f.ID == s.St.RootFolder() || f.AccessFor(u) != store.AccessNone {
 			out = append(out, folderJSON(f, u))
 		}
 	}
@@ -55,12 +53,13 @@ func (s *API) folderParam(c *gin.Context, write bool) (*store.Folder, bool) {
 		return nil, false
 	}
 	u := core.UserOf(c)
-	owner := u.Admin || f.OwnerID == u.ID || f.Users[u.ID] == store.AccessOwner
+	access := f.AccessFor(u) // owner, admin, or a grant to u or a group of u's
+	owner := access == store.AccessOwner
 	if write && (!owner || f.ID == s.St.RootFolder()) {
 		core.CanvusError(c, http.StatusForbidden, "Permission denied")
 		return nil, false
 	}
-	if !write && !owner && f.Users[u.ID] == "" && f.ID != s.St.RootFolder() {
+	if !write && access == store.AccessNone && f.ID != s.St.RootFolder() {
 		core.CanvusError(c, http.StatusForbidden, "Permission denied")
 		return nil, false
 	}
@@ -73,7 +72,7 @@ func checkFolderTarget(tx *store.Tx, u *store.User, id string) error {
 	if err != nil {
 		return store.Invalidf("Folder " + id + " does not exist")
 	}
-	if !u.Admin && f.OwnerID != u.ID && store.AccessRank(f.Users[u.ID]) < store.AccessRank(store.AccessEdit) {
+	if store.AccessRank(f.AccessFor(u)) < store.AccessRank(store.AccessEdit) {
 		return store.ErrForbidden
 	}
 	return nil
