@@ -32,9 +32,7 @@ func userAudit(c *gin.Context, action string, u *store.User, details map[string]
 }
 
 func (s *API) Register(c *gin.Context) {
-	var req struct {
-		userReq
-	}
+	var req userReq
 	if !core.CanvusJSON(c, &req) {
 		return
 	}

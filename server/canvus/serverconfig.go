@@ -5,10 +5,10 @@ package canvus
 // expiry, no seat limit).
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/canvasd/canvasd/server/internal/core"
@@ -139,7 +139,7 @@ func checkServerConfig(cfg *store.ServerConfig) string {
 	for i, d := range a.DomainAllowList {
 		d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
 		if d == "" || strings.ContainsAny(d, "@/ ") {
-			return "authentication.domain_allow_list: " + strconvQuote(a.DomainAllowList[i]) + " is not a domain"
+			return "authentication.domain_allow_list: " + strconv.Quote(a.DomainAllowList[i]) + " is not a domain"
 		}
 		a.DomainAllowList[i] = d
 	}
@@ -160,7 +160,7 @@ func checkServerConfig(cfg *store.ServerConfig) string {
 	for _, addr := range []string{e.MailSenderAddress, e.MailReplyToAddress} {
 		if addr != "" {
 			if _, err := store.NormalizeEmail(addr); err != nil {
-				return "email: " + strconvQuote(addr) + " is not a plain email address"
+				return "email: " + strconv.Quote(addr) + " is not a plain email address"
 			}
 		}
 	}
@@ -171,12 +171,6 @@ func checkServerConfig(cfg *store.ServerConfig) string {
 		}
 	}
 	return ""
-}
-
-func strconvQuote(s string) string {
-	var b bytes.Buffer
-	json.NewEncoder(&b).Encode(s)
-	return strings.TrimSpace(b.String())
 }
 
 // sendTestEmail mails the calling admin (POST /server-config/send-test-email).
