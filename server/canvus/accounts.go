@@ -198,21 +198,23 @@ func (s *API) setUserFlag(adminOnly bool, action string, set func(*store.User)) 
 	}
 }
 
+// ApproveUser (admin only) approves a user waiting for approval.
 func (s *API) ApproveUser() gin.HandlerFunc {
 	return s.setUserFlag(true, "user.approved", func(u *store.User) { u.Approved = true })
 }
 
-// blockUser: a user may block themself, an admin anyone (the Guest
+// BlockUser: a user may block themself, an admin anyone (the Guest
 // included, which turns link-permission access off everywhere).
 func (s *API) BlockUser() gin.HandlerFunc {
 	return s.setUserFlag(false, "user.blocked", func(u *store.User) { u.Blocked = true })
 }
 
+// UnblockUser (admin only) unblocks a user.
 func (s *API) UnblockUser() gin.HandlerFunc {
 	return s.setUserFlag(true, "user.unblocked", func(u *store.User) { u.Blocked = false })
 }
 
-// changePassword: a user changes their own password with the current one;
+// ChangePassword: a user changes their own password with the current one;
 // an admin may set another regular user's without it (not another admin's).
 func (s *API) ChangePassword(c *gin.Context) {
 	u, ok := s.userParam(c, false)
@@ -352,7 +354,7 @@ func (s *API) ValidateResetToken(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{})
 }
 
-// resetPassword sets the password of the token's user, confirms their
+// ResetPassword sets the password of the token's user, confirms their
 // email (the token came by email) and signs out their sessions.
 func (s *API) ResetPassword(c *gin.Context) {
 	var req struct {
@@ -407,7 +409,7 @@ func (s *API) ResetPassword(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{})
 }
 
-// samlLogin answers as a Canvus server with SAML sign-in disabled.
+// SAMLLogin answers as a Canvus server with SAML sign-in disabled.
 func (s *API) SAMLLogin(c *gin.Context) {
 	core.CanvusError(c, http.StatusForbidden, "SAML sign-in is not enabled")
 }

@@ -137,7 +137,7 @@ func (s *API) requestBase(c *gin.Context) string {
 	return scheme + "://" + c.Request.Host
 }
 
-// exportAuditCSV answers every matching event as CSV, newest first. Cells
+// ExportAuditCSV answers every matching event as CSV, newest first. Cells
 // that a spreadsheet would run as a formula get a leading apostrophe.
 func (s *API) ExportAuditCSV(c *gin.Context) {
 	if !adminOnlyCanvus(c) {

@@ -45,7 +45,7 @@ func (s *API) GetServerConfig(c *gin.Context) {
 	c.JSON(http.StatusOK, s.serverConfigJSON(cfg, u != nil && u.Admin))
 }
 
-// patchServerConfig merges the body into the stored configuration: objects
+// PatchServerConfig merges the body into the stored configuration: objects
 // merge key by key, anything else replaces; null and unknown keys change
 // nothing; "access" is read-only. A wrong type or an impossible value is a
 // 400 and nothing is stored.
@@ -173,7 +173,7 @@ func checkServerConfig(cfg *store.ServerConfig) string {
 	return ""
 }
 
-// sendTestEmail mails the calling admin (POST /server-config/send-test-email).
+// SendTestEmail mails the calling admin (POST /server-config/send-test-email).
 func (s *API) SendTestEmail(c *gin.Context) {
 	if !adminOnlyCanvus(c) {
 		return
@@ -194,7 +194,7 @@ func (s *API) SendTestEmail(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{})
 }
 
-// getLicense: canvasd is open source, so its license is always valid,
+// GetLicense: canvasd is open source, so its license is always valid,
 // never expires and has no seat limit (max_clients -1, as Canvus shows an
 // unlimited license). Activation and installation (POST /license,
 // /license/activate, GET /license/request) are not served: there is no
