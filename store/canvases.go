@@ -156,25 +156,29 @@ func (t *Tx) Canvas(id string) (*Canvas, error) {
 	if err := getJSON(t.btx.Bucket(bucketCanvases), []byte(id), c); err != nil {
 		return nil, err
 	}
-	c.Inherited = t.FolderGrants(c.FolderID)
+	c.guestBlocked = t.GuestBlocked()
+	c.Inherited, c.InheritedGroups = t.FolderGrants(c.FolderID)
 	return c, nil
 }
 
 // Canvases lists every canvas, oldest first.
 func (t *Tx) Canvases() ([]*Canvas, error) {
 	var out []*Canvas
-	grants := map[string]map[uint64]string{}
+	guestBlocked := t.GuestBlocked()
+	type grants struct{ users, groups map[uint64]string }
+	inherited := map[string]grants{}
 	err := t.btx.Bucket(bucketCanvases).ForEach(func(k, v []byte) error {
 		c := &Canvas{}
 		if err := getJSON(t.btx.Bucket(bucketCanvases), k, c); err != nil {
 			return err
 		}
-		g, ok := grants[c.FolderID]
+		c.guestBlocked = guestBlocked
+		g, ok := inherited[c.FolderID]
 		if !ok {
-			g = t.FolderGrants(c.FolderID)
-			grants[c.FolderID] = g
+			g.users, g.groups = t.FolderGrants(c.FolderID)
+			inherited[c.FolderID] = g
 		}
-		c.Inherited = g
+		c.Inherited, c.InheritedGroups = g.users, g.groups
 		out = append(out, c)
 		return nil
 	})
@@ -216,6 +220,16 @@ func (t *Tx) DeleteCanvas(id string) error {
 	pub := c.Public()
 	pub["state"] = "deleted"
 	if _, err := t.AppendEvent(id, EvCanvasDeleted, map[string]any{"canvas": pub}); err != nil {
+		return err
+	}
+	if ab := t.btx.Bucket(bucketEventAuthors); ab.Bucket([]byte(id)) != nil {
+		if err := ab.DeleteBucket([]byte(id)); err != nil {
+			return err
+		}
+	}
+	// The log goes with the canvas; the audit log keeps that it went.
+	if err := t.AppendAudit(AuditEvent{AuthorID: t.author, Action: "canvas.deleted", TargetType: "canvas", TargetID: id,
+		Details: map[string]any{"name": c.Name}}); err != nil {
 		return err
 	}
 	return t.btx.Bucket(bucketEvents).DeleteBucket([]byte(id))

@@ -1,11 +1,11 @@
 package store
 
-// FolderGrants is what folder id and every folder above it grant: each
-// folder's owner as owner and each of its users' grants, the highest right
-// winning. A canvas inherits its folder's grants (Canvas.Inherited), a
-// folder those of the folders above it. An unknown id grants nothing.
-func (t *Tx) FolderGrants(id string) map[uint64]string {
-	var out map[uint64]string
+// FolderGrants is what folder id and every folder above it grant: users
+// (each folder's owner as owner, and its user grants) and groups (its group
+// grants), the highest right winning. A canvas inherits its folder's grants
+// (Canvas.Inherited, Canvas.InheritedGroups), a folder those of the folders
+// above it. An unknown id grants nothing.
+func (t *Tx) FolderGrants(id string) (users, groups map[uint64]string) {
 	seen := map[string]bool{}
 	for id != "" && !seen[id] {
 		seen[id] = true
@@ -13,25 +13,34 @@ func (t *Tx) FolderGrants(id string) map[uint64]string {
 		if err != nil {
 			break
 		}
-		if out == nil {
-			out = map[uint64]string{}
+		if users == nil {
+			users = map[uint64]string{}
 		}
 		if f.OwnerID != 0 && f.OwnerID != GuestUserID {
-			out[f.OwnerID] = AccessOwner
+			users[f.OwnerID] = AccessOwner
 		}
 		for uid, p := range f.Users {
-			if uid != GuestUserID && AccessRank(p) > AccessRank(out[uid]) {
-				out[uid] = p
+			if uid != GuestUserID && AccessRank(p) > AccessRank(users[uid]) {
+				users[uid] = p
+			}
+		}
+		for gid, p := range f.Groups {
+			if groups == nil {
+				groups = map[uint64]string{}
+			}
+			if AccessRank(p) > AccessRank(groups[gid]) {
+				groups[gid] = p
 			}
 		}
 		id = f.FolderID
 	}
-	return out
+	return users, groups
 }
 
 // FolderAccess is user u's right on folder f: owner for an admin, else the
-// highest of what f and the folders above it grant u (AccessNone if
-// nothing). The guest and anonymous callers get none.
+// highest of what f and the folders above it grant u, directly or through
+// its groups (AccessNone if nothing). The guest and anonymous callers get
+// none. It is Folder.AccessFor with inheritance.
 func (t *Tx) FolderAccess(f *Folder, u *User) string {
 	if u == nil || u.ID == GuestUserID {
 		return AccessNone
@@ -39,10 +48,15 @@ func (t *Tx) FolderAccess(f *Folder, u *User) string {
 	if u.Admin {
 		return AccessOwner
 	}
-	if p := t.FolderGrants(f.ID)[u.ID]; p != "" {
-		return p
+	users, groups := t.FolderGrants(f.ID)
+	best := AccessNone
+	if p := users[u.ID]; AccessRank(p) > AccessRank(best) {
+		best = p
 	}
-	return AccessNone
+	if p := GroupAccess(groups, u); AccessRank(p) > AccessRank(best) {
+		best = p
+	}
+	return best
 }
 
 // FolderWithin reports whether folder id is ancestor or one of its

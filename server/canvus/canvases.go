@@ -332,7 +332,7 @@ func (s *API) MoveCanvas(c *gin.Context) {
 	}
 	u := core.UserOf(c)
 	var out *store.Canvas
-	err := s.St.Write(func(tx *store.Tx) error {
+	err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 		cur, err := tx.Canvas(core.CanvasOf(c).ID)
 		if err != nil {
 			return err
@@ -384,7 +384,7 @@ func (s *API) CopyCanvas(c *gin.Context) {
 		return
 	}
 	var out *store.Canvas
-	err := s.St.Write(func(tx *store.Tx) error {
+	err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 		src, err := tx.Canvas(core.CanvasOf(c).ID)
 		if err != nil {
 			return err
@@ -427,7 +427,7 @@ func permissionsJSON(cv *store.Canvas) gin.H {
 		own[id] = p
 	}
 	own[cv.OwnerID] = store.AccessOwner
-	return gin.H{"editors_can_share": cv.EditorsCanShare, "groups": []any{}, "link_permission": cv.LinkPermission, "users": grantList(own, cv.Inherited)}
+	return gin.H{"editors_can_share": cv.EditorsCanShare, "groups": grantList(cv.Groups, cv.InheritedGroups), "link_permission": cv.LinkPermission, "users": grantList(own, cv.Inherited)}
 }
 
 func sortU64(a []uint64) {
@@ -451,7 +451,7 @@ func (s *API) SetPermissions(c *gin.Context) {
 			ID         *uint64 `json:"id"`
 			Permission string  `json:"permission"`
 		} `json:"users"`
-		Groups []any `json:"groups"`
+		Groups []groupGrant `json:"groups"`
 	}
 	if !core.CanvusJSON(c, &req) {
 		return
@@ -475,12 +475,16 @@ func (s *API) SetPermissions(c *gin.Context) {
 			return
 		}
 	}
+	if msg := checkGroupGrants(req.Groups); msg != "" {
+		core.CanvusError(c, http.StatusBadRequest, msg)
+		return
+	}
 	if msg := sharingDenied(cv, core.UserOf(c), core.AccessOf(c) == store.AccessOwner, req.EditorsCanShare, req.LinkPermission); msg != "" {
 		core.CanvusError(c, http.StatusForbidden, msg)
 		return
 	}
 	var out *store.Canvas
-	err := s.St.Write(func(tx *store.Tx) error {
+	err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 		cur, err := tx.Canvas(cv.ID)
 		if err != nil {
 			return err
@@ -516,8 +520,14 @@ func (s *API) SetPermissions(c *gin.Context) {
 				cur.Users[*p.ID] = p.Permission
 			}
 		}
+		if err := applyGroupGrants(tx, &cur.Groups, req.Groups, owner); err != nil {
+			return err
+		}
 		out = cur
-		return tx.PutCanvas(cur)
+		if err := tx.PutCanvas(cur); err != nil {
+			return err
+		}
+		return tx.AppendAudit(permissionsAudit(c, cur))
 	})
 	if pe, ok := err.(*permissionError); ok {
 		core.CanvusError(c, http.StatusForbidden, pe.msg)

@@ -346,8 +346,9 @@ func folderPermissionsJSON(tx *store.Tx, f *store.Folder) gin.H {
 	if f.OwnerID != 0 {
 		own[f.OwnerID] = store.AccessOwner
 	}
-	return gin.H{"editors_can_share": !f.NoEditorsShare, "groups": []any{},
-		"users": grantList(own, tx.FolderGrants(f.FolderID))}
+	users, groups := tx.FolderGrants(f.FolderID)
+	return gin.H{"editors_can_share": !f.NoEditorsShare, "groups": grantList(f.Groups, groups),
+		"users": grantList(own, users)}
 }
 
 // grantList is the "users" array of a permissions answer: own grants
@@ -399,7 +400,7 @@ func (s *API) SetFolderPermissions(c *gin.Context) {
 			ID         *uint64 `json:"id"`
 			Permission string  `json:"permission"`
 		} `json:"users"`
-		Groups []any `json:"groups"`
+		Groups []groupGrant `json:"groups"`
 	}
 	f, _, ok := s.folderParamAccess(c)
 	if !ok {
@@ -417,6 +418,10 @@ func (s *API) SetFolderPermissions(c *gin.Context) {
 			core.CanvusError(c, http.StatusBadRequest, "users[].permission must be none, view, edit or owner")
 			return
 		}
+	}
+	if msg := checkGroupGrants(req.Groups); msg != "" {
+		core.CanvusError(c, http.StatusBadRequest, msg)
+		return
 	}
 	if f.ID == s.St.RootFolder() {
 		core.CanvusError(c, http.StatusForbidden, "Permission denied")
@@ -447,7 +452,7 @@ func (s *API) SetFolderPermissions(c *gin.Context) {
 		if cur.Users == nil {
 			cur.Users = map[uint64]string{}
 		}
-		grants := tx.FolderGrants(cur.ID)
+		grants, _ := tx.FolderGrants(cur.ID)
 		for _, p := range req.Users {
 			if _, err := tx.User(*p.ID); err != nil {
 				return store.Invalidf("User " + strconv.FormatUint(*p.ID, 10) + " does not exist")
@@ -468,6 +473,9 @@ func (s *API) SetFolderPermissions(c *gin.Context) {
 			} else {
 				cur.Users[*p.ID] = p.Permission
 			}
+		}
+		if err := applyGroupGrants(tx, &cur.Groups, req.Groups, owner); err != nil {
+			return err
 		}
 		if err := tx.PutFolder(cur); err != nil {
 			return err
