@@ -243,6 +243,12 @@ func TestFolderPermissionsGetSet(t *testing.T) {
 	// alice stays owner whatever is sent for her.
 	e.mustJSON("POST", p, alice.Token, map[string]any{"users": []any{map[string]any{"id": alice.ID, "permission": "none"}}}, 200)
 
+	// Each change is in the audit log, with its author.
+	audit := e.doJSON("GET", "/api/v1/audit-log?target_type=folder&target_id="+f, e.Admin, nil).expect(t, 200)
+	if !bytes.Contains(audit.Body, []byte(`"folder.permissions_changed"`)) || !bytes.Contains(audit.Body, []byte(fmt.Sprintf(`"author_id":%d`, bob.ID))) {
+		t.Fatalf("audit log of the folder: %s", audit)
+	}
+
 	// A sub-folder shows the grants from above as inherited.
 	sub := fdFolder(e, alice.Token, "sub", f)
 	sp := e.mustJSON("GET", "/api/v1/canvas-folders/"+sub+"/permissions", bob.Token, nil, 200)
@@ -611,4 +617,35 @@ func TestSubscribeFoldersUsersTokens(t *testing.T) {
 	toks.next(t, "bob-second", secret)
 	e.mustJSON("DELETE", fmt.Sprintf("/api/v1/users/%d/access-tokens/%s", bob.ID, tk), bob.Token, nil, 200)
 	toks.next(t, `{"id":"`+tk+`","state":"deleted"}`, secret)
+}
+
+// TestFolderGroupGrantsInherited: a group grant on a folder reaches the
+// group's members on the canvases inside, and shows as inherited there.
+func TestFolderGroupGrantsInherited(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	alice, bob := e.createUser("alice", false), e.createUser("bob", false)
+	g := e.mustJSON("POST", "/api/v1/groups", e.Admin, map[string]any{"name": e.unique("team")}, 200)
+	gid := uint64(g.num("id"))
+	e.mustJSON("POST", fmt.Sprintf("/api/v1/groups/%d/members", gid), e.Admin, map[string]any{"id": bob.ID}, 200)
+	f := fdFolder(e, alice.Token, "team-folder", "")
+	c := fdCanvasIn(e, alice.Token, "team-canvas", f)
+	e.doJSON("GET", c.path(""), bob.Token, nil).expect(t, 403)
+
+	p := "/api/v1/canvas-folders/" + f + "/permissions"
+	e.doJSON("POST", p, alice.Token, map[string]any{"groups": []any{map[string]any{"permission": "view"}}}).expectMsg(t, 400, "groups[].id is required")
+	e.doJSON("POST", p, alice.Token, map[string]any{"groups": []any{map[string]any{"id": 987654, "permission": "view"}}}).expectMsg(t, 400, "does not exist")
+	r := e.mustJSON("POST", p, alice.Token, map[string]any{"groups": []any{map[string]any{"id": gid, "permission": "edit"}}}, 200)
+	if b, _ := json.Marshal(r["groups"]); string(b) != fmt.Sprintf(`[{"id":%d,"inherited":false,"permission":"edit"}]`, gid) {
+		t.Fatalf("folder groups %s", b)
+	}
+	if a := e.mustJSON("GET", c.path(""), bob.Token, nil, 200).str("access"); a != "edit" {
+		t.Fatalf("access through the folder's group grant %q, want edit", a)
+	}
+	cp := e.mustJSON("GET", c.path("/permissions"), alice.Token, nil, 200)
+	if b, _ := json.Marshal(cp["groups"]); string(b) != fmt.Sprintf(`[{"id":%d,"inherited":true,"permission":"edit"}]`, gid) {
+		t.Fatalf("canvas groups %s", b)
+	}
+	e.mustJSON("DELETE", fmt.Sprintf("/api/v1/groups/%d/members/%d", gid, bob.ID), e.Admin, nil, 200)
+	e.doJSON("GET", c.path(""), bob.Token, nil).expect(t, 403)
 }

@@ -22,7 +22,7 @@ var errNotDemo = errors.New("not a demo canvas")
 // demoWrite runs fn on the canvas if it is a demo canvas, answering {}.
 func (s *API) demoWrite(c *gin.Context, fn func(tx *store.Tx, id string) error) {
 	id := core.CanvasOf(c).ID
-	err := s.St.Write(func(tx *store.Tx) error {
+	err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 		cv, err := tx.Canvas(id)
 		if err != nil {
 			return err

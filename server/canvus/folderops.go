@@ -88,7 +88,7 @@ func (s *API) writeFolderOp(c *gin.Context, fn func(tx *store.Tx) (*store.Folder
 	u := core.UserOf(c)
 	var out *store.Folder
 	access := store.AccessOwner
-	err := s.St.Write(func(tx *store.Tx) error {
+	err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 		f, err := fn(tx)
 		if err != nil {
 			return err
@@ -429,7 +429,7 @@ func (s *API) SetFolderPermissions(c *gin.Context) {
 	}
 	u := core.UserOf(c)
 	var out gin.H
-	err := s.St.Write(func(tx *store.Tx) error {
+	err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 		cur, err := tx.Folder(f.ID)
 		if err != nil {
 			return err
@@ -481,7 +481,7 @@ func (s *API) SetFolderPermissions(c *gin.Context) {
 			return err
 		}
 		out = folderPermissionsJSON(tx, cur)
-		return nil
+		return tx.AppendAudit(store.AuditEvent{AuthorID: authorOf(c), Action: "folder.permissions_changed", TargetType: "folder", TargetID: cur.ID, Details: out})
 	})
 	if pe, ok := err.(*permissionError); ok {
 		core.CanvusError(c, http.StatusForbidden, pe.msg)
