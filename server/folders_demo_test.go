@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/canvasd/canvasd/store"
+	"github.com/coder/websocket"
 )
 
 // fdFolder creates a folder as token (in parent, "" = the caller's home).
@@ -494,6 +495,17 @@ func TestDemoSaveRestore(t *testing.T) {
 	// The deleted image's blob is still held by the saved state.
 	st, _ := fdSubscribe(t, e, c.path("/widgets"), vera.Token)
 	head := e.Store.HeadSeq(c.ID)
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	ws, _, err := websocket.Dial(wctx, "ws"+strings.TrimPrefix(e.URL, "http")+c.path("/ws"),
+		&websocket.DialOptions{HTTPHeader: http.Header{"Private-Token": {vera.Token}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	if _, hello, err := ws.Read(wctx); err != nil || !bytes.Contains(hello, []byte(`"HELLO"`)) {
+		t.Fatalf("websocket first message %s, %v", hello, err)
+	}
 
 	if r := e.mustJSON("POST", c.path("/restore"), alice.Token, nil, 200); len(r) != 0 {
 		t.Fatalf("restore answered %v, want {}", r)
@@ -522,6 +534,25 @@ func TestDemoSaveRestore(t *testing.T) {
 		case w.id() == img && w.str("state") != "deleted":
 			seen["image"] = true
 		}
+	}
+	// The websocket viewer gets the three events, in seq order, no gap.
+	var wsSeqs []uint64
+	for len(wsSeqs) < 3 {
+		_, data, err := ws.Read(wctx)
+		if err != nil {
+			t.Fatalf("websocket: %v (after %v)", err, wsSeqs)
+		}
+		var env struct {
+			Seq  uint64 `json:"seq"`
+			Type string `json:"type"`
+		}
+		json.Unmarshal(data, &env)
+		if strings.HasPrefix(env.Type, "WIDGET_") {
+			wsSeqs = append(wsSeqs, env.Seq)
+		}
+	}
+	if !slices.Equal(wsSeqs, []uint64{head + 1, head + 2, head + 3}) {
+		t.Fatalf("websocket seqs %v, want %d..%d", wsSeqs, head+1, head+3)
 	}
 	// The log: exactly the three events, seq head+1..head+3.
 	evs, err := e.Store.EventsSince(c.ID, head)
