@@ -328,10 +328,23 @@ func TestFolderMove(t *testing.T) {
 	e.doJSON("GET", "/api/v1/canvas-folders/"+xHome, alice.Token, nil).expect(t, 404)
 	e.doJSON("GET", "/api/v1/canvases/"+only, alice.Token, nil).expect(t, 404)
 
-	// Trash.
+	// Trash: the folder and everything inside it are in the trash, and
+	// come out of it when moved back.
+	inA1 := fdCanvasIn(e, alice.Token, "in-a1", a1)
 	got = mv(a, map[string]any{"folder_id": "trash." + home}).expect(t, 200).obj(t)
 	if !got.boolean("in_trash") || got.str("folder_id") != "trash."+home {
 		t.Fatalf("trash answered %v", got)
+	}
+	if !e.mustJSON("GET", "/api/v1/canvas-folders/"+a1, alice.Token, nil, 200).boolean("in_trash") ||
+		!e.mustJSON("GET", inA1.path(""), alice.Token, nil, 200).boolean("in_trash") {
+		t.Fatal("the contents of a trashed folder are not in_trash")
+	}
+	if f := e.mustJSON("POST", "/api/v1/canvas-folders", alice.Token, map[string]any{"name": "new", "folder_id": a1}, 200); !f.boolean("in_trash") {
+		t.Fatalf("a folder created inside a trashed folder: %v", f)
+	}
+	got = mv(a, map[string]any{"folder_id": home}).expect(t, 200).obj(t)
+	if got.boolean("in_trash") || e.mustJSON("GET", inA1.path(""), alice.Token, nil, 200).boolean("in_trash") {
+		t.Fatalf("restored from the trash, still in_trash: %v", got)
 	}
 }
 

@@ -142,7 +142,7 @@ func (t *Tx) CreateCanvas(c *Canvas) error {
 func (t *Tx) PutCanvas(c *Canvas) error {
 	t.authChanged()
 	c.ModifiedAt = t.now
-	c.InTrash = IsTrashFolder(c.FolderID)
+	c.InTrash = t.InTrashFolder(c.FolderID)
 	if err := putJSON(t.btx.Bucket(bucketCanvases), []byte(c.ID), c); err != nil {
 		return err
 	}

@@ -76,3 +76,21 @@ func (t *Tx) FolderWithin(id, ancestor string) bool {
 	}
 	return false
 }
+
+// InTrashFolder reports whether folder id is a trash folder or inside one:
+// what is put in it is in the trash.
+func (t *Tx) InTrashFolder(id string) bool {
+	seen := map[string]bool{}
+	for id != "" && !seen[id] {
+		if IsTrashFolder(id) {
+			return true
+		}
+		seen[id] = true
+		f, err := t.Folder(id)
+		if err != nil {
+			return false
+		}
+		id = f.FolderID
+	}
+	return false
+}

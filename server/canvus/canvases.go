@@ -125,6 +125,7 @@ func (s *API) CreateFolder(c *gin.Context) {
 			return err
 		}
 		f.ID = ""
+		f.InTrash = tx.InTrashFolder(req.FolderID)
 		return tx.PutFolder(f)
 	}) {
 		return

@@ -162,9 +162,41 @@ func (s *API) MoveFolder(c *gin.Context) {
 			}
 		}
 		cur.FolderID = dest.ID
-		cur.InTrash = trash || dest.InTrash
-		return cur, tx.PutFolder(cur)
+		if err := tx.PutFolder(cur); err != nil {
+			return nil, err
+		}
+		return cur, markTrash(tx, cur)
 	})
+}
+
+// markTrash sets in_trash on f and everything inside it to whether f now
+// lies in a trash folder; each canvas whose in_trash changes gets its
+// CANVAS_UPDATED.
+func markTrash(tx *store.Tx, f *store.Folder) error {
+	in := tx.InTrashFolder(f.FolderID)
+	if f.InTrash != in {
+		f.InTrash = in
+		if err := tx.PutFolder(f); err != nil {
+			return err
+		}
+	}
+	subs, canvases, err := folderChildren(tx, f.ID)
+	if err != nil {
+		return err
+	}
+	for _, cv := range canvases {
+		if cv.InTrash != in {
+			if err := tx.PutCanvas(cv); err != nil { // PutCanvas sets InTrash from the folder chain
+				return err
+			}
+		}
+	}
+	for _, sub := range subs {
+		if err := markTrash(tx, sub); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mergeFolder moves src's content into dst (a folder of the same name):
@@ -186,8 +218,11 @@ func mergeFolder(tx *store.Tx, src, dst *store.Folder) error {
 			}
 			continue
 		}
-		sub.FolderID, sub.InTrash = dst.ID, dst.InTrash || store.IsTrashFolder(dst.ID)
+		sub.FolderID = dst.ID
 		if err := tx.PutFolder(sub); err != nil {
+			return err
+		}
+		if err := markTrash(tx, sub); err != nil {
 			return err
 		}
 	}
