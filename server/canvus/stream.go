@@ -122,7 +122,9 @@ func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
 	// It starts closed: one check now catches a change made since the
 	// snapshot.
 	var authWake <-chan struct{}
+	var sent lastLines // canvas list: a grant change is seen by both paths
 	if shown != nil {
+		sent = lastLines{}
 		now := make(chan struct{})
 		close(now)
 		authWake = now
@@ -144,6 +146,9 @@ func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
 				return
 			}
 			for _, l := range lines {
+				if !sent.fresh(l) {
+					continue
+				}
 				if !write(l) {
 					return
 				}
@@ -154,6 +159,9 @@ func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
 			}
 			lines, end := s.ndjsonLines(spec, live.CurrentUser(), m.Data, shown)
 			for _, l := range lines {
+				if !sent.fresh(l) {
+					continue
+				}
 				if !write(l) {
 					return
 				}

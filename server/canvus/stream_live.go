@@ -236,3 +236,26 @@ func (s *API) canvasListDelta(live *core.LiveStream, shown map[string]bool) ([][
 }
 
 func strconvQuote(s string) []byte { b, _ := json.Marshal(s); return b }
+
+// lastLines is, for a canvas-list stream, the last line sent about each
+// canvas. A share is seen twice, by the grant check (canvasListDelta) and
+// by the canvas's own event: the second, identical line is not sent again.
+// A nil lastLines lets every line through.
+type lastLines map[string][]byte
+
+func (l lastLines) fresh(line []byte) bool {
+	if l == nil {
+		return true
+	}
+	var head struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(line, &head) != nil || head.ID == "" {
+		return true
+	}
+	if bytes.Equal(l[head.ID], line) {
+		return false
+	}
+	l[head.ID] = line
+	return true
+}
