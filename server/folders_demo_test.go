@@ -413,6 +413,15 @@ func TestFolderCopyDeep(t *testing.T) {
 		t.Fatalf("deep canvas notes %v", deep)
 	}
 
+	// A home folder copies without its trash.
+	e.mustJSON("POST", fdCanvasIn(e, bob.Token, "binned", bobHome).path("/move"), bob.Token, map[string]any{"folder_id": "trash." + bobHome}, 200)
+	drop := fdFolder(e, alice.Token, "Drop", "")
+	fdGrant(e, alice.Token, drop, bob.ID, "edit")
+	hc := cp(bob.Token, bobHome, map[string]any{"folder_id": drop}).expect(t, 200).obj(t)
+	if fs, _ := fdChildren(e, bob.Token, hc.id()); fs["Trash"] != "" || fs["Proj"] == "" {
+		t.Fatalf("copied home folder holds %v: want Proj, no Trash", fs)
+	}
+
 	// Copy into the same parent: "(copy)".
 	got = cp(bob.Token, nf, map[string]any{"folder_id": bobHome}).expect(t, 200).obj(t)
 	if got.str("name") != "Proj (copy)" {

@@ -307,17 +307,17 @@ func copyTree(tx *store.Tx, u *store.User, src *store.Folder, parent, name strin
 	return dst, copyInto(tx, u, src, dst)
 }
 
-// copyInto copies what u sees inside src into dst: a sub-folder whose name
-// dst already has is merged into it, a canvas whose name dst already has is
-// skipped.
+// copyInto copies what u sees inside src into dst (but a trash folder): a
+// sub-folder whose name dst already has is merged into it, a canvas whose
+// name dst already has is skipped.
 func copyInto(tx *store.Tx, u *store.User, src, dst *store.Folder) error {
 	subs, canvases, err := folderChildren(tx, src.ID)
 	if err != nil {
 		return err
 	}
 	for _, sub := range subs {
-		if tx.FolderAccess(sub, u) == store.AccessNone {
-			continue
+		if store.IsTrashFolder(sub.ID) || tx.FolderAccess(sub, u) == store.AccessNone {
+			continue // a home folder's trash is not copied
 		}
 		if other := folderNamed(tx, dst.ID, sub.Name, ""); other != nil {
 			if err := copyInto(tx, u, sub, other); err != nil {
