@@ -214,6 +214,12 @@ func readFixtures(t testing.TB) map[string]readFixture {
 			rc.ghost, rc.stream = c.path("/images/"+ghostUUID+"/download"), ""
 			return rc
 		},
+		"GET /api/v1/canvases/:id/preview": func(w *readWorld, r testUser) readCase {
+			c, n := w.viewCanvas(r)
+			rc := w.canvasCase(r, c, n, c.path("/preview"))
+			rc.stream = ""
+			return rc
+		},
 
 		// Deal-canvas dialect: the same canvas access, Bearer tokens.
 		"GET /api/canvas/:id/images/:wid/versions": func(w *readWorld, r testUser) readCase {

@@ -56,6 +56,7 @@ func (s *Server) routes() {
 	cv.POST("/move", s.canvus.CanvasOwner, s.canvus.MoveCanvas)
 	cv.POST("/copy", s.canvus.CopyCanvas)
 	cv.GET("/ws", s.canvus.Websocket)
+	cv.GET("/preview", s.canvus.NewPreviews().Get) // preview.go
 
 	// Widgets: one set of routes per kind (canvus.WidgetKinds), and
 	// the kind-less /widgets listing.

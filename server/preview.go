@@ -1,0 +1,188 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/canvasd/canvasd/imaging"
+	"github.com/canvasd/canvasd/imaging/product"
+	"github.com/canvasd/canvasd/imaging/render"
+	"github.com/canvasd/canvasd/store"
+	"github.com/gin-gonic/gin"
+	"golang.org/x/sync/singleflight"
+)
+
+// Preview defaults.
+const (
+	// previewCacheBytes bounds the cached preview PNGs.
+	previewCacheBytes = 64 << 20
+	// previewTimeout bounds one render, image loads included.
+	previewTimeout = 30 * time.Second
+)
+
+// previewer serves GET /canvases/:id/preview: a PNG of the canvas drawn
+// from its widgets (imaging/render), at most render.DefaultMaxSide pixels
+// on its long side, cached until the canvas changes.
+//
+// The widgets and the canvas's event seq are read in one read transaction,
+// so a cached PNG is exactly the state at that seq; every change to a
+// canvas moves its seq, so "cached until the canvas changes" is a lookup
+// by (canvas, head seq). Concurrent requests for one state render once
+// (singleflight). Image pixels are decoded under the server's decode guard,
+// one image at a time, and scaled to their box before the next.
+type previewer struct {
+	s        *Server
+	renderer *render.Renderer
+	cache    *previewCache
+	flight   singleflight.Group
+}
+
+func newPreviewer(s *Server) *previewer {
+	r, err := render.New()
+	if err != nil {
+		// The fonts are compiled in; they parse or the build is broken.
+		panic(err)
+	}
+	return &previewer{s: s, renderer: r, cache: newPreviewCache(previewCacheBytes)}
+}
+
+// previewState is a canvas at one seq: the widgets to draw and the blob of
+// each image widget.
+type previewState struct {
+	seq     uint64
+	widgets []render.Widget
+	blobs   map[string]string
+}
+
+func (p *previewer) state(canvasID string) (*previewState, error) {
+	st := &previewState{blobs: map[string]string{}}
+	err := p.s.st.View(func(tx *store.Tx) error {
+		st.seq = tx.Head(canvasID)
+		ws, err := tx.Widgets(canvasID)
+		if err != nil {
+			return err
+		}
+		for _, w := range ws {
+			st.widgets = append(st.widgets, render.Widget{ID: w.ID, Type: w.Type, Props: w.Public()})
+			if w.Type == "Image" && w.Blob != "" {
+				st.blobs[w.ID] = w.Blob
+			}
+		}
+		return nil
+	})
+	return st, err
+}
+
+func (p *previewer) handle(c *gin.Context) {
+	cv := canvasOf(c)
+	st, err := p.state(cv.ID)
+	if err != nil {
+		storeFail(c, canvusError, err, "Canvas")
+		return
+	}
+	// The PNG of one (canvas, seq) never changes: the seq is its ETag.
+	etag := `"preview-` + strconv.FormatUint(st.seq, 10) + `"`
+	if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
+		c.Header("ETag", etag)
+		c.Status(http.StatusNotModified)
+		return
+	}
+	png, ok := p.cache.get(cv.ID, st.seq)
+	if !ok {
+		key := cv.ID + "@" + strconv.FormatUint(st.seq, 10)
+		v, err, _ := p.flight.Do(key, func() (any, error) {
+			// The render outlives a client that leaves: others may wait on
+			// it, and its result is cached.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), previewTimeout)
+			defer cancel()
+			b, err := p.render(ctx, st)
+			if err == nil {
+				p.cache.put(cv.ID, st.seq, b)
+			}
+			return b, err
+		})
+		if err != nil {
+			p.fail(c, cv.ID, err)
+			return
+		}
+		png = v.([]byte)
+	}
+	c.Header("ETag", etag)
+	c.Header("Cache-Control", "private, no-cache")
+	c.Header("Content-Length", strconv.Itoa(len(png)))
+	c.Data(http.StatusOK, "image/png", png)
+}
+
+func (p *previewer) render(ctx context.Context, st *previewState) ([]byte, error) {
+	img, err := p.renderer.Render(ctx, st.widgets, render.Options{LoadImage: p.loader(st)})
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := imaging.EncodePNG(&buf, img); err != nil {
+		return nil, fmt.Errorf("encode preview: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// loader decodes an image widget's current file under the decode guard and
+// returns it scaled to its box, so at most one full-size decode per
+// preview is alive at a time. A file that is gone, undecodable, or larger
+// than the whole decode budget draws as an empty frame; a busy guard fails
+// the render (503, nothing cached).
+func (p *previewer) loader(st *previewState) render.ImageLoader {
+	return func(ctx context.Context, w render.Widget, size image.Point) (image.Image, error) {
+		blob := st.blobs[w.ID]
+		if blob == "" {
+			return nil, nil
+		}
+		data, err := p.s.st.ReadBlob(blob)
+		if err != nil {
+			return nil, nil
+		}
+		_, _, _, cost, err := p.s.decodeCost(data)
+		if err != nil {
+			return nil, nil
+		}
+		weight := p.s.guard.weigh(cost, int64(size.X)*int64(size.Y)*4)
+		if err := p.s.guard.acquire(ctx, weight, p.s.cfg.OpWait); err != nil {
+			var ob *overBudgetError
+			if errors.As(err, &ob) {
+				return nil, nil
+			}
+			return nil, err
+		}
+		defer p.s.guard.release(weight)
+		img, _, err := imaging.Decode(data, p.s.limits())
+		if err != nil {
+			return nil, nil
+		}
+		b := img.Bounds()
+		if size.X <= 0 || size.Y <= 0 || (size.X >= b.Dx() && size.Y >= b.Dy()) {
+			return img, nil
+		}
+		return product.Resize(img, min(size.X, b.Dx()), min(size.Y, b.Dy())), nil
+	}
+}
+
+func (p *previewer) fail(c *gin.Context, canvasID string, err error) {
+	switch {
+	case errors.Is(err, render.ErrEmpty):
+		// The Canvus reference's answer for a canvas without a preview.
+		canvusError(c, http.StatusNotFound, "Canvas "+canvasID+" doesn't have preview")
+	case errors.Is(err, errDecodeBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		p.s.metrics.rejected.WithLabelValues("saturated").Inc()
+		c.Header("Retry-After", "1")
+		canvusError(c, http.StatusServiceUnavailable, "Server busy: too many image operations in progress, retry shortly")
+	default:
+		p.s.log.Error().Err(err).Str("request_id", c.GetString("request_id")).Str("canvas_id", canvasID).Msg("canvas preview")
+		canvusError(c, http.StatusInternalServerError, "Could not draw the canvas preview")
+	}
+}
