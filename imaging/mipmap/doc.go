@@ -8,6 +8,6 @@
 //
 // Each level is the 2x2 box average of the level below, in premultiplied
 // alpha so transparent pixels do not bleed their colour, which is what a
-// GPU's mipmap generation does. It owns no storage, no encoding and no
-// HTTP: callers cache and encode the levels.
+// GPU's mipmap generation does. EncodeWebP writes a level as the API
+// serves it. It owns no storage and no HTTP: callers cache the levels.
 package mipmap

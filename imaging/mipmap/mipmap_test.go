@@ -1,9 +1,12 @@
 package mipmap
 
 import (
+	"bytes"
 	"image"
 	"image/color"
 	"testing"
+
+	xwebp "golang.org/x/image/webp"
 )
 
 func TestMaxLevel(t *testing.T) {
@@ -65,5 +68,33 @@ func TestLevelPixels(t *testing.T) {
 	}
 	if _, err := Level(src, -1); err == nil {
 		t.Error("level -1 was accepted")
+	}
+}
+
+func TestEncodeWebP(t *testing.T) {
+	src := image.NewNRGBA(image.Rect(0, 0, 64, 32))
+	for i := 0; i < len(src.Pix); i += 4 {
+		src.Pix[i], src.Pix[i+1], src.Pix[i+2], src.Pix[i+3] = 200, 40, 40, 255
+	}
+	for i := 0; i < 32*4; i += 4 { // a transparent first row
+		src.Pix[i+3] = 0
+	}
+	var buf bytes.Buffer
+	if err := EncodeWebP(&buf, src); err != nil {
+		t.Fatal(err)
+	}
+	img, err := xwebp.Decode(&buf)
+	if err != nil {
+		t.Fatalf("not a WebP: %v", err)
+	}
+	if img.Bounds() != src.Rect {
+		t.Fatalf("decoded %v, want %v", img.Bounds(), src.Rect)
+	}
+	c := color.NRGBAModel.Convert(img.At(40, 20)).(color.NRGBA)
+	if c.R < 180 || c.G > 65 || c.B > 65 || c.A != 255 { // lossy, 4:2:0
+		t.Errorf("pixel %v, want about {200 40 40 255}", c)
+	}
+	if a := color.NRGBAModel.Convert(img.At(3, 0)).(color.NRGBA).A; a > 10 {
+		t.Errorf("transparent pixel has alpha %d: alpha lost", a)
 	}
 }
