@@ -214,6 +214,15 @@ func readFixtures(t testing.TB) map[string]readFixture {
 			rc.ghost, rc.stream = c.path("/images/"+ghostUUID+"/download"), ""
 			return rc
 		},
+		"GET /api/v1/mipmaps/:hash": func(w *readWorld, r testUser) readCase {
+			return w.assetCase(r, "/api/v1/mipmaps/", "")
+		},
+		"GET /api/v1/mipmaps/:hash/:level": func(w *readWorld, r testUser) readCase {
+			return w.assetCase(r, "/api/v1/mipmaps/", "/0")
+		},
+		"GET /api/v1/assets/:hash": func(w *readWorld, r testUser) readCase {
+			return w.assetCase(r, "/api/v1/assets/", "")
+		},
 		"GET /api/v1/canvases/:id/preview": func(w *readWorld, r testUser) readCase {
 			c, n := w.viewCanvas(r)
 			rc := w.canvasCase(r, c, n, c.path("/preview"))
@@ -327,6 +336,18 @@ func (w *readWorld) canvasCase(r testUser, c testCanvas, note, path string) read
 		unshare: func() {
 			w.e.share(w.alice.Token, c, r.ID, "none")
 		}}
+}
+
+// assetCase is a mipmaps or assets route of an image on a canvas the
+// reader may view; the canvas is named by the canvas-id header (carried in
+// the path's fragment, see rmRequest).
+func (w *readWorld) assetCase(r testUser, prefix, suffix string) readCase {
+	c, n := w.viewCanvas(r)
+	img := w.e.mustImage(w.alice.Token, c, "r.png", w.png).id()
+	hash := w.e.waitImageHash(w.alice.Token, c, img)
+	rc := w.canvasCase(r, c, n, prefix+hash+suffix+"#canvas-id="+c.ID)
+	rc.ghost, rc.stream = prefix+"ffffffffffff"+suffix+"#canvas-id="+c.ID, ""
+	return rc
 }
 
 func (w *readWorld) patchNote(c testCanvas, note string) func(string) string {
@@ -456,9 +477,23 @@ func (a rmAnswer) String() string {
 }
 
 func rmRequest(ctx context.Context, e *testEnv, method, path, token string, bearer bool) (*http.Request, error) {
+	// A path may carry a canvas-id header after "#canvas-id=" (the mipmaps
+	// and assets routes name their canvas by header); the fragment itself
+	// is never sent.
+	canvasHeader := ""
+	if i := strings.Index(path, "#canvas-id="); i >= 0 {
+		id, q, _ := strings.Cut(path[i+len("#canvas-id="):], "?")
+		canvasHeader, path = id, path[:i]
+		if q != "" {
+			path += "?" + q
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, method, e.URL+path, nil)
 	if err != nil {
 		return nil, err
+	}
+	if canvasHeader != "" {
+		req.Header.Set("canvas-id", canvasHeader)
 	}
 	if token != "" {
 		if bearer {

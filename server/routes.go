@@ -112,6 +112,14 @@ func (s *Server) routes() {
 	authed.GET("/audit-log", s.canvus.GetAuditLog)
 	authed.GET("/audit-log/export-csv", s.canvus.ExportAuditCSV)
 
+	// Mipmaps and assets by hash (canvus/mipmaps.go): the canvas is named
+	// by the canvas-id header, not the path.
+	mip := s.canvus.NewMipmaps()
+	assets := v1.Group("", mip.CanvasFromHeader, s.Authenticated(core.CanvusScheme(true)), s.CanvasAccess(core.CanvusError, ""))
+	assets.GET("/mipmaps/:hash", mip.Info)
+	assets.GET("/mipmaps/:hash/:level", mip.Level)
+	assets.GET("/assets/:hash", mip.Asset)
+
 	// --- Admin (Canvus auth, admin users only): canvus/backup.go,
 	// canvus/uncrop.go.
 	r.GET("/admin/backup", s.Authenticated(core.CanvusScheme(false)), s.canvus.Backup)
