@@ -440,7 +440,9 @@ func (p *painter) note(it *item, b box) {
 	}
 }
 
-func (p *painter) image(ctx context.Context, it *item, b box, load ImageLoader) error {
+// image draws the loader's pixels in the widget's box. Without pixels an
+// Image is an empty frame with a cross, anything else its labelled box.
+func (p *painter) image(ctx context.Context, it *item, b box, load ImageLoader, frame bool) error {
 	r := image.Rect(int(math.Round(b.x)), int(math.Round(b.y)), int(math.Round(b.x+b.w)), int(math.Round(b.y+b.h)))
 	if r.Empty() {
 		r = rectOf(b.x, b.y, b.w, b.h)
@@ -453,6 +455,10 @@ func (p *painter) image(ctx context.Context, it *item, b box, load ImageLoader) 
 			return fmt.Errorf("image %s: %w", it.w.ID, err)
 		}
 	}
+	if (src == nil || src.Bounds().Empty()) && !frame {
+		p.generic(it, b)
+		return nil
+	}
 	if src == nil || src.Bounds().Empty() {
 		p.fillRect(b.x, b.y, b.w, b.h, 0, emptyImage)
 		lw := math.Max(1, 2*it.s*p.scale)
@@ -462,6 +468,10 @@ func (p *painter) image(ctx context.Context, it *item, b box, load ImageLoader) 
 		return nil
 	}
 	draw.CatmullRom.Scale(p.dst, r, src, src.Bounds(), draw.Over, nil)
+	if !frame {
+		// A page edge, so a white page stands out on a light canvas.
+		p.strokeRect(b.x, b.y, b.w, b.h, 1, genericLine)
+	}
 	return nil
 }
 
@@ -633,6 +643,18 @@ func (p *painter) generic(it *item, b box) {
 	label := it.w.Type
 	if title, _ := it.w.Props["title"].(string); title != "" {
 		label += ": " + title
+	}
+	if it.w.Type == "Video" {
+		// A play mark: frames are never decoded for a preview.
+		r := math.Min(b.w, b.h) * 0.18
+		cx, cy := b.x+b.w/2, b.y+b.h/2-r*0.4
+		p.fill(genericLine, circle(pt{cx, cy}, r))
+		p.fill(white, []pt{{cx - r*0.35, cy - r*0.5}, {cx + r*0.55, cy}, {cx - r*0.35, cy + r*0.5}})
+		t := text{s: label, bold: true, px: 18 * s, lineH: 24 * s, maxW: b.w - 24*s, ink: genericInk}
+		if lines, widths := p.layoutLines(t, 1); len(lines) == 1 {
+			p.drawLines(t, lines, widths, b.x+(b.w-widths[0])/2, cy+r*1.2, rectOf(b.x, b.y, b.w, b.h))
+		}
+		return
 	}
 	t := text{s: label, bold: true, px: 18 * s, lineH: 24 * s, maxW: b.w - 24*s, ink: genericInk}
 	lines, widths := p.layoutLines(t, 1)

@@ -32,7 +32,8 @@ type Widget struct {
 	Props map[string]any
 }
 
-// ImageLoader returns the pixels of an image widget. size is the widget's
+// ImageLoader returns the pixels of an image widget, or the page of a Pdf
+// widget. size is the widget's
 // box in output pixels: a loader may return a larger image (it is scaled
 // down here) but should scale down itself while it holds its decode budget.
 // It returns (nil, nil) when the widget has no pixels to show (a missing or
@@ -157,7 +158,12 @@ func (r *Renderer) Render(ctx context.Context, widgets []Widget, opt Options) (*
 		case "Note":
 			p.note(it, b)
 		case "Image":
-			if err := p.image(ctx, it, b, opt.LoadImage); err != nil {
+			if err := p.image(ctx, it, b, opt.LoadImage, true); err != nil {
+				return nil, err
+			}
+		case "Pdf":
+			// A PDF shows its page: the loader's thumbnail when it has one.
+			if err := p.image(ctx, it, b, opt.LoadImage, false); err != nil {
 				return nil, err
 			}
 		case "Table":
