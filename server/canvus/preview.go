@@ -1,4 +1,4 @@
-package server
+package canvus
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/canvasd/canvasd/imaging"
 	"github.com/canvasd/canvasd/imaging/product"
 	"github.com/canvasd/canvasd/imaging/render"
+	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 	"github.com/gin-gonic/gin"
 	"golang.org/x/sync/singleflight"
@@ -21,13 +22,11 @@ import (
 
 // Preview defaults.
 const (
-	// previewCacheBytes bounds the cached preview PNGs.
-	previewCacheBytes = 64 << 20
 	// previewTimeout bounds one render, image loads included.
 	previewTimeout = 30 * time.Second
 )
 
-// previewer serves GET /canvases/:id/preview: a PNG of the canvas drawn
+// Previews serves GET /canvases/:id/preview: a PNG of the canvas drawn
 // from its widgets (imaging/render), at most render.DefaultMaxSide pixels
 // on its long side, cached until the canvas changes.
 //
@@ -37,20 +36,22 @@ const (
 // by (canvas, head seq). Concurrent requests for one state render once
 // (singleflight). Image pixels are decoded under the server's decode guard,
 // one image at a time, and scaled to their box before the next.
-type previewer struct {
-	s        *Server
+type Previews struct {
+	*API
 	renderer *render.Renderer
 	cache    *previewCache
 	flight   singleflight.Group
 }
 
-func newPreviewer(s *Server) *previewer {
+// NewPreviews returns the preview handler with its own cache, bounded by
+// Config.PreviewCacheBytes.
+func (s *API) NewPreviews() *Previews {
 	r, err := render.New()
 	if err != nil {
 		// The fonts are compiled in; they parse or the build is broken.
 		panic(err)
 	}
-	return &previewer{s: s, renderer: r, cache: newPreviewCache(previewCacheBytes)}
+	return &Previews{API: s, renderer: r, cache: newPreviewCache(s.Cfg.PreviewCacheBytes)}
 }
 
 // previewState is a canvas at one seq: the widgets to draw and the blob of
@@ -61,9 +62,9 @@ type previewState struct {
 	blobs   map[string]string
 }
 
-func (p *previewer) state(canvasID string) (*previewState, error) {
+func (p *Previews) state(canvasID string) (*previewState, error) {
 	st := &previewState{blobs: map[string]string{}}
-	err := p.s.st.View(func(tx *store.Tx) error {
+	err := p.St.View(func(tx *store.Tx) error {
 		st.seq = tx.Head(canvasID)
 		ws, err := tx.Widgets(canvasID)
 		if err != nil {
@@ -80,11 +81,12 @@ func (p *previewer) state(canvasID string) (*previewState, error) {
 	return st, err
 }
 
-func (p *previewer) handle(c *gin.Context) {
-	cv := canvasOf(c)
+// Get answers GET /canvases/:id/preview.
+func (p *Previews) Get(c *gin.Context) {
+	cv := core.CanvasOf(c)
 	st, err := p.state(cv.ID)
 	if err != nil {
-		storeFail(c, canvusError, err, "Canvas")
+		core.StoreFail(c, core.CanvusError, err, "Canvas")
 		return
 	}
 	// The PNG of one (canvas, seq) never changes: the seq is its ETag.
@@ -120,7 +122,7 @@ func (p *previewer) handle(c *gin.Context) {
 	c.Data(http.StatusOK, "image/png", png)
 }
 
-func (p *previewer) render(ctx context.Context, st *previewState) ([]byte, error) {
+func (p *Previews) render(ctx context.Context, st *previewState) ([]byte, error) {
 	img, err := p.renderer.Render(ctx, st.widgets, render.Options{LoadImage: p.loader(st)})
 	if err != nil {
 		return nil, err
@@ -137,30 +139,30 @@ func (p *previewer) render(ctx context.Context, st *previewState) ([]byte, error
 // preview is alive at a time. A file that is gone, undecodable, or larger
 // than the whole decode budget draws as an empty frame; a busy guard fails
 // the render (503, nothing cached).
-func (p *previewer) loader(st *previewState) render.ImageLoader {
+func (p *Previews) loader(st *previewState) render.ImageLoader {
 	return func(ctx context.Context, w render.Widget, size image.Point) (image.Image, error) {
 		blob := st.blobs[w.ID]
 		if blob == "" {
 			return nil, nil
 		}
-		data, err := p.s.st.ReadBlob(blob)
+		data, err := p.St.ReadBlob(blob)
 		if err != nil {
 			return nil, nil
 		}
-		_, _, _, cost, err := p.s.decodeCost(data)
+		_, _, _, cost, err := p.DecodeCost(data)
 		if err != nil {
 			return nil, nil
 		}
-		weight := p.s.guard.weigh(cost, int64(size.X)*int64(size.Y)*4)
-		if err := p.s.guard.acquire(ctx, weight, p.s.cfg.OpWait); err != nil {
-			var ob *overBudgetError
+		weight := p.Guard.Weigh(cost, int64(size.X)*int64(size.Y)*4)
+		if err := p.Guard.Acquire(ctx, weight, p.Cfg.OpWait); err != nil {
+			var ob *core.OverBudgetError
 			if errors.As(err, &ob) {
 				return nil, nil
 			}
 			return nil, err
 		}
-		defer p.s.guard.release(weight)
-		img, _, err := imaging.Decode(data, p.s.limits())
+		defer p.Guard.Release(weight)
+		img, _, err := imaging.Decode(data, p.Limits())
 		if err != nil {
 			return nil, nil
 		}
@@ -172,17 +174,17 @@ func (p *previewer) loader(st *previewState) render.ImageLoader {
 	}
 }
 
-func (p *previewer) fail(c *gin.Context, canvasID string, err error) {
+func (p *Previews) fail(c *gin.Context, canvasID string, err error) {
 	switch {
 	case errors.Is(err, render.ErrEmpty):
 		// The Canvus reference's answer for a canvas without a preview.
-		canvusError(c, http.StatusNotFound, "Canvas "+canvasID+" doesn't have preview")
-	case errors.Is(err, errDecodeBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		p.s.metrics.rejected.WithLabelValues("saturated").Inc()
+		core.CanvusError(c, http.StatusNotFound, "Canvas "+canvasID+" doesn't have preview")
+	case errors.Is(err, core.ErrDecodeBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		p.Metrics.Rejected.WithLabelValues("saturated").Inc()
 		c.Header("Retry-After", "1")
-		canvusError(c, http.StatusServiceUnavailable, "Server busy: too many image operations in progress, retry shortly")
+		core.CanvusError(c, http.StatusServiceUnavailable, "Server busy: too many image operations in progress, retry shortly")
 	default:
-		p.s.log.Error().Err(err).Str("request_id", c.GetString("request_id")).Str("canvas_id", canvasID).Msg("canvas preview")
-		canvusError(c, http.StatusInternalServerError, "Could not draw the canvas preview")
+		p.Log.Error().Err(err).Str("request_id", c.GetString("request_id")).Str("canvas_id", canvasID).Msg("canvas preview")
+		core.CanvusError(c, http.StatusInternalServerError, "Could not draw the canvas preview")
 	}
 }

@@ -1,4 +1,4 @@
-package server
+package canvus
 
 import (
 	"bytes"
@@ -10,20 +10,19 @@ import (
 
 	"github.com/canvasd/canvasd/imaging"
 	"github.com/canvasd/canvasd/imaging/mipmap"
+	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 	"github.com/gin-gonic/gin"
 	"golang.org/x/sync/singleflight"
 )
 
 const (
-	// mipmapCacheBytes bounds the encoded levels kept in memory.
-	mipmapCacheBytes = 64 << 20
 	// immutable is the caching of content-addressed answers (the Canvus
 	// reference: every mipmaps and assets answer).
 	immutable = "private, max-age=157680000, immutable"
 )
 
-// mipmapper serves the Canvus mipmaps and assets API: GET
+// Mipmaps serves the Canvus mipmaps and assets API: GET
 // /mipmaps/{hash}[/{level}] and /assets/{hash}. The hash is an image
 // widget's public "hash"; the canvas is named by the canvas-id header and
 // the caller needs view access to it; the asset must belong to a widget of
@@ -32,22 +31,24 @@ const (
 // Levels are made on first request (imaging/mipmap: halving, WebP) under
 // the decode guard and kept in a byte-bounded LRU keyed by blob and level;
 // a blob's content never changes, so neither does a level.
-type mipmapper struct {
-	s      *Server
+type Mipmaps struct {
+	*API
 	cache  *previewCache
 	flight singleflight.Group
 }
 
-func newMipmapper(s *Server) *mipmapper {
-	return &mipmapper{s: s, cache: newPreviewCache(mipmapCacheBytes)}
+// NewMipmaps returns the mipmaps and assets handlers with their own cache
+// of levels, bounded by Config.MipmapCacheBytes.
+func (s *API) NewMipmaps() *Mipmaps {
+	return &Mipmaps{API: s, cache: newPreviewCache(s.Cfg.MipmapCacheBytes)}
 }
 
-// canvasFromHeader names the canvas of the request by its canvas-id
+// CanvasFromHeader names the canvas of the request by its canvas-id
 // header, for canvasAccess, which reads the :id parameter.
-func (m *mipmapper) canvasFromHeader(c *gin.Context) {
+func (m *Mipmaps) CanvasFromHeader(c *gin.Context) {
 	id := c.GetHeader("canvas-id")
 	if id == "" {
-		canvusError(c, http.StatusBadRequest, "The canvas-id header is required")
+		core.CanvusError(c, http.StatusBadRequest, "The canvas-id header is required")
 		return
 	}
 	c.Params = append(c.Params, gin.Param{Key: "id", Value: id})
@@ -56,17 +57,17 @@ func (m *mipmapper) canvasFromHeader(c *gin.Context) {
 
 // asset finds the image widget of the request's canvas whose hash is the
 // :hash parameter, and checks ?page (images have one page, page 0).
-func (m *mipmapper) asset(c *gin.Context) (*store.Widget, bool) {
+func (m *Mipmaps) asset(c *gin.Context) (*store.Widget, bool) {
 	hash := c.Param("hash")
-	cv := canvasOf(c)
+	cv := core.CanvasOf(c)
 	var found *store.Widget
-	err := m.s.st.View(func(tx *store.Tx) error {
+	err := m.St.View(func(tx *store.Tx) error {
 		ws, err := tx.Widgets(cv.ID)
 		if err != nil {
 			return err
 		}
 		for _, w := range ws {
-			if w.Blob != "" && hash != "" && publicHash(w.Blob) == hash {
+			if w.Blob != "" && hash != "" && core.PublicHash(w.Blob) == hash {
 				found = w
 				return nil
 			}
@@ -74,22 +75,22 @@ func (m *mipmapper) asset(c *gin.Context) (*store.Widget, bool) {
 		return nil
 	})
 	if err != nil {
-		storeFail(c, canvusError, err, "Canvas")
+		core.StoreFail(c, core.CanvusError, err, "Canvas")
 		return nil, false
 	}
 	if found == nil {
-		canvusError(c, http.StatusNotFound, "Asset not found")
+		core.CanvusError(c, http.StatusNotFound, "Asset not found")
 		return nil, false
 	}
 	if found.Type != "Image" {
-		canvusError(c, http.StatusNotImplemented, "Mipmaps of "+found.Type+" assets are not supported")
+		core.CanvusError(c, http.StatusNotImplemented, "Mipmaps of "+found.Type+" assets are not supported")
 		return nil, false
 	}
 	if p := c.Query("page"); p != "" && p != "0" {
 		if n, err := strconv.Atoi(p); err != nil || n < 0 {
-			canvusError(c, http.StatusBadRequest, "Page must be a non-negative integer")
+			core.CanvusError(c, http.StatusBadRequest, "Page must be a non-negative integer")
 		} else {
-			canvusError(c, http.StatusBadRequest, "Page "+p+" is out of range: the asset has 1 page")
+			core.CanvusError(c, http.StatusBadRequest, "Page "+p+" is out of range: the asset has 1 page")
 		}
 		return nil, false
 	}
@@ -97,21 +98,22 @@ func (m *mipmapper) asset(c *gin.Context) (*store.Widget, bool) {
 }
 
 // size reads the asset's pixel size from its header.
-func (m *mipmapper) size(c *gin.Context, w *store.Widget) ([]byte, int64, int, int, bool) {
-	data, err := m.s.st.ReadBlob(w.Blob)
+func (m *Mipmaps) size(c *gin.Context, w *store.Widget) ([]byte, int64, int, int, bool) {
+	data, err := m.St.ReadBlob(w.Blob)
 	if err != nil {
-		canvusError(c, http.StatusNotFound, "Asset not found")
+		core.CanvusError(c, http.StatusNotFound, "Asset not found")
 		return nil, 0, 0, 0, false
 	}
-	_, wd, ht, cost, err := m.s.decodeCost(data)
+	_, wd, ht, cost, err := m.DecodeCost(data)
 	if err != nil {
-		canvusError(c, http.StatusNotImplemented, "Mipmaps of this image format are not supported")
+		core.CanvusError(c, http.StatusNotImplemented, "Mipmaps of this image format are not supported")
 		return nil, 0, 0, 0, false
 	}
 	return data, cost, wd, ht, true
 }
 
-func (m *mipmapper) info(c *gin.Context) {
+// Info answers GET /mipmaps/:hash.
+func (m *Mipmaps) Info(c *gin.Context) {
 	w, ok := m.asset(c)
 	if !ok {
 		return
@@ -128,7 +130,8 @@ func (m *mipmapper) info(c *gin.Context) {
 	})
 }
 
-func (m *mipmapper) level(c *gin.Context) {
+// Level answers GET /mipmaps/:hash/:level.
+func (m *Mipmaps) Level(c *gin.Context) {
 	w, ok := m.asset(c)
 	if !ok {
 		return
@@ -140,7 +143,7 @@ func (m *mipmapper) level(c *gin.Context) {
 	top := mipmap.MaxLevel(wd, ht)
 	level, err := strconv.Atoi(c.Param("level"))
 	if err != nil || level < 0 || level > top {
-		canvusError(c, http.StatusBadRequest, "Mipmap level "+c.Param("level")+" is outside the valid range 0.."+strconv.Itoa(top))
+		core.CanvusError(c, http.StatusBadRequest, "Mipmap level "+c.Param("level")+" is outside the valid range 0.."+strconv.Itoa(top))
 		return
 	}
 	key := "mip/" + w.Blob + "/" + strconv.Itoa(level)
@@ -151,12 +154,12 @@ func (m *mipmapper) level(c *gin.Context) {
 			defer cancel()
 			// The decode, the halvings (a third of the decode at most) and
 			// the encoder's buffers.
-			weight := m.s.guard.weigh(cost, cost/2)
-			if err := m.s.guard.acquire(ctx, weight, m.s.cfg.OpWait); err != nil {
+			weight := m.Guard.Weigh(cost, cost/2)
+			if err := m.Guard.Acquire(ctx, weight, m.Cfg.OpWait); err != nil {
 				return nil, err
 			}
-			defer m.s.guard.release(weight)
-			img, _, err := imaging.Decode(data, m.s.limits())
+			defer m.Guard.Release(weight)
+			img, _, err := imaging.Decode(data, m.Limits())
 			if err != nil {
 				return nil, err
 			}
@@ -172,17 +175,17 @@ func (m *mipmapper) level(c *gin.Context) {
 			return buf.Bytes(), nil
 		})
 		if err != nil {
-			var ob *overBudgetError
+			var ob *core.OverBudgetError
 			switch {
 			case errors.As(err, &ob):
-				canvusError(c, http.StatusRequestEntityTooLarge, "Image too large for this server: "+ob.Error())
-			case errors.Is(err, errDecodeBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-				m.s.metrics.rejected.WithLabelValues("saturated").Inc()
+				core.CanvusError(c, http.StatusRequestEntityTooLarge, "Image too large for this server: "+ob.Error())
+			case errors.Is(err, core.ErrDecodeBusy), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+				m.Metrics.Rejected.WithLabelValues("saturated").Inc()
 				c.Header("Retry-After", "1")
-				canvusError(c, http.StatusServiceUnavailable, "Server busy: too many image operations in progress, retry shortly")
+				core.CanvusError(c, http.StatusServiceUnavailable, "Server busy: too many image operations in progress, retry shortly")
 			default:
-				m.s.log.Error().Err(err).Str("request_id", c.GetString("request_id")).Str("widget_id", w.ID).Msg("mipmap level")
-				canvusError(c, http.StatusInternalServerError, "Could not make the mipmap level")
+				m.Log.Error().Err(err).Str("request_id", c.GetString("request_id")).Str("widget_id", w.ID).Msg("mipmap level")
+				core.CanvusError(c, http.StatusInternalServerError, "Could not make the mipmap level")
 			}
 			return
 		}
@@ -193,18 +196,18 @@ func (m *mipmapper) level(c *gin.Context) {
 	c.Data(http.StatusOK, "image/webp", out)
 }
 
-// download serves the asset's file as stored.
-func (m *mipmapper) download(c *gin.Context) {
+// Asset answers GET /assets/:hash: the asset's file as stored.
+func (m *Mipmaps) Asset(c *gin.Context) {
 	w, ok := m.asset(c)
 	if !ok {
 		return
 	}
-	ctype := contentTypes[imaging.Format(w.Format)]
+	ctype := core.ContentTypes[imaging.Format(w.Format)]
 	if cur := w.CurrentVersion(); cur != nil && cur.Version > 0 {
 		ctype = "image/png"
 	}
 	if ctype == "" {
 		ctype = "application/octet-stream"
 	}
-	m.s.serveBlob(c, w.Blob, ctype, "", canvusError)
+	m.ServeBlob(c, w.Blob, ctype, "", core.CanvusError)
 }
