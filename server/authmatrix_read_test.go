@@ -223,6 +223,12 @@ func readFixtures(t testing.TB) map[string]readFixture {
 		"GET /api/v1/assets/:hash": func(w *readWorld, r testUser) readCase {
 			return w.assetCase(r, "/api/v1/assets/", "")
 		},
+		"GET /api/v1/canvases/:id/pdfs/:wid/download": func(w *readWorld, r testUser) readCase {
+			return w.mediaDownloadCase(r, "pdfs")
+		},
+		"GET /api/v1/canvases/:id/videos/:wid/download": func(w *readWorld, r testUser) readCase {
+			return w.mediaDownloadCase(r, "videos")
+		},
 		"GET /api/v1/canvases/:id/preview": func(w *readWorld, r testUser) readCase {
 			c, n := w.viewCanvas(r)
 			rc := w.canvasCase(r, c, n, c.path("/preview"))
@@ -338,6 +344,16 @@ func (w *readWorld) canvasCase(r testUser, c testCanvas, note, path string) read
 		}}
 }
 
+// mediaDownloadCase is the download of a PDF or video on a canvas the
+// reader may view.
+func (w *readWorld) mediaDownloadCase(r testUser, kind string) readCase {
+	c, n := w.viewCanvas(r)
+	id := w.e.uploadMedia(w.alice.Token, c, kind, "m")
+	rc := w.canvasCase(r, c, n, c.path("/"+kind+"/"+id+"/download"))
+	rc.ghost, rc.stream = c.path("/"+kind+"/"+ghostUUID+"/download"), ""
+	return rc
+}
+
 // assetCase is a mipmaps or assets route of an image on a canvas the
 // reader may view; the canvas is named by the canvas-id header (carried in
 // the path's fragment, see rmRequest).
@@ -376,6 +392,8 @@ func (w *readWorld) createKind(c testCanvas, kind, marker string) (id, line stri
 		id := w.e.mustImage(w.alice.Token, c, "k.png", w.png).id()
 		w.e.waitImageHash(w.alice.Token, c, id) // its background update comes before any later change
 		return id, id
+	case "pdfs", "videos":
+		return w.e.uploadMedia(w.alice.Token, c, kind, marker), marker
 	}
 	panic("unknown widget kind " + kind)
 }
@@ -395,6 +413,9 @@ func (w *readWorld) patchKind(c testCanvas, kind, id string) func(string) string
 			w.e.mustJSON("PATCH", p, w.alice.Token, map[string]any{"line_width": 7}, 200)
 		case "images":
 			w.e.mustJSON("PATCH", p, w.alice.Token, map[string]any{"size": map[string]any{"width": 5, "height": 5}}, 200)
+		case "pdfs", "videos":
+			w.e.mustJSON("PATCH", p, w.alice.Token, map[string]any{"title": m}, 200)
+			return m
 		}
 		return id
 	}

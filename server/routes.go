@@ -66,10 +66,14 @@ func (s *Server) routes() {
 		p := "/" + k.Path
 		cv.GET(p, s.canvus.ListWidgets(k.Typ))
 		cv.GET(p+"/:wid", s.canvus.GetWidget(k.Typ))
-		if k.Typ == "Image" {
+		switch k.Typ {
+		case "Image":
 			cv.POST(p, s.canvus.CreateImage)
 			cv.GET(p+"/:wid/download", s.canvus.DownloadImage)
-		} else {
+		case "Pdf", "Video": // canvus/media.go
+			cv.POST(p, s.canvus.CreateMedia(k.Typ))
+			cv.GET(p+"/:wid/download", s.canvus.DownloadMedia(k.Typ))
+		default:
 			cv.POST(p, s.canvus.CreateWidget(k))
 		}
 		cv.PATCH(p+"/:wid", s.canvus.PatchWidget(k))

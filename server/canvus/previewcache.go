@@ -74,14 +74,3 @@ func (c *previewCache) put(canvas string, seq uint64, png []byte) {
 		c.used -= int64(len(e.png))
 	}
 }
-
-// drop forgets a canvas (deleted).
-func (c *previewCache) drop(canvas string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.items[canvas]; ok {
-		c.used -= int64(len(el.Value.(*previewEntry).png))
-		c.ll.Remove(el)
-		delete(c.items, canvas)
-	}
-}
