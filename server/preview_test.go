@@ -121,3 +121,19 @@ func TestCanvasPreviewAccess(t *testing.T) {
 	e.share(e.Admin, c, other.ID, "view")
 	previewPNG(t, e, other.Token, c)
 }
+
+// TestCanvasPreviewPdf: a PDF widget previews as its first page, rendered
+// by poppler (two-pages.pdf: red left half, blue right half).
+func TestCanvasPreviewPdf(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.createCanvas(e.Admin, "preview-pdf")
+	id := e.uploadMedia(e.Admin, c, "pdfs", "page")
+	e.mustJSON("PATCH", c.path("/pdfs/"+id), e.Admin, map[string]any{"location": map[string]any{"x": 0, "y": 0}}, 200)
+	// 200x100 pt page, margin 8: 216x116, not scaled.
+	_, p := previewPNG(t, e, e.Admin, c)
+	if b := p.Bounds(); b.Dx() != 216 || b.Dy() != 116 {
+		t.Fatalf("preview %v, want 216x116", b)
+	}
+	rgbNear(t, "page left half", p.At(58, 58), color.NRGBA{255, 0, 0, 255}, 8)
+	rgbNear(t, "page right half", p.At(158, 58), color.NRGBA{0, 0, 255, 255}, 8)
+}

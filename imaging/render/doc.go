@@ -11,8 +11,10 @@
 //     loader, scaled into their box), tables (grid, header rows, spans, cell
 //     text), connectors (straight or curved line between the rel_location
 //     points of their src and dst widgets, arrow tips), anchors (dashed
-//     frame and name, when Options.Anchors is set) and a labelled box for
-//     every other widget type;
+//     frame and name, when Options.Anchors is set), Pdf widgets (the
+//     loader's page image), Video widgets (a play mark and the title, with
+//     the length when Props["duration"], in seconds, is given) and a
+//     labelled box for every other widget type;
 //   - the output bound: the union of the widgets' boxes, plus a margin, is
 //     scaled to fit Options.MaxSide pixels on its long side (never enlarged).
 //

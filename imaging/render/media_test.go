@@ -35,7 +35,7 @@ func TestRenderMediaGolden(t *testing.T) {
 	ws := []Widget{
 		{ID: "pdf", Type: "Pdf", Props: map[string]any{"location": loc(0, 0), "size": size(300, 420), "title": "Report"}},
 		{ID: "pdf-none", Type: "Pdf", Props: map[string]any{"location": loc(360, 0), "size": size(300, 420), "title": "Missing"}},
-		{ID: "vid", Type: "Video", Props: map[string]any{"location": loc(720, 0), "size": size(480, 270), "title": "Demo"}},
+		{ID: "vid", Type: "Video", Props: map[string]any{"location": loc(720, 0), "size": size(480, 270), "title": "Demo", "duration": 75.4}},
 	}
 	var asked []string
 	pg := page()

@@ -645,6 +645,9 @@ func (p *painter) generic(it *item, b box) {
 		label += ": " + title
 	}
 	if it.w.Type == "Video" {
+		if d := numOr(it.w.Props["duration"], 0); d > 0 && d < 1e7 {
+			label += fmt.Sprintf(" · %d:%02d", int(d)/60, int(d)%60)
+		}
 		// A play mark: frames are never decoded for a preview.
 		r := math.Min(b.w, b.h) * 0.18
 		cx, cy := b.x+b.w/2, b.y+b.h/2-r*0.4

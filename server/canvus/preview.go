@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/canvasd/canvasd/imaging"
+	"github.com/canvasd/canvasd/imaging/media"
 	"github.com/canvasd/canvasd/imaging/product"
 	"github.com/canvasd/canvasd/imaging/render"
 	"github.com/canvasd/canvasd/server/internal/core"
@@ -71,8 +72,12 @@ func (p *Previews) state(canvasID string) (*previewState, error) {
 			return err
 		}
 		for _, w := range ws {
-			st.widgets = append(st.widgets, render.Widget{ID: w.ID, Type: w.Type, Props: w.Public()})
-			if w.Type == "Image" && w.Blob != "" {
+			props := w.Public()
+			if w.Type == "Video" && w.DurationMS > 0 {
+				props["duration"] = float64(w.DurationMS) / 1000 // drawn in its label
+			}
+			st.widgets = append(st.widgets, render.Widget{ID: w.ID, Type: w.Type, Props: props})
+			if (w.Type == "Image" || w.Type == "Pdf") && w.Blob != "" {
 				st.blobs[w.ID] = w.Blob
 			}
 		}
@@ -145,6 +150,9 @@ func (p *Previews) loader(st *previewState) render.ImageLoader {
 		if blob == "" {
 			return nil, nil
 		}
+		if w.Type == "Pdf" {
+			return p.pdfPage(ctx, blob, size)
+		}
 		data, err := p.St.ReadBlob(blob)
 		if err != nil {
 			return nil, nil
@@ -187,4 +195,25 @@ func (p *Previews) fail(c *gin.Context, canvasID string, err error) {
 		p.Log.Error().Err(err).Str("request_id", c.GetString("request_id")).Str("canvas_id", canvasID).Msg("canvas preview")
 		core.CanvusError(c, http.StatusInternalServerError, "Could not draw the canvas preview")
 	}
+}
+
+// pdfPage renders a PDF's first page to fit size (poppler's pdftoppm,
+// bounded as imaging/media says) holding one decode-guard slot weighed as
+// the page's pixels. A PDF poppler cannot read, or a server without
+// poppler, draws the widget's labelled box.
+func (p *Previews) pdfPage(ctx context.Context, blob string, size image.Point) (image.Image, error) {
+	side := min(max(size.X, size.Y, 16), render.DefaultMaxSide)
+	weight := int64(side) * int64(side) * 4 * 2
+	if err := p.Guard.Acquire(ctx, weight, p.Cfg.OpWait); err != nil {
+		return nil, err
+	}
+	defer p.Guard.Release(weight)
+	img, err := media.PDFTools{ThumbSide: side}.Thumbnail(ctx, p.St.BlobPath(blob))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, nil
+	}
+	return img, nil
 }
