@@ -73,3 +73,44 @@ func TestMipmaps(t *testing.T) {
 }
 
 func itoa(n int) string { return string(rune('0' + n)) }
+
+// TestMipmapsPdf: a PDF's pages are mipmapped from 0, each at 2 pixels
+// per point; a video has no mipmaps (501) but is an asset.
+func TestMipmapsPdf(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.createCanvas(e.Admin, "mipmaps-pdf")
+	id := e.uploadMedia(e.Admin, c, "pdfs", "doc")
+	hash := e.mustJSON("GET", c.path("/pdfs/"+id), e.Admin, nil, 200).str("hash")
+	onCanvas := withHeader("canvas-id", c.ID)
+
+	// Page 0 is 200x100 pt: 400x200 px, levels 0..2; page 1 100x100 pt.
+	for page, want := range map[string][3]float64{"": {400, 200, 2}, "?page=1": {200, 200, 1}} {
+		got := e.do("GET", "/api/v1/mipmaps/"+hash+page, e.Admin, nil, "", onCanvas).expect(t, 200).obj(t)
+		if res := got.obj("resolution"); res.num("width") != want[0] || res.num("height") != want[1] || got.num("max_level") != want[2] || got.num("pages") != 2 {
+			t.Errorf("info%s = %v, want %vx%v, max_level %v, pages 2", page, got, want[0], want[1], want[2])
+		}
+	}
+	r := e.do("GET", "/api/v1/mipmaps/"+hash+"/1", e.Admin, nil, "", onCanvas).expect(t, 200)
+	m, err := webp.Decode(bytes.NewReader(r.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := m.Bounds(); b.Dx() != 200 || b.Dy() != 100 {
+		t.Fatalf("page 0 level 1 is %v, want 200x100", b)
+	}
+	rgbNear(t, "page 0 left", m.At(50, 50), color.NRGBA{255, 0, 0, 255}, 24)
+	rgbNear(t, "page 0 right", m.At(150, 50), color.NRGBA{0, 0, 255, 255}, 24)
+	e.do("GET", "/api/v1/mipmaps/"+hash+"?page=2", e.Admin, nil, "", onCanvas).expectMsg(t, 400, "2 page(s)")
+	e.do("GET", "/api/v1/mipmaps/"+hash+"/3", e.Admin, nil, "", onCanvas).expect(t, 400)
+	a := e.do("GET", "/api/v1/assets/"+hash, e.Admin, nil, "", onCanvas).expect(t, 200)
+	if a.Header.Get("Content-Type") != "application/pdf" || !bytes.Equal(a.Body, mediaFixture(t, "two-pages.pdf")) {
+		t.Errorf("pdf asset: %q, %d bytes", a.Header.Get("Content-Type"), len(a.Body))
+	}
+
+	vid := e.uploadMedia(e.Admin, c, "videos", "clip")
+	vhash := e.mustJSON("GET", c.path("/videos/"+vid), e.Admin, nil, 200).str("hash")
+	e.do("GET", "/api/v1/mipmaps/"+vhash, e.Admin, nil, "", onCanvas).expect(t, 501)
+	if v := e.do("GET", "/api/v1/assets/"+vhash, e.Admin, nil, "", onCanvas).expect(t, 200); v.Header.Get("Content-Type") != "video/webm" {
+		t.Errorf("video asset Content-Type %q", v.Header.Get("Content-Type"))
+	}
+}

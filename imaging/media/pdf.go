@@ -24,6 +24,9 @@ var ErrNoPDFTools = errors.New("media: PDF tools missing: " + InstallPoppler)
 // ErrBadPDF: poppler could not read the file as a PDF (or it is encrypted).
 var ErrBadPDF = errors.New("media: not a readable PDF")
 
+// ErrNoPage: the PDF has fewer pages than asked for.
+var ErrNoPage = errors.New("media: no such page")
+
 // PDFTools runs poppler-utils with bounds. The zero value is usable: every
 // zero field takes its default.
 type PDFTools struct {
@@ -84,22 +87,32 @@ type PDFInfo struct {
 
 var (
 	pagesLine = regexp.MustCompile(`(?m)^Pages:\s+(\d+)\s*$`)
-	sizeLine  = regexp.MustCompile(`(?m)^Page\s+1 size:\s+([0-9.]+) x ([0-9.]+) pts`)
-	rotLine   = regexp.MustCompile(`(?m)^Page\s+1 rot:\s+(\d+)\s*$`)
+	sizeLine  = regexp.MustCompile(`(?m)^Page\s+(\d+) size:\s+([0-9.]+) x ([0-9.]+) pts`)
+	rotLine   = regexp.MustCompile(`(?m)^Page\s+(\d+) rot:\s+(\d+)\s*$`)
 	anySize   = regexp.MustCompile(`(?m)^Page size:\s+([0-9.]+) x ([0-9.]+) pts`)
 )
 
-// Info runs pdfinfo on the file at path.
+// Info runs pdfinfo on the file at path: the page count and the first
+// page's size.
 func (t PDFTools) Info(ctx context.Context, path string) (PDFInfo, error) {
+	return t.Page(ctx, path, 1)
+}
+
+// Page is Info with the size of page n (from 1) instead of the first.
+func (t PDFTools) Page(ctx context.Context, path string, n int) (PDFInfo, error) {
 	t = t.withDefaults()
-	out, err := t.run(ctx, "pdfinfo", "-f", "1", "-l", "1", "--", path)
+	if n < 1 {
+		return PDFInfo{}, fmt.Errorf("media: page %d: pages count from 1", n)
+	}
+	p := strconv.Itoa(n)
+	out, err := t.run(ctx, "pdfinfo", "-f", p, "-l", p, "--", path)
 	if err != nil {
 		return PDFInfo{}, err
 	}
-	return parsePDFInfo(string(out))
+	return parsePDFInfo(string(out), n)
 }
 
-func parsePDFInfo(s string) (PDFInfo, error) {
+func parsePDFInfo(s string, page int) (PDFInfo, error) {
 	var info PDFInfo
 	m := pagesLine.FindStringSubmatch(s)
 	if m == nil {
@@ -110,15 +123,28 @@ func parsePDFInfo(s string) (PDFInfo, error) {
 		return info, fmt.Errorf("%w: page count %q", ErrBadPDF, m[1])
 	}
 	info.Pages = n
-	sm := sizeLine.FindStringSubmatch(s)
-	if sm == nil {
-		sm = anySize.FindStringSubmatch(s)
+	if page > n {
+		return info, fmt.Errorf("%w: page %d of %d", ErrNoPage, page, n)
 	}
-	if sm != nil {
-		info.Width, _ = strconv.ParseFloat(sm[1], 64)
-		info.Height, _ = strconv.ParseFloat(sm[2], 64)
-		if rm := rotLine.FindStringSubmatch(s); rm != nil && (rm[1] == "90" || rm[1] == "270") {
-			info.Width, info.Height = info.Height, info.Width
+	want := strconv.Itoa(page)
+	var size []string
+	for _, sm := range sizeLine.FindAllStringSubmatch(s, -1) {
+		if sm[1] == want {
+			size = sm[2:]
+		}
+	}
+	if size == nil && page == 1 {
+		if sm := anySize.FindStringSubmatch(s); sm != nil {
+			size = sm[1:]
+		}
+	}
+	if size != nil {
+		info.Width, _ = strconv.ParseFloat(size[0], 64)
+		info.Height, _ = strconv.ParseFloat(size[1], 64)
+		for _, rm := range rotLine.FindAllStringSubmatch(s, -1) {
+			if rm[1] == want && (rm[2] == "90" || rm[2] == "270") {
+				info.Width, info.Height = info.Height, info.Width
+			}
 		}
 	}
 	return info, nil
@@ -128,8 +154,19 @@ func parsePDFInfo(s string) (PDFInfo, error) {
 // long side is ThumbSide pixels.
 func (t PDFTools) Thumbnail(ctx context.Context, path string) (image.Image, error) {
 	t = t.withDefaults()
-	out, err := t.run(ctx, "pdftoppm", "-f", "1", "-l", "1", "-singlefile", "-png",
-		"-scale-to", strconv.Itoa(t.ThumbSide), "--", path)
+	return t.Render(ctx, path, 1, t.ThumbSide)
+}
+
+// Render renders page n (from 1) of the PDF at path to an image whose long
+// side is side pixels (at most 4096).
+func (t PDFTools) Render(ctx context.Context, path string, n, side int) (image.Image, error) {
+	t = t.withDefaults()
+	if n < 1 || side < 1 || side > 4096 {
+		return nil, fmt.Errorf("media: render page %d at %d px: out of range", n, side)
+	}
+	p := strconv.Itoa(n)
+	out, err := t.run(ctx, "pdftoppm", "-f", p, "-l", p, "-singlefile", "-png",
+		"-scale-to", strconv.Itoa(side), "--", path)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +179,8 @@ func (t PDFTools) Thumbnail(ctx context.Context, path string) (image.Image, erro
 
 // run runs a poppler tool under prlimit and returns its stdout. poppler's
 // exit status 1 ("error opening a PDF file") and 3 ("error related to PDF
-// permissions") mean the input is bad; anything else is the tool's failure.
+// permissions") mean the input is bad, 99 with "Wrong page range" a page
+// past the last; anything else is the tool's failure.
 func (t PDFTools) run(ctx context.Context, tool string, args ...string) ([]byte, error) {
 	if err := t.Check(); err != nil {
 		return nil, err
@@ -165,6 +203,9 @@ func (t PDFTools) run(ctx context.Context, tool string, args ...string) ([]byte,
 		}
 		msg := strings.TrimSpace(errOut.String())
 		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 99 && strings.Contains(msg, "Wrong page range") {
+			return nil, fmt.Errorf("%w: %s", ErrNoPage, firstLine(msg))
+		}
 		if errors.As(err, &ee) && (ee.ExitCode() == 1 || ee.ExitCode() == 3) {
 			return nil, fmt.Errorf("%w: %s", ErrBadPDF, firstLine(msg))
 		}

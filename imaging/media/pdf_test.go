@@ -167,3 +167,29 @@ func TestPDFToolsMissing(t *testing.T) {
 		t.Errorf("err %q does not name the install command", err)
 	}
 }
+
+func TestPDFPages(t *testing.T) {
+	tools := needPoppler(t)
+	path := filepath.Join("testdata", "two-pages.pdf")
+	p2, err := tools.Page(context.Background(), path, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2 != (PDFInfo{Pages: 2, Width: 100, Height: 100}) {
+		t.Errorf("page 2 %+v, want 100x100 of 2 pages", p2)
+	}
+	if _, err := tools.Page(context.Background(), path, 3); !errors.Is(err, ErrNoPage) {
+		t.Errorf("page 3: err = %v, want ErrNoPage", err)
+	}
+	img, err := tools.Render(context.Background(), path, 2, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 50 || b.Dy() != 50 {
+		t.Errorf("page 2 rendered %v, want 50x50", b)
+	}
+	// Page 2 is blank: white, not page 1's red.
+	if c := color.NRGBAModel.Convert(img.At(10, 25)).(color.NRGBA); c.R < 240 || c.G < 240 || c.B < 240 {
+		t.Errorf("page 2 pixel %v, want white", c)
+	}
+}
