@@ -93,18 +93,23 @@ func TestCanvasPreview(t *testing.T) {
 	if !bytes.Equal(r2.Body, r1.Body) || r2.Header.Get("ETag") != etag {
 		t.Error("second GET of an unchanged canvas is not the cached PNG")
 	}
-	if err := os.WriteFile(e.Store.BlobPath(blob), saved, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	e.do("GET", c.path("/preview"), e.Admin, nil, "", withHeader("If-None-Match", etag)).expect(t, 304)
 
-	// A PATCH changes the canvas: a new ETag and the new colour.
+	// A PATCH changes the canvas: a new ETag and the new colour. The image
+	// is drawn from the scaled-image cache (its file is still gone), not
+	// decoded again.
 	e.mustJSON("PATCH", c.path("/notes/"+n1.id()), e.Admin, map[string]any{"background_color": "#0000ff"}, 200)
 	r3, p3 := previewPNG(t, e, e.Admin, c)
 	if r3.Header.Get("ETag") == etag {
 		t.Error("ETag unchanged after a PATCH")
 	}
 	rgbNear(t, "note 1 centre after PATCH", p3.At(int(594*s), int(194*s)), color.NRGBA{0, 0, 255, 255}, 0)
+	if c := color.NRGBAModel.Convert(p3.At(int(204*s), int(144*s))).(color.NRGBA); c.R < 110 || c.R > 146 || c.G < 110 || c.G > 146 {
+		t.Errorf("image centre after PATCH %v: want the cached pattern", c)
+	}
+	if err := os.WriteFile(e.Store.BlobPath(blob), saved, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	e.do("GET", c.path("/preview"), e.Admin, nil, "", withHeader("If-None-Match", etag)).expect(t, 200)
 }
 

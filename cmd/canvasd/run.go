@@ -132,7 +132,7 @@ func serveFlags(args []string) (*serveConfig, error) {
 	fs.Var(&c.decodeBudget, "decode-budget", "memory budget of concurrent image decodes (bytes, or with KiB/MiB/GiB); an image needing more is refused")
 	fs.Var(&c.memoryLimit, "memory-limit", "soft Go heap limit (debug.SetMemoryLimit, GOMEMLIMIT syntax, e.g. 3GiB); default none, or GOMEMLIMIT")
 	c.previewCache, c.mipmapCache = 64<<20, 64<<20
-	fs.Var(&c.previewCache, "preview-cache", "memory of cached canvas preview PNGs (bytes, or with KiB/MiB/GiB)")
+	fs.Var(&c.previewCache, "preview-cache", "memory of cached canvas preview PNGs, and as much for their scaled images (bytes, or with KiB/MiB/GiB)")
 	fs.Var(&c.mipmapCache, "mipmap-cache", "memory of cached mipmap levels (bytes, or with KiB/MiB/GiB)")
 	fs.IntVar(&c.uploadsPerMinute, "uploads-per-minute", 60, "image uploads per minute per user (signed in) or per client IP (guests)")
 	// Sign-in throttling.

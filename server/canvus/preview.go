@@ -40,19 +40,21 @@ const (
 type Previews struct {
 	*API
 	renderer *render.Renderer
-	cache    *previewCache
+	cache    *previewCache        // PNGs by canvas and seq
+	images   *imaging.SourceCache // scaled widget images by blob and box size
 	flight   singleflight.Group
 }
 
-// NewPreviews returns the preview handler with its own cache, bounded by
-// Config.PreviewCacheBytes.
+// NewPreviews returns the preview handler with its own caches, of PNGs and
+// of scaled widget images, each bounded by Config.PreviewCacheBytes.
 func (s *API) NewPreviews() *Previews {
 	r, err := render.New()
 	if err != nil {
 		// The fonts are compiled in; they parse or the build is broken.
 		panic(err)
 	}
-	return &Previews{API: s, renderer: r, cache: newPreviewCache(s.Cfg.PreviewCacheBytes)}
+	return &Previews{API: s, renderer: r, cache: newPreviewCache(s.Cfg.PreviewCacheBytes),
+		images: imaging.NewSourceCache(s.Cfg.PreviewCacheBytes)}
 }
 
 // previewState is a canvas at one seq: the widgets to draw and the blob of
@@ -139,47 +141,88 @@ func (p *Previews) render(ctx context.Context, st *previewState) ([]byte, error)
 	return buf.Bytes(), nil
 }
 
-// loader decodes an image widget's current file under the decode guard and
-// returns it scaled to its box, so at most one full-size decode per
-// preview is alive at a time. A file that is gone, undecodable, or larger
-// than the whole decode budget draws as an empty frame; a busy guard fails
-// the render (503, nothing cached).
+// loader gives the renderer each image's pixels scaled to its box, and
+// each PDF's first page: from the scaled-image cache (keyed by blob and
+// box size: a blob never changes, so an entry never goes stale, and a
+// change elsewhere on the canvas redraws without decoding again), else
+// decoded under the decode guard, one at a time, and scaled before the
+// next. A file that is gone, undecodable, or larger than the whole decode
+// budget draws as an empty frame; a busy guard fails the render (503,
+// nothing cached).
 func (p *Previews) loader(st *previewState) render.ImageLoader {
 	return func(ctx context.Context, w render.Widget, size image.Point) (image.Image, error) {
 		blob := st.blobs[w.ID]
 		if blob == "" {
 			return nil, nil
 		}
+		key := fmt.Sprintf("%s@%dx%d", blob, size.X, size.Y)
+		load := func() (*image.NRGBA, error) { return p.scaledImage(ctx, blob, size) }
 		if w.Type == "Pdf" {
-			return p.pdfPage(ctx, blob, size)
+			key = "pdf:" + key
+			load = func() (*image.NRGBA, error) { return p.pdfPage(ctx, blob, size) }
 		}
-		data, err := p.St.ReadBlob(blob)
-		if err != nil {
+		img, _, err := p.images.Get(key, load)
+		if errors.Is(err, errNoPixels) {
 			return nil, nil
 		}
-		_, _, _, cost, err := p.DecodeCost(data)
 		if err != nil {
-			return nil, nil
-		}
-		weight := p.Guard.Weigh(cost, int64(size.X)*int64(size.Y)*4)
-		if err := p.Guard.Acquire(ctx, weight, p.Cfg.OpWait); err != nil {
-			var ob *core.OverBudgetError
-			if errors.As(err, &ob) {
-				return nil, nil
-			}
 			return nil, err
 		}
-		defer p.Guard.Release(weight)
-		img, _, err := imaging.Decode(data, p.Limits())
-		if err != nil {
-			return nil, nil
-		}
-		b := img.Bounds()
-		if size.X <= 0 || size.Y <= 0 || (size.X >= b.Dx() && size.Y >= b.Dy()) {
-			return img, nil
-		}
-		return product.Resize(img, min(size.X, b.Dx()), min(size.Y, b.Dy())), nil
+		return img, nil
 	}
+}
+
+// errNoPixels: the widget's file cannot be drawn; its box is drawn empty.
+var errNoPixels = errors.New("no pixels")
+
+func (p *Previews) scaledImage(ctx context.Context, blob string, size image.Point) (*image.NRGBA, error) {
+	data, err := p.St.ReadBlob(blob)
+	if err != nil {
+		return nil, errNoPixels
+	}
+	_, _, _, cost, err := p.DecodeCost(data)
+	if err != nil {
+		return nil, errNoPixels
+	}
+	weight := p.Guard.Weigh(cost, int64(size.X)*int64(size.Y)*4)
+	if err := p.Guard.Acquire(ctx, weight, p.Cfg.OpWait); err != nil {
+		var ob *core.OverBudgetError
+		if errors.As(err, &ob) {
+			return nil, errNoPixels
+		}
+		return nil, err
+	}
+	defer p.Guard.Release(weight)
+	img, _, err := imaging.Decode(data, p.Limits())
+	if err != nil {
+		return nil, errNoPixels
+	}
+	b := img.Bounds()
+	if size.X <= 0 || size.Y <= 0 || (size.X >= b.Dx() && size.Y >= b.Dy()) {
+		return img, nil
+	}
+	return product.Resize(img, min(size.X, b.Dx()), min(size.Y, b.Dy())), nil
+}
+
+// pdfPage renders a PDF's first page to fit size (poppler's pdftoppm,
+// bounded as imaging/media says) holding one decode-guard slot weighed as
+// the page's pixels. A PDF poppler cannot read, or a server without
+// poppler, draws the widget's labelled box.
+func (p *Previews) pdfPage(ctx context.Context, blob string, size image.Point) (*image.NRGBA, error) {
+	side := min(max(size.X, size.Y, 16), render.DefaultMaxSide)
+	weight := int64(side) * int64(side) * 4 * 2
+	if err := p.Guard.Acquire(ctx, weight, p.Cfg.OpWait); err != nil {
+		return nil, err
+	}
+	defer p.Guard.Release(weight)
+	img, err := media.PDFTools{ThumbSide: side}.Thumbnail(ctx, p.St.BlobPath(blob))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, errNoPixels
+	}
+	return imaging.ToNRGBA(img), nil
 }
 
 func (p *Previews) fail(c *gin.Context, canvasID string, err error) {
@@ -195,25 +238,4 @@ func (p *Previews) fail(c *gin.Context, canvasID string, err error) {
 		p.Log.Error().Err(err).Str("request_id", c.GetString("request_id")).Str("canvas_id", canvasID).Msg("canvas preview")
 		core.CanvusError(c, http.StatusInternalServerError, "Could not draw the canvas preview")
 	}
-}
-
-// pdfPage renders a PDF's first page to fit size (poppler's pdftoppm,
-// bounded as imaging/media says) holding one decode-guard slot weighed as
-// the page's pixels. A PDF poppler cannot read, or a server without
-// poppler, draws the widget's labelled box.
-func (p *Previews) pdfPage(ctx context.Context, blob string, size image.Point) (image.Image, error) {
-	side := min(max(size.X, size.Y, 16), render.DefaultMaxSide)
-	weight := int64(side) * int64(side) * 4 * 2
-	if err := p.Guard.Acquire(ctx, weight, p.Cfg.OpWait); err != nil {
-		return nil, err
-	}
-	defer p.Guard.Release(weight)
-	img, err := media.PDFTools{ThumbSide: side}.Thumbnail(ctx, p.St.BlobPath(blob))
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, nil
-	}
-	return img, nil
 }

@@ -27,7 +27,8 @@ type Config struct {
 	// SourceCacheBytes bounds the decoded-source LRU of re-crop. Default 512 MiB.
 	SourceCacheBytes int64
 	// PreviewCacheBytes bounds the canvas preview PNGs kept in memory (one
-	// per canvas, valid until the canvas changes). Default 64 MiB.
+	// per canvas, valid until the canvas changes) and, separately, the
+	// scaled widget images they are drawn from. Default 64 MiB each.
 	PreviewCacheBytes int64
 	// MipmapCacheBytes bounds the encoded mipmap levels kept in memory.
 	// Default 64 MiB.
