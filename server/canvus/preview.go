@@ -88,25 +88,37 @@ func (p *Previews) state(canvasID string) (*previewState, error) {
 	return st, err
 }
 
-// Get answers GET /canvases/:id/preview.
+// Get answers GET /canvases/:id/preview. The canvas's head seq is read
+// first, alone: a cached or unchanged preview is answered without loading
+// a widget.
 func (p *Previews) Get(c *gin.Context) {
 	cv := core.CanvasOf(c)
-	st, err := p.state(cv.ID)
-	if err != nil {
+	var seq uint64
+	if err := p.St.View(func(tx *store.Tx) error { seq = tx.Head(cv.ID); return nil }); err != nil {
 		core.StoreFail(c, core.CanvusError, err, "Canvas")
 		return
 	}
 	// The PNG of one (canvas, seq) never changes: the seq is its ETag.
-	etag := `"preview-` + strconv.FormatUint(st.seq, 10) + `"`
-	if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
-		c.Header("ETag", etag)
+	if inm := c.GetHeader("If-None-Match"); inm != "" && strings.Contains(inm, previewETag(seq)) {
+		c.Header("ETag", previewETag(seq))
 		c.Status(http.StatusNotModified)
 		return
 	}
-	png, ok := p.cache.get(cv.ID, st.seq)
+	png, ok := p.cache.get(cv.ID, seq)
 	if !ok {
+		// The canvas may have changed since: the state read carries its
+		// own seq, which keys the render, the cache and the ETag.
+		st, err := p.state(cv.ID)
+		if err != nil {
+			core.StoreFail(c, core.CanvusError, err, "Canvas")
+			return
+		}
+		seq = st.seq
 		key := cv.ID + "@" + strconv.FormatUint(st.seq, 10)
 		v, err, _ := p.flight.Do(key, func() (any, error) {
+			if b, ok := p.cache.get(cv.ID, st.seq); ok {
+				return b, nil // another request drew it meanwhile
+			}
 			// The render outlives a client that leaves: others may wait on
 			// it, and its result is cached.
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), previewTimeout)
@@ -123,11 +135,14 @@ func (p *Previews) Get(c *gin.Context) {
 		}
 		png = v.([]byte)
 	}
+	etag := previewETag(seq)
 	c.Header("ETag", etag)
 	c.Header("Cache-Control", "private, no-cache")
 	c.Header("Content-Length", strconv.Itoa(len(png)))
 	c.Data(http.StatusOK, "image/png", png)
 }
+
+func previewETag(seq uint64) string { return `"preview-` + strconv.FormatUint(seq, 10) + `"` }
 
 func (p *Previews) render(ctx context.Context, st *previewState) ([]byte, error) {
 	img, err := p.renderer.Render(ctx, st.widgets, render.Options{LoadImage: p.loader(st)})
