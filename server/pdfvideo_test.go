@@ -79,6 +79,7 @@ func TestPdfWidgets(t *testing.T) {
 
 	e.doJSON("DELETE", c.path("/pdfs/"+id), e.Admin, nil).expect(t, 200)
 	e.doJSON("GET", c.path("/pdfs/"+id), e.Admin, nil).expect(t, 404)
+	e.eventually("the PDF's blob file released", func() bool { return len(e.blobFiles()) == before-1 })
 }
 
 // TestVideoWidgets: a video's size comes from its container header, its
