@@ -6,6 +6,9 @@ import (
 	"image/color"
 	"image/png"
 	"os"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/canvasd/canvasd/store"
@@ -141,4 +144,60 @@ func TestCanvasPreviewPdf(t *testing.T) {
 	}
 	rgbNear(t, "page left half", p.At(58, 58), color.NRGBA{255, 0, 0, 255}, 8)
 	rgbNear(t, "page right half", p.At(158, 58), color.NRGBA{0, 0, 255, 255}, 8)
+}
+
+// metricCount reads canvasd_operation_duration_seconds_count{op=op} from
+// GET /metrics (0 when absent).
+func metricCount(t *testing.T, e *testEnv, op string) int {
+	t.Helper()
+	body := string(e.do("GET", "/metrics", "", nil, "").expect(t, 200).Body)
+	prefix := `canvasd_operation_duration_seconds_count{op="` + op + `"} `
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+// TestCanvasPreviewRendersOncePerState: concurrent requests for one state
+// of a canvas share one render, later ones are served from the cache, and
+// a change renders once more.
+func TestCanvasPreviewRendersOncePerState(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.createCanvas(e.Admin, "preview-once")
+	note := e.createNote(e.Admin, c, map[string]any{"text": "once"})
+	before := metricCount(t, e, "preview")
+	var wg sync.WaitGroup
+	bodies := make([][]byte, 8)
+	for i := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := e.do("GET", c.path("/preview"), e.Admin, nil, "")
+			if r.Status == 200 {
+				bodies[i] = r.Body
+			}
+		}()
+	}
+	wg.Wait()
+	for i, b := range bodies {
+		if len(b) == 0 || !bytes.Equal(b, bodies[0]) {
+			t.Fatalf("request %d: no PNG or a different one", i)
+		}
+	}
+	previewPNG(t, e, e.Admin, c)
+	if n := metricCount(t, e, "preview") - before; n != 1 {
+		t.Errorf("%d renders for one canvas state, want 1", n)
+	}
+	e.mustJSON("PATCH", c.path("/notes/"+note.id()), e.Admin, map[string]any{"text": "twice"}, 200)
+	previewPNG(t, e, e.Admin, c)
+	previewPNG(t, e, e.Admin, c)
+	if n := metricCount(t, e, "preview") - before; n != 2 {
+		t.Errorf("%d renders after one change, want 2", n)
+	}
 }

@@ -224,6 +224,8 @@ func (m *Mipmaps) Level(c *gin.Context) {
 				return nil, err
 			}
 			defer m.Guard.Release(src.weight)
+			start := time.Now()
+			defer func() { m.Metrics.OpDuration.WithLabelValues("mipmap").Observe(time.Since(start).Seconds()) }()
 			img, err := src.pixels(ctx)
 			if err != nil {
 				return nil, err

@@ -145,6 +145,8 @@ func (p *Previews) Get(c *gin.Context) {
 func previewETag(seq uint64) string { return `"preview-` + strconv.FormatUint(seq, 10) + `"` }
 
 func (p *Previews) render(ctx context.Context, st *previewState) ([]byte, error) {
+	start := time.Now()
+	defer func() { p.Metrics.OpDuration.WithLabelValues("preview").Observe(time.Since(start).Seconds()) }()
 	img, err := p.renderer.Render(ctx, st.widgets, render.Options{LoadImage: p.loader(st)})
 	if err != nil {
 		return nil, err
