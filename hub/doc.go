@@ -50,6 +50,15 @@
 // and every subscriber that needed the skipped events is ended with
 // *SlowError: a subscriber never silently misses a sequenced event.
 //
+// A lost last message leaves no hole for a later one to reveal. With a
+// multi-node broker, set Options.HeadCheck (and give a History that is a
+// HeadReader): every HeadCheck the hub reads the heads of its active canvases
+// in one query and fills any canvas whose head is beyond what it delivered,
+// through the same fill as a gap. A node that committed but died before
+// publishing, or a broker outage, is thus repaired within one HeadCheck.
+// Before a topic has seen a sequenced message, "delivered" is the lowest
+// since its subscribers resumed from.
+//
 // # Resume
 //
 // Subscribe with since != nil registers the subscriber first (buffering live

@@ -62,6 +62,18 @@ type PagedHistory interface {
 	SincePage(canvas string, since uint64, maxBytes int) (msgs []Message, more bool, err error)
 }
 
+// HeadReader is a History that can also tell the current heads of several
+// canvases in one read. When Options.History implements it and
+// Options.HeadCheck is set, the hub compares, every HeadCheck, the head of
+// each canvas that has local subscribers with the last Seq it delivered, and
+// fills the difference from History: that catches a message a multi-node
+// broker lost when no later message comes to reveal the hole.
+type HeadReader interface {
+	// Heads returns the last committed Seq of each canvas (0, or absent,
+	// for a canvas without events).
+	Heads(ctx context.Context, canvases []string) (map[string]uint64, error)
+}
+
 // Options configures a Hub. The zero value is usable.
 type Options struct {
 	// QueueBytes bounds each subscriber's queue, counted in bytes of Data.
@@ -84,6 +96,11 @@ type Options struct {
 	// ReplayPageBytes is the page size, in bytes of Data, of a replay read
 	// from a PagedHistory. Default 1 MiB.
 	ReplayPageBytes int
+	// HeadCheck is how often the hub reads the heads of its active canvases
+	// from History (which must be a HeadReader) to repair a lost last
+	// message. Default 0: off, which is right for a single node, whose
+	// MemoryBroker loses nothing. Multi-node brokers want about 1 s.
+	HeadCheck time.Duration
 
 	// Metrics hooks; each may be nil. They are called from publishing or
 	// subscribing goroutines, never under a hub lock, and must not block.
@@ -100,6 +117,11 @@ type Options struct {
 	// OnBrokerError is called when Broker.Publish fails; the message is then
 	// delivered to local subscribers only.
 	OnBrokerError func(err error)
+	// OnHeadRepair is called when a head check found a canvas behind its
+	// head and started filling it from History.
+	OnHeadRepair func(canvas string)
+	// OnHeadCheckError is called when a head check could not read the heads.
+	OnHeadCheckError func(err error)
 }
 
 const (
@@ -132,6 +154,7 @@ type Hub struct {
 	closed  bool
 	nsubs   int           // subscriptions not yet released by Subscription.Close
 	drained chan struct{} // closed once closed && nsubs == 0
+	stop    chan struct{} // closed by Close: ends the head-check loop
 }
 
 // topic is one canvas's subscribers and sequence state.
@@ -147,6 +170,7 @@ type topic struct {
 	gapGen    uint64 // invalidates stale gap timers
 	filling   bool   // a History fill is in flight
 	fillFails int
+	headSeen  uint64 // highest head a head check read: committed, so History holds it
 }
 
 // New returns a running hub. If the broker refuses the hub's handler, the
@@ -171,6 +195,7 @@ func New(opts Options) *Hub {
 		opts:    opts,
 		topics:  make(map[string]*topic),
 		drained: make(chan struct{}),
+		stop:    make(chan struct{}),
 	}
 	cancel, err := opts.Broker.Subscribe(h.deliver)
 	if err != nil {
@@ -178,6 +203,9 @@ func New(opts Options) *Hub {
 		cancel = func() {}
 	}
 	h.cancelBroker = cancel
+	if _, ok := opts.History.(HeadReader); ok && opts.HeadCheck > 0 {
+		go h.headCheckLoop()
+	}
 	return h
 }
 
@@ -319,7 +347,8 @@ func (h *Hub) fill(t *topic) {
 	from := t.next - 1
 	// Every buffered Seq up to seen was published, hence committed, before
 	// the read below, so History must hold the hole beneath it.
-	seen := uint64(0)
+	// So must the head a head check read.
+	seen := t.headSeen
 	for seq := range t.pending {
 		seen = max(seen, seq)
 	}
@@ -334,7 +363,7 @@ func (h *Hub) fill(t *topic) {
 	var d delivery
 	t.mu.Lock()
 	t.filling = false
-	if t.dead || len(t.pending) == 0 {
+	if t.dead || (len(t.pending) == 0 && t.next > t.headSeen) {
 		t.mu.Unlock()
 		h.finish(t, &d)
 		return
@@ -716,7 +745,10 @@ func (h *Hub) Close(ctx context.Context) error {
 		}
 	}
 	h.mu.Unlock()
-	h.closeOnce.Do(h.cancelBroker)
+	h.closeOnce.Do(func() {
+		h.cancelBroker()
+		close(h.stop)
+	})
 
 	for _, t := range topics {
 		t.mu.Lock()
