@@ -144,3 +144,10 @@ func (b *fileBlobs) List(_ context.Context, fn func(hash string) error) error {
 		return fn(d.Name())
 	})
 }
+
+// NewFileBlobs returns the local BlobStore rooted at dir (for --blobs
+// file://DIR); the default is dir/blobs of the data directory. Open creates
+// it and clears its temp files.
+func NewFileBlobs(dir string) BlobStore {
+	return &fileBlobs{root: dir, fsync: func(f *os.File, _ string) error { return f.Sync() }}
+}

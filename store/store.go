@@ -109,12 +109,14 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if s.blobs == nil {
-		fb := &fileBlobs{root: filepath.Join(dir, "blobs"), noSync: opts.NoSync, fsync: s.fsync}
+		s.blobs = &fileBlobs{root: filepath.Join(dir, "blobs"), noSync: opts.NoSync, fsync: s.fsync}
+	}
+	if fb, ok := s.blobs.(*fileBlobs); ok {
+		fb.noSync = fb.noSync || opts.NoSync
 		if err := fb.init(); err != nil { // after bolt.Open: a running server holds the lock
 			db.Close()
 			return nil, fmt.Errorf("open store: %w", err)
 		}
-		s.blobs = fb
 	}
 	if err := s.collectOrphans(); err != nil {
 		db.Close()
