@@ -148,8 +148,9 @@ func chaosRun(t *testing.T, seed uint64) {
 	log := newLog(1 << 20)
 	br := newChaosBroker(seed, 0.10)
 	opts := Options{History: log, Broker: br, GapTimeout: 5 * time.Millisecond, HeadCheck: 10 * time.Millisecond, QueueBytes: 64 << 20}
-	var repairs atomic.Int64
+	var repairs, filled atomic.Int64
 	opts.OnHeadRepair = func(string) { repairs.Add(1) }
+	opts.OnFill = func(_ string, n int) { filled.Add(int64(n)) }
 	hubs := []*Hub{newHub(t, opts), newHub(t, opts)}
 	t.Cleanup(br.inflight.Wait)
 	canvas := func(i int) string { return fmt.Sprintf("c%d", i) }
@@ -222,8 +223,12 @@ func chaosRun(t *testing.T, seed uint64) {
 	if repairs.Load() == 0 {
 		t.Fatal("no head-check repair, though the last event of each canvas was never published")
 	}
-	t.Logf("seed %d: %d events, %d dropped, %d duplicated, %d delayed, %d head repairs", seed,
-		nWriters*perWriter+nCanvases, br.dropped.Load(), br.duplicated.Load(), br.delayed.Load(), repairs.Load())
+	// Each node fills at least its own tail of nCanvases events.
+	if filled.Load() < int64(len(hubs)*nCanvases) {
+		t.Fatalf("OnFill counted %d events filled from History", filled.Load())
+	}
+	t.Logf("seed %d: %d events, %d dropped, %d duplicated, %d delayed, %d head repairs, %d events filled", seed,
+		nWriters*perWriter+nCanvases, br.dropped.Load(), br.duplicated.Load(), br.delayed.Load(), repairs.Load(), filled.Load())
 }
 
 // waitHeads waits until every running watcher reached its canvas's head;

@@ -117,6 +117,9 @@ type Options struct {
 	// OnBrokerError is called when Broker.Publish fails; the message is then
 	// delivered to local subscribers only.
 	OnBrokerError func(err error)
+	// OnFill is called with the number of events a topic filled from
+	// History (a gap, or a head-check repair).
+	OnFill func(canvas string, n int)
 	// OnHeadRepair is called when a head check found a canvas behind its
 	// head and started filling it from History.
 	OnHeadRepair func(canvas string)
@@ -368,6 +371,7 @@ func (h *Hub) fill(t *topic) {
 		h.finish(t, &d)
 		return
 	}
+	filled := 0
 	if err == nil {
 		for _, m := range events {
 			if m.Seq < t.next {
@@ -376,11 +380,17 @@ func (h *Hub) fill(t *topic) {
 			if m.Seq > t.next {
 				break // hole in History too
 			}
+			if _, live := t.pending[m.Seq]; !live {
+				filled++
+			}
 			delete(t.pending, m.Seq)
 			h.fanoutLocked(t, m, false, &d)
 			t.next++
 		}
 		h.drainLocked(t, &d)
+	}
+	if filled > 0 && h.opts.OnFill != nil {
+		defer h.opts.OnFill(t.canvas, filled) // after the topic lock is released
 	}
 	if len(t.pending) > 0 {
 		lowest := uint64(0)

@@ -78,8 +78,9 @@ func openBlobs(ctx context.Context, spec string) (store.BlobStore, func() error,
 
 // brokerOptions returns the hub options of --broker and a function that
 // closes the broker after the hub. A NATS broker turns the head check on
-// and asks for one at once when NATS reports lost messages; its errors are
-// logged. h is filled in once the hub exists.
+// and asks for one at once when NATS reports lost messages; its connection
+// errors are logged (publish and head-check errors by
+// server.ClusterHubMetrics). h is filled in once the hub exists.
 func brokerOptions(c *serveConfig, log zerolog.Logger, h **hub.Hub) ([]server.HubOption, func() error, error) {
 	if c.broker == "memory" {
 		return nil, func() error { return nil }, nil
@@ -103,8 +104,6 @@ func brokerOptions(c *serveConfig, log zerolog.Logger, h **hub.Hub) ([]server.Hu
 	opt := func(o *hub.Options) {
 		o.Broker = b
 		o.HeadCheck = c.headCheck
-		o.OnBrokerError = func(err error) { log.Warn().Err(err).Msg("broker publish; delivered locally only") }
-		o.OnHeadCheckError = func(err error) { log.Warn().Err(err).Msg("head check") }
 	}
 	return []server.HubOption{opt}, b.Close, nil
 }

@@ -249,7 +249,8 @@ func serve(args []string, out io.Writer) error {
 	}
 	defer closeBroker()
 	m := server.NewMetrics()
-	h = server.NewHub(st, 0, append([]server.HubOption{server.HubMetrics(m)}, hubOpts...)...)
+	clusterMetrics := server.ClusterHubMetrics(m, func(what string, err error) { log.Warn().Err(err).Msg(what) })
+	h = server.NewHub(st, 0, append([]server.HubOption{server.HubMetrics(m), clusterMetrics}, hubOpts...)...)
 	srv := server.New(server.Config{
 		PublicURL: c.publicURL, MaxBodyBytes: c.maxBody, MaxPixels: c.maxPixels,
 		AllowedOrigins: splitList(c.origins), FetchAllowHosts: splitList(c.fetchHosts),
