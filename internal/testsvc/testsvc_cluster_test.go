@@ -52,22 +52,9 @@ func TestTwoPostgresServersAreIndependent(t *testing.T) {
 // another, also after a restart on the same port.
 func TestNATSServesAndRestarts(t *testing.T) {
 	n := StartNATS(t)
-	roundTrip := func(payload string) {
-		t.Helper()
-		sub := natsConn(t, n.Port)
-		fmt.Fprintf(sub.w, "SUB cvd.test 1\r\nPING\r\n")
-		sub.w.Flush()
-		sub.expect("PONG")
-		pub := natsConn(t, n.Port)
-		fmt.Fprintf(pub.w, "PUB cvd.test %d\r\n%s\r\nPING\r\n", len(payload), payload)
-		pub.w.Flush()
-		pub.expect("PONG")
-		sub.expect("MSG cvd.test 1 " + fmt.Sprint(len(payload)))
-		sub.expect(payload)
-	}
-	roundTrip("hello")
+	roundTripRaw(t, n.Port, "hello")
 	n.Restart(t)
-	roundTrip("again")
+	roundTripRaw(t, n.Port, "again")
 }
 
 type rawConn struct {
@@ -113,4 +100,48 @@ func (rc *rawConn) expect(prefix string) {
 			rc.t.Fatalf("waiting for %q: %s", prefix, line)
 		}
 	}
+}
+
+// TestNATSProcessKillFreezeRestart drives a nats-server child through the
+// cluster test's faults: frozen (a PING goes unanswered until it thaws),
+// killed -9 (the port refuses), restarted on the same port (messages flow).
+func TestNATSProcessKillFreezeRestart(t *testing.T) {
+	n := StartNATSProcess(t)
+	roundTripRaw(t, n.Port, "one")
+
+	c := natsConn(t, n.Port)
+	n.Freeze()
+	fmt.Fprintf(c.w, "PING\r\n")
+	c.w.Flush()
+	c.c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if line, err := c.r.ReadString('\n'); err == nil {
+		t.Fatalf("a frozen server answered %q", line)
+	}
+	c.c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	n.Thaw()
+	c.expect("PONG")
+
+	n.Kill()
+	if conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", n.Port), time.Second); err == nil {
+		conn.Close()
+		t.Fatal("the killed server's port still accepts connections")
+	}
+	n.Restart(t)
+	roundTripRaw(t, n.Port, "two")
+}
+
+// roundTripRaw publishes payload on one connection and expects it on
+// another.
+func roundTripRaw(t *testing.T, port int, payload string) {
+	t.Helper()
+	sub := natsConn(t, port)
+	fmt.Fprintf(sub.w, "SUB cvd.test 1\r\nPING\r\n")
+	sub.w.Flush()
+	sub.expect("PONG")
+	pub := natsConn(t, port)
+	fmt.Fprintf(pub.w, "PUB cvd.test %d\r\n%s\r\nPING\r\n", len(payload), payload)
+	pub.w.Flush()
+	pub.expect("PONG")
+	sub.expect("MSG cvd.test 1 " + fmt.Sprint(len(payload)))
+	sub.expect(payload)
 }
