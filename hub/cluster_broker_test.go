@@ -267,3 +267,73 @@ func TestClusterHeadCheckDeliversUnpublishedTail(t *testing.T) {
 	expectRange(t, s, "c", 6, 6)
 	expectEmpty(t, s)
 }
+
+// joinBroker is a MemoryBroker that records Join and Leave, and checks that
+// History is never read for a canvas before it was joined.
+type joinBroker struct {
+	*MemoryBroker
+	mu     sync.Mutex
+	joined map[string]int
+	calls  []string
+}
+
+func (b *joinBroker) Join(c string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.joined[c]++
+	b.calls = append(b.calls, "join "+c)
+	return nil
+}
+
+func (b *joinBroker) Leave(c string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.joined[c]--
+	b.calls = append(b.calls, "leave "+c)
+}
+
+type joinCheckLog struct {
+	*memLog
+	b *joinBroker
+	t *testing.T
+}
+
+func (l joinCheckLog) Since(c string, since uint64) ([]Message, error) {
+	l.b.mu.Lock()
+	n := l.b.joined[c]
+	l.b.mu.Unlock()
+	if n <= 0 {
+		l.t.Errorf("History read for %s before Join", c)
+	}
+	return l.memLog.Since(c, since)
+}
+
+// TestClusterTopicBrokerJoinLeave: the hub joins a canvas once, on its
+// first subscriber and before reading History, and leaves it when the last
+// subscriber goes; a new subscriber joins again.
+func TestClusterTopicBrokerJoinLeave(t *testing.T) {
+	b := &joinBroker{MemoryBroker: NewMemoryBroker(), joined: map[string]int{}}
+	log := newLog(100)
+	log.commit("c")
+	h := newHub(t, Options{Broker: b, History: joinCheckLog{log, b, t}})
+	s1, err := h.Subscribe("c", ptr(0), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := h.Subscribe("c", ptr(0), "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectRange(t, s1, "c", 1, 1)
+	expectRange(t, s2, "c", 1, 1)
+	s1.Close()
+	s2.Close()
+	s3 := subscribe(t, h, "c", ptr(1), "c")
+	h.Publish(log.commit("c"))
+	expectRange(t, s3, "c", 2, 2)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if got := fmt.Sprint(b.calls); got != "[join c leave c join c]" {
+		t.Fatalf("broker calls %s", got)
+	}
+}

@@ -23,7 +23,10 @@
 // so a single node behaves as if there were no broker. A multi-node broker
 // delivers every message to every node's handler and the same ordering rules
 // below apply. If Broker.Publish fails the hub delivers locally anyway and
-// reports the error through Options.OnBrokerError.
+// reports the error through Options.OnBrokerError. A TopicBroker (the NATS
+// one) delivers only the canvases a node joined: the hub joins a topic when
+// it is created, before its subscribers read History, and leaves it when it
+// is dropped.
 //
 // # Ordering
 //

@@ -174,6 +174,9 @@ type topic struct {
 	filling   bool   // a History fill is in flight
 	fillFails int
 	headSeen  uint64 // highest head a head check read: committed, so History holds it
+	// joined is closed once TopicBroker.Join returned for this topic; nil
+	// when the broker is not a TopicBroker.
+	joined chan struct{}
 }
 
 // New returns a running hub. If the broker refuses the hub's handler, the
@@ -490,6 +493,7 @@ func removeLocked(t *topic, s *Subscription) {
 // dropIfEmpty removes t from the registry once it has no subscribers, so
 // that idle canvases cost nothing.
 func (h *Hub) dropIfEmpty(t *topic) {
+	dropped := false
 	h.mu.Lock()
 	t.mu.Lock()
 	if len(t.subs) == 0 && !t.dead {
@@ -499,9 +503,13 @@ func (h *Hub) dropIfEmpty(t *topic) {
 		if h.topics[t.canvas] == t {
 			delete(h.topics, t.canvas)
 		}
+		dropped = true
 	}
 	t.mu.Unlock()
 	h.mu.Unlock()
+	if dropped {
+		h.leave(t)
+	}
 }
 
 // Subscribe registers a subscriber of canvas identified by id (used by
@@ -567,8 +575,24 @@ func (h *Hub) Subscribe(canvas string, since *uint64, id string) (*Subscription,
 	return s, nil
 }
 
-// attach adds s to its canvas's topic, creating the topic if needed.
+// attach adds s to its canvas's topic, creating the topic if needed; then
+// it joins the topic on a TopicBroker (see join).
 func (h *Hub) attach(s *Subscription) error {
+	created, err := h.attachTopic(s)
+	if err != nil {
+		return err
+	}
+	if created {
+		h.join(s.t)
+	} else if s.t.joined != nil {
+		<-s.t.joined
+	}
+	return nil
+}
+
+// attachTopic adds s to its canvas's topic and reports whether it created
+// the topic.
+func (h *Hub) attachTopic(s *Subscription) (bool, error) {
 	counted := false
 	for {
 		h.mu.Lock()
@@ -577,15 +601,19 @@ func (h *Hub) attach(s *Subscription) error {
 				h.releaseLocked()
 			}
 			h.mu.Unlock()
-			return ErrClosed
+			return false, ErrClosed
 		}
 		if !counted {
 			h.nsubs++
 			counted = true
 		}
 		t := h.topics[s.canvas]
-		if t == nil {
+		created := t == nil
+		if created {
 			t = &topic{canvas: s.canvas}
+			if _, ok := h.opts.Broker.(TopicBroker); ok {
+				t.joined = make(chan struct{})
+			}
 			h.topics[s.canvas] = t
 		}
 		h.mu.Unlock()
@@ -599,7 +627,7 @@ func (h *Hub) attach(s *Subscription) error {
 		s.idx = len(t.subs)
 		t.subs = append(t.subs, s)
 		t.mu.Unlock()
-		return nil
+		return created, nil
 	}
 }
 

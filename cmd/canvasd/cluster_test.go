@@ -180,6 +180,9 @@ func TestClusterBrokerOptionsWireNATS(t *testing.T) {
 	got := make(chan hub.Message, 1)
 	cancel, _ := o2.Broker.Subscribe(func(m hub.Message) { got <- m })
 	defer cancel()
+	if err := o2.Broker.(hub.TopicBroker).Join("c"); err != nil {
+		t.Fatal(err)
+	}
 	if err := o1.Broker.Publish(hub.Message{Canvas: "c", Seq: 9, Data: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}

@@ -299,3 +299,55 @@ func TestClusterNATSWireRoundTrip(t *testing.T) {
 		t.Fatal("Connect to a closed port succeeded")
 	}
 }
+
+// TestClusterNATSNodeReceivesOnlyWatchedCanvases: a node subscribes to the
+// canvases its viewers watch, not to all: node 1 watches A only and gets
+// none of B's traffic; when A's last viewer leaves, the subscription ends
+// after the linger.
+func TestClusterNATSNodeReceivesOnlyWatchedCanvases(t *testing.T) {
+	srv := testsvc.StartNATS(t)
+	log := newSharedLog()
+	b0 := connect(t, srv.URL, Options{})
+	b1 := connect(t, srv.URL, Options{Linger: 20 * time.Millisecond})
+	h0 := newHub(t, hub.Options{History: log, Broker: b0, GapTimeout: time.Minute})
+	h1 := newHub(t, hub.Options{History: log, Broker: b1, GapTimeout: time.Minute})
+
+	since := uint64(0)
+	s, err := h1.Subscribe("A", &since, "viewer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := b1.Subscriptions(); n != 1 {
+		t.Fatalf("node 1 holds %d subscriptions, want 1 (A)", n)
+	}
+	for i := 0; i < 10; i++ {
+		h0.Publish(log.commit("B"))
+	}
+	h0.Publish(log.commit("A")) // after B's, on the same connection: B's would be here first
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m, err := s.Next(ctx)
+	if err != nil || m.Canvas != "A" || m.Seq != 1 {
+		t.Fatalf("node 1 got %+v, %v", m, err)
+	}
+	if _, recv, _ := b1.Stats(); recv != 1 {
+		t.Fatalf("node 1 received %d messages from NATS, want 1 (A's only)", recv)
+	}
+	s.Close()
+	for deadline := time.Now().Add(20 * time.Second); b1.Subscriptions() != 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("node 1 kept its subscription to A after the last viewer left")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h0.Publish(log.commit("A"))
+	h0.Publish(log.commit("B"))
+	// A marker on a canvas node 1 joins now proves the two above had their
+	// chance to arrive.
+	r := read(t, h1, "C", "marker", 0)
+	h0.Publish(log.commit("C"))
+	waitAll(t, log, []*reader{r})
+	if _, recv, _ := b1.Stats(); recv != 2 {
+		t.Fatalf("node 1 received %d messages from NATS, want 2 (A's first and C's)", recv)
+	}
+}

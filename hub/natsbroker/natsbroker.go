@@ -1,7 +1,10 @@
 // Package natsbroker is a hub.Broker over NATS core: every node publishes
-// each committed event to one subject per canvas and receives every other
-// node's through one wildcard subscription, so several canvasd processes fan
-// out each canvas's events to all their viewers.
+// each committed event to one subject per canvas, and subscribes to the
+// subjects of the canvases its viewers watch (hub.TopicBroker: the hub joins
+// a canvas on its first local subscriber and leaves on its last, and the
+// subscription lingers Options.Linger in case a viewer comes back), so
+// several canvasd processes fan out each canvas's events to all their
+// viewers and a node receives only the traffic it needs.
 //
 // NATS core delivers at most once, in order per publishing connection. That
 // is enough because the hub already tolerates loss, duplicates and
@@ -55,25 +58,38 @@ type Options struct {
 	// node (slow consumer, reconnect); wire it to Hub.CheckHeads. May be
 	// nil; must not block.
 	OnLost func()
+	// Linger is how long a canvas's subscription outlives its last Leave,
+	// so that a viewer who reconnects at once does not cost an unsubscribe
+	// and a subscribe. Default 30 s.
+	Linger time.Duration
 }
 
 // Broker is a hub.Broker over a NATS connection. Create it with Connect.
 type Broker struct {
 	opts     Options
 	nc       *nats.Conn
-	sub      *nats.Subscription
 	mu       sync.Mutex // serialises Subscribe and cancel
 	handlers atomic.Pointer[[]*handler]
+
+	topicsMu sync.Mutex
+	topics   map[string]*topicSub
 
 	published, received, dropped atomic.Int64
 }
 
 type handler struct{ fn func(hub.Message) }
 
-var _ hub.Broker = (*Broker)(nil)
+// topicSub is one canvas's NATS subscription and its Join count.
+type topicSub struct {
+	refs   int
+	sub    *nats.Subscription
+	linger *time.Timer // set while refs == 0 and the unsubscribe is pending
+}
 
-// Connect dials NATS and subscribes to every canvas's subject. It fails if
-// the server cannot be reached now; once connected it reconnects forever.
+var _ hub.TopicBroker = (*Broker)(nil)
+
+// Connect dials NATS. It fails if the server cannot be reached now; once
+// connected it reconnects forever (and renews its subscriptions).
 func Connect(o Options) (*Broker, error) {
 	if o.URL == "" {
 		return nil, errors.New("natsbroker: no URL")
@@ -87,7 +103,10 @@ func Connect(o Options) (*Broker, error) {
 	if o.ReconnectWait <= 0 {
 		o.ReconnectWait = 250 * time.Millisecond
 	}
-	b := &Broker{opts: o}
+	if o.Linger <= 0 {
+		o.Linger = 30 * time.Second
+	}
+	b := &Broker{opts: o, topics: map[string]*topicSub{}}
 	nc, err := nats.Connect(o.URL,
 		nats.Name(o.Name),
 		nats.NoEcho(), // our own messages were delivered locally already
@@ -109,16 +128,70 @@ func Connect(o Options) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsbroker: connect %s: %w", o.URL, err)
 	}
-	sub, err := nc.Subscribe(o.Subject+".>", b.onMsg)
-	if err == nil {
-		err = nc.Flush() // the subscription is live before Connect returns
-	}
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("natsbroker: subscribe %s.>: %w", o.Subject, err)
-	}
-	b.nc, b.sub = nc, sub
+	b.nc = nc
 	return b, nil
+}
+
+// Join subscribes to canvas's subject (or keeps the lingering
+// subscription) and returns once the server has it, so that a History read
+// after Join misses nothing published later.
+func (b *Broker) Join(canvas string) error {
+	b.topicsMu.Lock()
+	ts := b.topics[canvas]
+	if ts != nil {
+		ts.refs++
+		if ts.linger != nil {
+			ts.linger.Stop()
+			ts.linger = nil
+		}
+		b.topicsMu.Unlock()
+		return nil
+	}
+	subj := Subject(b.opts.Subject, canvas)
+	sub, err := b.nc.Subscribe(subj, b.onMsg)
+	if err != nil {
+		b.topicsMu.Unlock()
+		return fmt.Errorf("natsbroker: subscribe %s: %w", subj, err)
+	}
+	b.topics[canvas] = &topicSub{refs: 1, sub: sub}
+	b.topicsMu.Unlock()
+	// The subscription is registered (and renewed on reconnect) either way;
+	// the flush only makes it effective before we return.
+	if err := b.nc.FlushTimeout(2 * time.Second); err != nil {
+		return fmt.Errorf("natsbroker: subscribe %s: %w", subj, err)
+	}
+	return nil
+}
+
+// Leave undoes one Join; the subscription ends Options.Linger after the
+// last one unless the canvas is joined again.
+func (b *Broker) Leave(canvas string) {
+	b.topicsMu.Lock()
+	defer b.topicsMu.Unlock()
+	ts := b.topics[canvas]
+	if ts == nil || ts.refs == 0 {
+		return
+	}
+	ts.refs--
+	if ts.refs > 0 {
+		return
+	}
+	ts.linger = time.AfterFunc(b.opts.Linger, func() {
+		b.topicsMu.Lock()
+		defer b.topicsMu.Unlock()
+		if b.topics[canvas] == ts && ts.refs == 0 {
+			delete(b.topics, canvas)
+			ts.sub.Unsubscribe()
+		}
+	})
+}
+
+// Subscriptions returns how many canvases this node is subscribed to
+// (joined or lingering).
+func (b *Broker) Subscriptions() int {
+	b.topicsMu.Lock()
+	defer b.topicsMu.Unlock()
+	return len(b.topics)
 }
 
 func (b *Broker) report(err error) {
@@ -207,6 +280,13 @@ func (b *Broker) Connected() bool { return b.nc.IsConnected() }
 // Close flushes pending publishes (for at most 2 s) and closes the
 // connection.
 func (b *Broker) Close() error {
+	b.topicsMu.Lock()
+	for _, ts := range b.topics {
+		if ts.linger != nil {
+			ts.linger.Stop()
+		}
+	}
+	b.topicsMu.Unlock()
 	err := b.nc.FlushTimeout(2 * time.Second)
 	b.nc.Close()
 	if err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
