@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -336,4 +337,31 @@ func TestClusterTopicBrokerJoinLeave(t *testing.T) {
 	if got := fmt.Sprint(b.calls); got != "[join c leave c join c]" {
 		t.Fatalf("broker calls %s", got)
 	}
+}
+
+// TestClusterHeadCheckBeyondTrimmedLogEndsSubscribers: when the head check
+// finds events that the log already trimmed (a node that lagged past the
+// retention), the subscribers are ended with *SlowError, so they resume or
+// RESYNC, instead of waiting forever or silently skipping.
+func TestClusterHeadCheckBeyondTrimmedLogEndsSubscribers(t *testing.T) {
+	log := newLog(5)
+	for i := 0; i < 3; i++ {
+		log.commit("c")
+	}
+	h := newHub(t, Options{History: log, HeadCheck: 5 * time.Millisecond})
+	s := subscribe(t, h, "c", ptr(3), "lagging")
+	for i := 0; i < 10; i++ {
+		log.commit("c") // never published; 4..8 are trimmed
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := s.Next(ctx)
+	var slow *SlowError
+	if !errors.As(err, &slow) || slow.LastSeq != 3 {
+		t.Fatalf("Next: %v, want *SlowError at seq 3", err)
+	}
+	// The canvas goes on for a subscriber from the head.
+	s2 := subscribe(t, h, "c", ptr(13), "fresh")
+	h.Publish(log.commit("c"))
+	expectRange(t, s2, "c", 14, 14)
 }

@@ -60,7 +60,9 @@
 // through the same fill as a gap. A node that committed but died before
 // publishing, or a broker outage, is thus repaired within one HeadCheck.
 // Before a topic has seen a sequenced message, "delivered" is the lowest
-// since its subscribers resumed from.
+// since its subscribers resumed from. If History no longer holds what the
+// head check found missing (the node lagged past the log's retention), the
+// topic's subscribers are ended with *SlowError, as for an unfillable gap.
 //
 // # Resume
 //

@@ -395,6 +395,15 @@ func (h *Hub) fill(t *topic) {
 	if filled > 0 && h.opts.OnFill != nil {
 		defer h.opts.OnFill(t.canvas, filled) // after the topic lock is released
 	}
+	transient := err != nil && err != errNoHistory && !errors.Is(err, ErrTooOld)
+	if len(t.pending) == 0 && t.next <= t.headSeen && !transient {
+		// A head check saw events that History cannot give (trimmed
+		// beneath a node that lagged too far): nobody here can have them,
+		// so every subscriber ends and resumes (or RESYNCs) from its last
+		// Seq, and the topic goes on after the head.
+		t.next = t.headSeen + 1
+		h.endAllLocked(t, &d)
+	}
 	if len(t.pending) > 0 {
 		lowest := uint64(0)
 		for seq := range t.pending {
@@ -402,7 +411,6 @@ func (h *Hub) fill(t *topic) {
 				lowest = seq
 			}
 		}
-		transient := err != nil && err != errNoHistory && !errors.Is(err, ErrTooOld)
 		switch {
 		case lowest > seen:
 			// A newer hole opened after the read; give it its own time.
@@ -426,6 +434,20 @@ func (h *Hub) fill(t *topic) {
 	}
 	t.mu.Unlock()
 	h.finish(t, &d)
+}
+
+// endAllLocked ends every subscriber of t with *SlowError.
+func (h *Hub) endAllLocked(t *topic, d *delivery) {
+	for len(t.subs) > 0 {
+		s := t.subs[len(t.subs)-1]
+		s.mu.Lock()
+		if s.err == nil {
+			s.endLocked(&SlowError{LastSeq: s.lastSeq})
+		}
+		s.mu.Unlock()
+		removeLocked(t, s)
+		d.removed = true
+	}
 }
 
 // fanoutLocked enqueues m to every subscriber of t. noCatchUp ends, instead
