@@ -351,3 +351,35 @@ func TestClusterNATSNodeReceivesOnlyWatchedCanvases(t *testing.T) {
 		t.Fatalf("node 1 received %d messages from NATS, want 2 (A's first and C's)", recv)
 	}
 }
+
+// TestClusterNATSSlowConsumerAsksForHeadCheck: when this node cannot keep
+// up and NATS drops messages for it, OnLost fires, so the hub checks heads
+// at once instead of waiting for the next interval.
+func TestClusterNATSSlowConsumerAsksForHeadCheck(t *testing.T) {
+	srv := testsvc.StartNATS(t)
+	lost := make(chan struct{}, 1)
+	slow := connect(t, srv.URL, Options{Pending: 2, OnLost: func() {
+		select {
+		case lost <- struct{}{}:
+		default:
+		}
+	}})
+	fast := connect(t, srv.URL, Options{})
+	release := make(chan struct{})
+	cancel, _ := slow.Subscribe(func(hub.Message) { <-release })
+	defer cancel()
+	defer close(release)
+	if err := slow.Join("c"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 50; i++ {
+		if err := fast.Publish(hub.Message{Canvas: "c", Seq: uint64(i), Data: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-lost:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no OnLost after NATS dropped messages for a slow node")
+	}
+}

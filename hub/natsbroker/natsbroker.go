@@ -62,6 +62,10 @@ type Options struct {
 	// so that a viewer who reconnects at once does not cost an unsubscribe
 	// and a subscribe. Default 30 s.
 	Linger time.Duration
+	// Pending bounds the messages received and not yet handed to the hub,
+	// over all canvases; beyond it NATS reports a slow consumer and drops
+	// (OnLost then asks for a head check). Default 65536.
+	Pending int
 }
 
 // Broker is a hub.Broker over a NATS connection. Create it with Connect.
@@ -73,6 +77,14 @@ type Broker struct {
 
 	topicsMu sync.Mutex
 	topics   map[string]*topicSub
+
+	// Every canvas's subscription delivers into in, drained by one
+	// goroutine: a node watching many canvases does not run a goroutine per
+	// canvas (as nats.go's callback subscriptions would), and each
+	// subscription's order is kept.
+	in        chan *nats.Msg
+	done      chan struct{}
+	closeOnce sync.Once
 
 	published, received, dropped atomic.Int64
 }
@@ -106,7 +118,10 @@ func Connect(o Options) (*Broker, error) {
 	if o.Linger <= 0 {
 		o.Linger = 30 * time.Second
 	}
-	b := &Broker{opts: o, topics: map[string]*topicSub{}}
+	if o.Pending <= 0 {
+		o.Pending = 1 << 16
+	}
+	b := &Broker{opts: o, topics: map[string]*topicSub{}, in: make(chan *nats.Msg, o.Pending), done: make(chan struct{})}
 	nc, err := nats.Connect(o.URL,
 		nats.Name(o.Name),
 		nats.NoEcho(), // our own messages were delivered locally already
@@ -129,7 +144,19 @@ func Connect(o Options) (*Broker, error) {
 		return nil, fmt.Errorf("natsbroker: connect %s: %w", o.URL, err)
 	}
 	b.nc = nc
+	go b.drain()
 	return b, nil
+}
+
+func (b *Broker) drain() {
+	for {
+		select {
+		case m := <-b.in:
+			b.onMsg(m)
+		case <-b.done:
+			return
+		}
+	}
 }
 
 // Join subscribes to canvas's subject (or keeps the lingering
@@ -148,7 +175,7 @@ func (b *Broker) Join(canvas string) error {
 		return nil
 	}
 	subj := Subject(b.opts.Subject, canvas)
-	sub, err := b.nc.Subscribe(subj, b.onMsg)
+	sub, err := b.nc.ChanSubscribe(subj, b.in)
 	if err != nil {
 		b.topicsMu.Unlock()
 		return fmt.Errorf("natsbroker: subscribe %s: %w", subj, err)
@@ -226,8 +253,8 @@ func (b *Broker) deliver(m hub.Message) {
 	}
 }
 
-// onMsg receives another node's message; nats.go calls it from one
-// goroutine per subscription, in arrival order.
+// onMsg hands another node's message to the handlers; drain calls it in
+// arrival order.
 func (b *Broker) onMsg(msg *nats.Msg) {
 	m, err := Decode(msg.Data)
 	if err != nil {
@@ -278,8 +305,14 @@ func (b *Broker) Stats() (published, received, dropped int64) {
 func (b *Broker) Connected() bool { return b.nc.IsConnected() }
 
 // Close flushes pending publishes (for at most 2 s) and closes the
-// connection.
+// connection. It is idempotent.
 func (b *Broker) Close() error {
+	var err error
+	b.closeOnce.Do(func() { err = b.close() })
+	return err
+}
+
+func (b *Broker) close() error {
 	b.topicsMu.Lock()
 	for _, ts := range b.topics {
 		if ts.linger != nil {
@@ -289,6 +322,7 @@ func (b *Broker) Close() error {
 	b.topicsMu.Unlock()
 	err := b.nc.FlushTimeout(2 * time.Second)
 	b.nc.Close()
+	close(b.done)
 	if err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		return fmt.Errorf("natsbroker: close: %w", err)
 	}
