@@ -259,6 +259,13 @@ func TestClusterNATSOutageRepairedByHeadCheck(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// A round trip on each connection: the server has processed the
+	// subscriptions nats.go renewed on reconnect.
+	for _, b := range brokers {
+		if err := b.nc.FlushTimeout(10 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
 	_, recvBefore, _ := brokers[1].Stats()
 	for i := 0; i < 5; i++ {
 		hubs[0].Publish(log.commit("c"))
