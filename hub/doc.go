@@ -23,7 +23,10 @@
 // so a single node behaves as if there were no broker. A multi-node broker
 // delivers every message to every node's handler and the same ordering rules
 // below apply. If Broker.Publish fails the hub delivers locally anyway and
-// reports the error through Options.OnBrokerError.
+// reports the error through Options.OnBrokerError. A TopicBroker (the NATS
+// one) delivers only the canvases a node joined: the hub joins a topic when
+// it is created, before its subscribers read History, and leaves it when it
+// is dropped.
 //
 // # Ordering
 //
@@ -49,6 +52,17 @@
 // (History is nil, answers ErrTooOld, or keeps failing) the topic skips ahead,
 // and every subscriber that needed the skipped events is ended with
 // *SlowError: a subscriber never silently misses a sequenced event.
+//
+// A lost last message leaves no hole for a later one to reveal. With a
+// multi-node broker, set Options.HeadCheck (and give a History that is a
+// HeadReader): every HeadCheck the hub reads the heads of its active canvases
+// in one query and fills any canvas whose head is beyond what it delivered,
+// through the same fill as a gap. A node that committed but died before
+// publishing, or a broker outage, is thus repaired within one HeadCheck.
+// Before a topic has seen a sequenced message, "delivered" is the lowest
+// since its subscribers resumed from. If History no longer holds what the
+// head check found missing (the node lagged past the log's retention), the
+// topic's subscribers are ended with *SlowError, as for an unfillable gap.
 //
 // # Resume
 //
