@@ -12,6 +12,7 @@ import (
 	"github.com/canvasd/canvasd/hub"
 	"github.com/canvasd/canvasd/imaging"
 	"github.com/canvasd/canvasd/imaging/ocr"
+	"github.com/canvasd/canvasd/internal/wsfan"
 	"github.com/canvasd/canvasd/store"
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
@@ -51,6 +52,7 @@ type Server struct {
 
 	metrics         *Metrics     // this server's registry, see metrics.go
 	viewers         sync.Map     // viewer id -> viewer, for HELLO (ws.go)
+	fan             wsfan.Pool   // writes websocket frames (ws.go)
 	jobs            *jobRunner   // crop-job queue and workers (jobs.go)
 	batches         *logRegistry // batch-digitize event logs kept for replay (digitize.go)
 	digitizeTimeout time.Duration
