@@ -54,6 +54,7 @@ import (
 
 type config struct {
 	mode, url, token, bin string
+	cfBin                 string
 	viewers, streams      int
 	canvases, srcIPs      int
 	requests              int
@@ -65,7 +66,7 @@ type config struct {
 func main() {
 	runtime.SetDefaultGOMAXPROCS()
 	var c config
-	flag.StringVar(&c.mode, "mode", "fanout", "benchmark mode: fanout, or removebg (whole POST /v1/remove-background of a 10 MP JPEG)")
+	flag.StringVar(&c.mode, "mode", "fanout", "benchmark mode: fanout, centrifugo (the fan-out scenario against Centrifugo), or removebg (whole POST /v1/remove-background of a 10 MP JPEG)")
 	flag.StringVar(&c.url, "url", "", "server base URL; empty starts -bin on a free port")
 	flag.StringVar(&c.token, "token", "bench-admin-token", "admin token (the bootstrap token when -bin is started)")
 	flag.StringVar(&c.bin, "bin", "bin/canvasd", "canvasd binary to start when -url is empty")
@@ -77,6 +78,7 @@ func main() {
 	flag.DurationVar(&c.duration, "duration", 20*time.Second, "how long edits are sent")
 	flag.DurationVar(&c.settle, "settle", 3*time.Second, "wait after the last edit for deliveries")
 	flag.IntVar(&c.dialConc, "dial-concurrency", 64, "concurrent websocket dials while connecting")
+	flag.StringVar(&c.cfBin, "centrifugo-bin", "", "centrifugo mode: Centrifugo binary to start when -url is empty (scripts/bench-centrifugo.sh installs one)")
 	flag.IntVar(&c.requests, "requests", 10, "removebg: timed requests (after one untimed warm-up)")
 	flag.Parse()
 	runMode := run
@@ -84,8 +86,10 @@ func main() {
 	case "fanout":
 	case "removebg":
 		runMode = runRemoveBG
+	case "centrifugo":
+		runMode = runCentrifugo
 	default:
-		fmt.Fprintln(os.Stderr, "canvasbench: -mode is fanout or removebg")
+		fmt.Fprintln(os.Stderr, "canvasbench: -mode is fanout, centrifugo or removebg")
 		os.Exit(2)
 	}
 	if err := runMode(c); err != nil {
@@ -473,7 +477,9 @@ func run(c config) error {
 			go func(ts time.Time) {
 				defer ewg.Done()
 				if _, err := api(&c, "PATCH", "/api/v1/canvases/"+canvases[k]+"/notes/"+notes[k], fmt.Sprintf(`{"text":"t=%d"}`, ts.UnixNano())); err != nil {
-					editErr.Add(1)
+					if editErr.Add(1) == 1 {
+						fmt.Fprintln(os.Stderr, "first failed edit:", err)
+					}
 					return
 				}
 				okPer[k].Add(1)
@@ -535,9 +541,9 @@ func run(c config) error {
 		fmt.Printf("server RSS: %d KiB before, %d KiB with %d idle connections (%.1f KiB per connection), %d KiB after the run\n",
 			rssBefore, rssIdle, n, perViewer, rssBusy)
 	}
-	fmt.Printf("RESULT viewers=%d streams=%d canvases=%d rate=%g p50=%v p99=%v max=%v delivered=%d expected=%d lost=%d gaps=%d slow=%d dropped=%d pub=%.2f/%.1f rss_kib_per_viewer=%.1f rss_idle_kib=%d cpu_s_per_1k=%.4f gen_cpu_s=%.1f\n",
+	fmt.Printf("RESULT viewers=%d streams=%d canvases=%d rate=%g p50=%v p99=%v max=%v delivered=%d expected=%d lost=%d gaps=%d slow=%d dropped=%d pub=%.2f/%.1f rss_kib_per_viewer=%.1f rss_idle_kib=%d cpu_s_per_1k=%.4f gen_cpu_s=%.1f edits=%d failed_edits=%d\n",
 		c.viewers, c.streams, c.canvases, c.rate, p50, p99, pmax, delivered, expected, missing, st.lost.Load(), st.slow.Load(), st.dropped.Load(),
-		pubRate, target, perViewer, rssIdle, cpuPer1k, selfCPU.Seconds())
+		pubRate, target, perViewer, rssIdle, cpuPer1k, selfCPU.Seconds(), sent, editErr.Load())
 	if missing > 0 || st.lost.Load() > 0 {
 		return fmt.Errorf("%d events lost", missing)
 	}
