@@ -54,7 +54,7 @@ import (
 
 type config struct {
 	mode, url, token, bin string
-	cfBin                 string
+	cfBin, serverArgs     string
 	viewers, streams      int
 	canvases, srcIPs      int
 	requests              int
@@ -78,6 +78,7 @@ func main() {
 	flag.DurationVar(&c.duration, "duration", 20*time.Second, "how long edits are sent")
 	flag.DurationVar(&c.settle, "settle", 3*time.Second, "wait after the last edit for deliveries")
 	flag.IntVar(&c.dialConc, "dial-concurrency", 64, "concurrent websocket dials while connecting")
+	flag.StringVar(&c.serverArgs, "server-args", "", "extra canvasd serve flags, space-separated (e.g. --memory-limit 570MiB)")
 	flag.StringVar(&c.cfBin, "centrifugo-bin", "", "centrifugo mode: Centrifugo binary to start when -url is empty (scripts/bench-centrifugo.sh installs one)")
 	flag.IntVar(&c.requests, "requests", 10, "removebg: timed requests (after one untimed warm-up)")
 	flag.Parse()
@@ -138,8 +139,9 @@ func startServer(c *config) (*exec.Cmd, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cmd := exec.Command(c.bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", dir,
-		"--log-format", "json", "--max-websockets-per-user", "1000000")
+	args := append([]string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", dir,
+		"--log-format", "json", "--max-websockets-per-user", "1000000"}, strings.Fields(c.serverArgs)...)
+	cmd := exec.Command(c.bin, args...)
 	cmd.Env = append(os.Environ(), "CANVASD_BOOTSTRAP_TOKEN="+c.token)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
