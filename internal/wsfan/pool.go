@@ -67,6 +67,7 @@ type Pool struct {
 	q       []*Session
 	head    int
 	running int
+	max     int // writer goroutines at most: GOMAXPROCS at the first push
 
 	bufs sync.Pool // *[]byte of cap coalesceCap
 }
@@ -123,7 +124,10 @@ func (s *Session) release() {
 func (p *Pool) push(s *Session) {
 	p.mu.Lock()
 	p.q = append(p.q, s)
-	spawn := p.running < runtime.GOMAXPROCS(0)
+	if p.max == 0 {
+		p.max = runtime.GOMAXPROCS(0) // once: it takes the scheduler's lock
+	}
+	spawn := p.running < p.max
 	if spawn {
 		p.running++
 	}
