@@ -206,6 +206,39 @@ func api(c *config, method, path, body string) (map[string]any, error) {
 	return m, json.Unmarshal(b, &m)
 }
 
+// goMetrics reads go_goroutines and the stack and heap in use from the
+// server's /metrics (Prometheus text), or zeros.
+func goMetrics(c *config) (goroutines, stackKiB, heapKiB float64) {
+	req, err := http.NewRequest("GET", c.url+"/metrics", nil)
+	if err != nil {
+		return
+	}
+	req.Header.Set("Private-Token", c.token)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := apiClient.Do(req)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 2 {
+			continue
+		}
+		v, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "go_goroutines":
+			goroutines = v
+		case "go_memstats_stack_inuse_bytes":
+			stackKiB = v / 1024
+		case "go_memstats_heap_inuse_bytes":
+			heapKiB = v / 1024
+		}
+	}
+	return
+}
+
 // apiClient keeps enough idle connections for 1,000 edits a second.
 var apiClient = &http.Client{Transport: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512}}
 
@@ -420,6 +453,7 @@ func run(c config) error {
 	runtime.GC()
 	time.Sleep(500 * time.Millisecond)
 	rssBefore := rssKiB(pid)
+	g0, stack0, _ := goMetrics(&c)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -447,6 +481,7 @@ func run(c config) error {
 	connectTime := time.Since(t0)
 	time.Sleep(2 * time.Second) // let the server settle
 	rssIdle := rssKiB(pid)
+	g1, stack1, heap1 := goMetrics(&c)
 	fmt.Printf("connected %d viewers and %d NDJSON streams on %d canvases in %v (%d failed)\n", c.viewers, c.streams, c.canvases, connectTime.Round(time.Millisecond), st.dropped.Load())
 	n := int64(c.viewers + c.streams)
 	perViewer := -1.0
@@ -543,8 +578,10 @@ func run(c config) error {
 		fmt.Printf("server RSS: %d KiB before, %d KiB with %d idle connections (%.1f KiB per connection), %d KiB after the run\n",
 			rssBefore, rssIdle, n, perViewer, rssBusy)
 	}
-	fmt.Printf("RESULT viewers=%d streams=%d canvases=%d rate=%g p50=%v p99=%v max=%v delivered=%d expected=%d lost=%d gaps=%d slow=%d dropped=%d pub=%.2f/%.1f rss_kib_per_viewer=%.1f rss_idle_kib=%d cpu_s_per_1k=%.4f gen_cpu_s=%.1f edits=%d failed_edits=%d\n",
-		c.viewers, c.streams, c.canvases, c.rate, p50, p99, pmax, delivered, expected, missing, st.lost.Load(), st.slow.Load(), st.dropped.Load(),
+	fmt.Printf("server while idle: %.2f goroutines and %.1f KiB of stack per connection; heap in use %d KiB (GC not forced)\n",
+		(g1-g0)/float64(n), (stack1-stack0)/float64(n), int64(heap1))
+	fmt.Printf("RESULT goroutines_per_viewer=%.2f stack_kib_per_viewer=%.1f viewers=%d streams=%d canvases=%d rate=%g p50=%v p99=%v max=%v delivered=%d expected=%d lost=%d gaps=%d slow=%d dropped=%d pub=%.2f/%.1f rss_kib_per_viewer=%.1f rss_idle_kib=%d cpu_s_per_1k=%.4f gen_cpu_s=%.1f edits=%d failed_edits=%d\n",
+		(g1-g0)/float64(n), (stack1-stack0)/float64(n), c.viewers, c.streams, c.canvases, c.rate, p50, p99, pmax, delivered, expected, missing, st.lost.Load(), st.slow.Load(), st.dropped.Load(),
 		pubRate, target, perViewer, rssIdle, cpuPer1k, selfCPU.Seconds(), sent, editErr.Load())
 	if missing > 0 || st.lost.Load() > 0 {
 		return fmt.Errorf("%d events lost", missing)
