@@ -158,6 +158,7 @@ func cfViewer(ctx context.Context, c *config, hc *http.Client, st *stats, ready 
 				}
 				if t, ok := sentAt(line); ok {
 					lat = append(lat, now.Sub(t))
+					st.delivered.Add(1)
 				}
 			}
 		}
@@ -230,7 +231,7 @@ func runCentrifugo(c config) error {
 	}
 	tick.Stop()
 	ewg.Wait()
-	time.Sleep(c.settle)
+	settle(st, ok.Load()*int64(c.viewers), c.settle)
 	cpu1 := procCPU(pid)
 	cancel()
 	wg.Wait()

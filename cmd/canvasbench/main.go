@@ -13,7 +13,10 @@
 // With -canvases N the viewers are spread evenly over N canvases and each
 // canvas gets -rate edits a second. Every run ends with one RESULT line:
 // p50/p99/max latency, deliveries and losses, the publisher's achieved rate
-// (committed edits over the time from the first send to the last answer),
+// (edits answered 200 over the time from the first send to the last
+// answer), deliveries against the canvases' head seqs (edits committed, a
+// lost answer included), waiting after the last edit until -settle passes
+// without a delivery,
 // the server's RSS per idle viewer and its CPU seconds per 1,000 deliveries
 // (utime+stime from /proc/PID/stat over the edit window and the settle).
 // Viewers dial from 127.0.0.2..127.0.0.(1+-src-ips) when the server is on
@@ -76,7 +79,7 @@ func main() {
 	flag.IntVar(&c.srcIPs, "src-ips", 8, "loopback source addresses viewers dial from (127.0.0.2...)")
 	flag.Float64Var(&c.rate, "rate", 10, "edits per second per canvas; 0: idle viewers, RSS only")
 	flag.DurationVar(&c.duration, "duration", 20*time.Second, "how long edits are sent")
-	flag.DurationVar(&c.settle, "settle", 3*time.Second, "wait after the last edit for deliveries")
+	flag.DurationVar(&c.settle, "settle", 3*time.Second, "after the last edit, wait for deliveries until this long passes without one")
 	flag.IntVar(&c.dialConc, "dial-concurrency", 64, "concurrent websocket dials while connecting")
 	flag.StringVar(&c.serverArgs, "server-args", "", "extra canvasd serve flags, space-separated (e.g. --memory-limit 570MiB)")
 	flag.StringVar(&c.cfBin, "centrifugo-bin", "", "centrifugo mode: Centrifugo binary to start when -url is empty (scripts/bench-centrifugo.sh installs one)")
@@ -276,9 +279,9 @@ func (s *stats) add(d time.Duration) {
 }
 
 // merge adds one viewer's latencies (kept locally, so that 100,000
-// deliveries a second do not contend on one lock).
+// deliveries a second do not contend on one lock); delivered was counted
+// as they came.
 func (s *stats) merge(lat []time.Duration) {
-	s.delivered.Add(int64(len(lat)))
 	s.mu.Lock()
 	s.lat = append(s.lat, lat...)
 	s.mu.Unlock()
@@ -366,8 +369,38 @@ func viewer(ctx context.Context, c *config, hc *http.Client, canvas string, st *
 		}
 		if t, ok := sentAt(data); ok {
 			lat = append(lat, now.Sub(t))
+			st.delivered.Add(1)
 		}
 	}
+}
+
+// settle waits until want deliveries arrived, or none arrived for quiet
+// (the -settle flag): what is still missing then is lost, not late.
+func settle(st *stats, want int64, quiet time.Duration) {
+	last, since := st.delivered.Load(), time.Now()
+	for st.delivered.Load() < want && time.Since(since) < quiet {
+		time.Sleep(100 * time.Millisecond)
+		if n := st.delivered.Load(); n != last {
+			last, since = n, time.Now()
+		}
+	}
+}
+
+// headSeq reads a canvas's head seq from the HELLO of a probe websocket.
+func headSeq(c *config, canvas string) (uint64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	u := "ws" + strings.TrimPrefix(c.url, "http") + "/api/v1/canvases/" + canvas + "/ws"
+	conn, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Private-Token": {c.token}}})
+	if err != nil {
+		return 0, err
+	}
+	defer conn.CloseNow()
+	_, data, err := conn.Read(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return seqOf(data), nil
 }
 
 func ndjsonStream(ctx context.Context, c *config, canvas, note string, st *stats, ready *sync.WaitGroup) {
@@ -491,11 +524,20 @@ func run(c config) error {
 
 	// Edits at a fixed total rate (rate per canvas, canvases in turn), each
 	// carrying its send time.
+	heads0 := make([]uint64, c.canvases)
+	if c.rate > 0 {
+		for k := range canvases {
+			if heads0[k], err = headSeq(&c, canvases[k]); err != nil {
+				return err
+			}
+		}
+	}
 	cpu0 := procCPU(pid)
 	var self0 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &self0)
 	sent := 0
 	okPer := make([]atomic.Int64, c.canvases)
+	committed := make([]int64, c.canvases)
 	var editErr atomic.Int64
 	var lastDone atomic.Int64 // unix nanos of the last answered edit
 	var ewg sync.WaitGroup
@@ -531,7 +573,20 @@ func run(c config) error {
 		}
 		tick.Stop()
 		ewg.Wait()
-		time.Sleep(c.settle)
+		// Expected: every committed edit (an edit whose answer was lost
+		// may still have committed) times its canvas's viewers.
+		for k := range canvases {
+			h, err := headSeq(&c, canvases[k])
+			if err != nil {
+				return err
+			}
+			committed[k] = int64(h - heads0[k])
+		}
+		var want int64
+		for k := range committed {
+			want += committed[k] * perCanvas[k]
+		}
+		settle(st, want, c.settle)
 	}
 	cpu1 := procCPU(pid)
 	var self1 syscall.Rusage
@@ -544,14 +599,14 @@ func run(c config) error {
 	lat := append([]time.Duration(nil), st.lat...)
 	st.mu.Unlock()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	var expected, committed int64
+	var expected, answered int64
 	for k := range okPer {
-		committed += okPer[k].Load()
-		expected += okPer[k].Load() * perCanvas[k]
+		answered += okPer[k].Load()
+		expected += committed[k] * perCanvas[k]
 	}
 	pubRate := 0.0
 	if last := lastDone.Load(); last > 0 {
-		pubRate = float64(committed) / time.Unix(0, last).Sub(tStart).Seconds()
+		pubRate = float64(answered) / time.Unix(0, last).Sub(tStart).Seconds()
 	}
 	target := c.rate * float64(c.canvases)
 	delivered := st.delivered.Load()
