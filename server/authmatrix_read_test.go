@@ -55,6 +55,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canvasd/canvasd/server/canvus"
 	"github.com/canvasd/canvasd/store"
 	"github.com/coder/websocket"
 )
@@ -241,21 +242,21 @@ func readFixtures(t testing.TB) map[string]readFixture {
 		"GET /v1/outputs/:file":  func(w *readWorld, r testUser) readCase { return w.outputCase(r) },
 		"HEAD /v1/outputs/:file": func(w *readWorld, r testUser) readCase { return w.outputCase(r) },
 	}
-	for _, k := range widgetKinds {
+	for _, k := range canvus.WidgetKinds {
 		k := k
-		base := "GET /api/v1/canvases/:id/" + k.path
+		base := "GET /api/v1/canvases/:id/" + k.Path
 		f[base] = func(w *readWorld, r testUser) readCase {
 			c, n := w.viewCanvas(r)
-			rc := w.canvasCase(r, c, n, c.path("/"+k.path))
-			rc.sentinel = func(m string) string { _, l := w.createKind(c, k.path, m); return l }
+			rc := w.canvasCase(r, c, n, c.path("/"+k.Path))
+			rc.sentinel = func(m string) string { _, l := w.createKind(c, k.Path, m); return l }
 			return rc
 		}
 		f[base+"/:wid"] = func(w *readWorld, r testUser) readCase {
 			c, n := w.viewCanvas(r)
-			id, _ := w.createKind(c, k.path, "x")
-			rc := w.canvasCase(r, c, n, c.path("/"+k.path+"/"+id))
-			rc.ghost = c.path("/" + k.path + "/" + ghostUUID)
-			rc.sentinel = w.patchKind(c, k.path, id)
+			id, _ := w.createKind(c, k.Path, "x")
+			rc := w.canvasCase(r, c, n, c.path("/"+k.Path+"/"+id))
+			rc.ghost = c.path("/" + k.Path + "/" + ghostUUID)
+			rc.sentinel = w.patchKind(c, k.Path, id)
 			return rc
 		}
 	}

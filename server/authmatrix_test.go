@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 )
 
@@ -216,7 +217,7 @@ func TestAuthMatrixWriteRoutes(t *testing.T) {
 	var routes []string
 	seen := map[string]bool{}
 	for _, r := range e.Srv.Engine().Routes() {
-		if !isWrite(r.Method) {
+		if !core.IsWrite(r.Method) {
 			continue
 		}
 		key := r.Method + " " + r.Path

@@ -24,6 +24,7 @@ import (
 
 	"github.com/canvasd/canvasd/imaging/chart/chartgen"
 	"github.com/canvasd/canvasd/imaging/digitize/gen"
+	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/coder/websocket"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -136,7 +137,7 @@ type digitizeEnv struct {
 // alsoAllow is the fetcher's address policy widened to one loopback ip:port
 // (a fixture server).
 func alsoAllow(addr string) func(netip.AddrPort) bool {
-	return func(ap netip.AddrPort) bool { return ap.String() == addr || AddrAllowed(ap.Addr()) }
+	return func(ap netip.AddrPort) bool { return ap.String() == addr || core.AddrAllowed(ap.Addr()) }
 }
 
 func newDigitizeEnv(t testing.TB, keepAlive time.Duration) *digitizeEnv {
@@ -146,7 +147,7 @@ func newDigitizeEnv(t testing.TB, keepAlive time.Duration) *digitizeEnv {
 		c.KeepAlive = keepAlive
 	}))
 	fix := newFixtureServer(t)
-	e.Srv.fetcher.allowAddr = alsoAllow(fix.addr)
+	e.Srv.Fetcher.AllowAddr = alsoAllow(fix.addr)
 	return &digitizeEnv{testEnv: e, cv: e.createCanvas(e.Admin, "deal"), fix: fix}
 }
 
@@ -912,7 +913,7 @@ func TestBatchDigitizeShutdownEndsStreams(t *testing.T) {
 func gaugeValue(t testing.TB, s *Server, transport string) float64 {
 	t.Helper()
 	var m dto.Metric
-	if err := s.metrics.streamsOpen.WithLabelValues(transport).Write(&m); err != nil {
+	if err := s.Metrics.StreamsOpen.WithLabelValues(transport).Write(&m); err != nil {
 		t.Fatal(err)
 	}
 	return m.GetGauge().GetValue()
@@ -958,59 +959,10 @@ func TestBatchDigitizeElementErrorCodes(t *testing.T) {
 		t.Fatalf("failure codes %s", got)
 	}
 
-	old := e.Srv.digitizeTimeout
-	e.Srv.digitizeTimeout = time.Millisecond
-	defer func() { e.Srv.digitizeTimeout = old }()
+	old := e.Srv.DigitizeTimeout
+	e.Srv.DigitizeTimeout = time.Millisecond
+	defer func() { e.Srv.DigitizeTimeout = old }()
 	if got := strings.Join(codes(run(el(img, "table", e.fix.put("/table.png", tablePNG)))), ","); got != "timeout" {
 		t.Fatalf("a table over its time limit failed with %q, want timeout", got)
-	}
-}
-
-func TestBatchLogRegistryExpiryAndMemoryBound(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	reg := newLogRegistry(time.Hour, 3000, func() time.Time { return now })
-	mk := func(id string, payload int, finish bool) *eventLog {
-		l := newEventLog(id, "cv", 1)
-		l.append("x", strings.Repeat("a", payload))
-		if finish {
-			l.finish(now)
-		}
-		reg.add(l)
-		return l
-	}
-	running := mk("running", 10, false)
-	mk("old", 1000, true)
-	now = now.Add(30 * time.Minute)
-	mk("mid", 1000, true)
-	if reg.get("old") == nil || reg.get("mid") == nil {
-		t.Fatal("finished batches must stay replayable within the hour")
-	}
-	now = now.Add(31 * time.Minute)
-	if reg.get("old") != nil {
-		t.Fatal("a batch finished 61 minutes ago is still replayable")
-	}
-	if reg.get("mid") == nil || reg.get("running") != running {
-		t.Fatal("a younger finished batch, or a running one, expired")
-	}
-	// Over the byte bound the oldest finished batches go first; running ones stay.
-	mk("new1", 1000, true)
-	mk("new2", 1000, true)
-	if reg.get("mid") != nil || reg.get("new1") == nil || reg.get("new2") == nil || reg.get("running") == nil {
-		t.Fatalf("after exceeding the byte bound: mid=%v new1=%v new2=%v running=%v",
-			reg.get("mid") != nil, reg.get("new1") != nil, reg.get("new2") != nil, reg.get("running") != nil)
-	}
-
-	// A log keeps ids growing by one, and since() returns only newer events.
-	l := newEventLog("ids", "cv", 1)
-	for i := 0; i < sseRingCap+5; i++ {
-		l.append("e", i)
-	}
-	evs, done, _ := l.since(sseRingCap + 3)
-	if done || len(evs) != 2 || evs[0].id != sseRingCap+4 || string(evs[1].data) != strconv.Itoa(sseRingCap+4) {
-		t.Fatalf("since: %d events, done %v", len(evs), done)
-	}
-	if all, _, _ := l.since(0); len(all) != sseRingCap || all[0].id != 6 {
-		t.Fatalf("ring holds %d events from id %d, want %d from 6", len(all), all[0].id, sseRingCap)
 	}
 }

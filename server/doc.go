@@ -1,14 +1,22 @@
-// Package server is canvasd's HTTP face: the gin router, auth, handlers for
-// the four API dialects (Canvus /api/v1, deal-canvas /api/canvas, Clipdrop
-// /uncrop/v1, crop jobs /v1) and the live transports (websocket, ?subscribe
-// NDJSON, SSE) over hub subscriptions. It is the only package that imports
-// gin.
+// Package server is canvasd's HTTP face. It keeps New, Config, Option and
+// the route table, and wires the shared core to the four API dialects:
+//
+//   - server/internal/core: per-server state, auth, error shapes, request
+//     decoding, limits, live-stream registry, SSE plumbing, metrics;
+//   - server/canvus: Canvus /api/v1 and /admin (users, canvases, widgets,
+//     images, websocket and NDJSON streams);
+//   - server/deal: deal-canvas /api/canvas/{deal_id}/images (recrop,
+//     versions, batch-digitize SSE);
+//   - server/clipdrop: Clipdrop /uncrop/v1;
+//   - server/cropjobs: Crop.photo's /v1 (banner jobs, auto-resize-align,
+//     remove-background, outputs).
 //
 // routes.go holds the route table: every route of every dialect, grouped by
 // dialect, registered in one function; nothing registers routes elsewhere.
-// Each dialect differs only in its authScheme (auth.go: where the token may
-// be, and how refusals are written) and its error writer (errors.go, whose
-// storeStatuses table maps store errors for all of them).
+// Each dialect differs only in its auth scheme (core.CanvusScheme, ...:
+// where the token may be, and how refusals are written) and its error
+// writer (core/errors.go, whose storeStatuses table maps store errors for
+// all of them).
 //
 // A Server holds all its state: metrics registry, viewers, job runner,
 // limits, OCR setting. Two servers in one process share nothing; gin's

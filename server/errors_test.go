@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/canvasd/canvasd/server/canvus"
 	"github.com/rs/zerolog"
 )
 
@@ -128,7 +129,7 @@ func TestWidgetColoursValidated(t *testing.T) {
 	// Nothing bad was stored.
 	for _, w := range e.doJSON("GET", cv.path("/widgets"), alice.Token, nil).expect(t, http.StatusOK).list(t) {
 		for _, k := range []string{"background_color", "text_color", "line_color"} {
-			if v, ok := w[k]; ok && !validColor(w.str(k)) {
+			if v, ok := w[k]; ok && !canvus.ValidColor(w.str(k)) {
 				t.Errorf("widget %s stored %s = %v", w.id(), k, v)
 			}
 		}

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canvasd/canvasd/server/cropjobs"
 	"github.com/canvasd/canvasd/store"
 	"github.com/rs/zerolog"
 )
@@ -196,47 +197,6 @@ func FuzzImageJSONPart(f *testing.F) {
 	})
 }
 
-// FuzzParseClientMsg: websocket client messages. An accepted message is a
-// PRESENCE or PING within the limits, and survives a JSON round trip.
-func FuzzParseClientMsg(f *testing.F) {
-	for _, s := range []string{
-		`{"type":"PING"}`, `{"type":"PRESENCE","cursor":{"x":1,"y":2},"selection":["a","b"]}`,
-		`{"type":"PRESENCE"}`, `{"type":""}`, `{}`, `null`, `[]`, `{"type":"HELLO"}`, `{"type":"PRESENCE","selection":"x"}`,
-		`{"type":"PRESENCE","cursor":{"x":"1"}}`, `{"type":"PRESENCE","selection":[` + strings.Repeat(`"a",`, 1000) + `"a"]}`,
-		`{"type":"PRESENCE","selection":["` + strings.Repeat("x", 65) + `"]}`, `{"type":"PING"} trailing`, "\xff",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := parseClientMsg(data)
-		if err != nil {
-			if err.Error() == "" {
-				t.Fatal("empty error")
-			}
-			return
-		}
-		if m.Type != "PRESENCE" && m.Type != "PING" {
-			t.Fatalf("accepted type %q", m.Type)
-		}
-		if len(m.Selection) > 1000 {
-			t.Fatalf("accepted %d selected ids", len(m.Selection))
-		}
-		for _, id := range m.Selection {
-			if len(id) > 64 {
-				t.Fatalf("accepted id of %d bytes", len(id))
-			}
-		}
-		b, err := json.Marshal(m)
-		if err != nil {
-			t.Fatalf("accepted message does not marshal: %v", err)
-		}
-		m2, err := parseClientMsg(b)
-		if err != nil || m2.Type != m.Type || len(m2.Selection) != len(m.Selection) {
-			t.Fatalf("round trip of %s: %+v, %v", b, m2, err)
-		}
-	})
-}
-
 // cancelOnWrite ends the request's context at the first body write, so that
 // an NDJSON stream stops after its first line.
 type cancelOnWrite struct {
@@ -333,7 +293,7 @@ func FuzzJobStatusPaging(f *testing.F) {
 			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.Start == nil || got.Limit == nil || got.Total == nil {
 				t.Fatalf("200 body: %v %s", err, rec.Body)
 			}
-			if *got.Start < 0 || *got.Limit < 1 || *got.Limit > statusLimitMax || len(got.Jobs) > *got.Limit {
+			if *got.Start < 0 || *got.Limit < 1 || *got.Limit > cropjobs.StatusLimitMax || len(got.Jobs) > *got.Limit {
 				t.Fatalf("page start=%d limit=%d jobs=%d", *got.Start, *got.Limit, len(got.Jobs))
 			}
 			var req struct{ Start, Limit *int }
@@ -351,35 +311,6 @@ func FuzzJobStatusPaging(f *testing.F) {
 			}
 		default:
 			t.Fatalf("body %q: %d %s", body, rec.Code, rec.Body)
-		}
-	})
-}
-
-// FuzzParseExtent: extend_* form fields. An accepted value is within the
-// bounds and is the integer the text spells.
-func FuzzParseExtent(f *testing.F) {
-	for _, s := range []string{"", "0", "2000", "-2000", "2001", "-2001", `"12"`, " 7 ", "+5", "1e3", "0x10",
-		"9223372036854775808", "١٢", "12abc", `""`, "\"-0\""} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, v string) {
-		parts := map[string]*uploadPart{"extend_left": {data: []byte(v)}}
-		n, err := parseExtent(parts, "extend_left", -2000, 2000)
-		if err != nil {
-			if !strings.Contains(err.Error(), "extend_left") {
-				t.Fatalf("error does not name the field: %v", err)
-			}
-			return
-		}
-		if n < -2000 || n > 2000 {
-			t.Fatalf("%q accepted as %d", v, n)
-		}
-		want, aerr := strconv.Atoi(strings.Trim(strings.TrimSpace(v), `"`))
-		if aerr != nil || want != n {
-			t.Fatalf("%q accepted as %d (Atoi: %d, %v)", v, n, want, aerr)
-		}
-		if n0, err := parseExtent(map[string]*uploadPart{}, "extend_left", -2000, 2000); n0 != 0 || err != nil {
-			t.Fatalf("absent field: %d %v", n0, err)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/canvasd/canvasd/hub"
 	"github.com/canvasd/canvasd/internal/wsfan"
+	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 )
 
@@ -54,7 +55,7 @@ type HubOption func(*hub.Options)
 
 // HubMetrics makes the hub count deliveries, replays and slow-client closes
 // into m; pass the same m to New with WithMetrics.
-func HubMetrics(m *Metrics) HubOption {
+func HubMetrics(m *core.Metrics) HubOption {
 	return func(o *hub.Options) { o.OnSlowClose, o.OnDeliver, o.OnReplay = m.HubHooks() }
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canvasd/canvasd/server/canvus"
 	"github.com/coder/websocket"
 )
 
@@ -181,7 +182,7 @@ func TestIfMatchPresenceCarriesEditing(t *testing.T) {
 		break
 	}
 	// Too long a draft is refused with an ERROR, not relayed.
-	a.Write(ctx, websocket.MessageText, []byte(`{"type":"PRESENCE","editing":"`+n.id()+`","draft":"`+string(bytes.Repeat([]byte("x"), maxDraftBytes+1))+`"}`))
+	a.Write(ctx, websocket.MessageText, []byte(`{"type":"PRESENCE","editing":"`+n.id()+`","draft":"`+string(bytes.Repeat([]byte("x"), canvus.MaxDraftBytes+1))+`"}`))
 	for {
 		_, data, err := a.Read(ctx)
 		if err != nil {

@@ -70,10 +70,10 @@ func TestTwoServersInOneProcessShareNothing(t *testing.T) {
 	for range 3 {
 		a.do("GET", "/api/v1/server-info", "", nil, "").expect(t, 200)
 	}
-	if got := metricSum(t, a.Srv.metrics, "canvasd_http_request_duration_seconds", route); got != 3 {
+	if got := metricSum(t, a.Srv.Metrics, "canvasd_http_request_duration_seconds", route); got != 3 {
 		t.Fatalf("A counted %v server-info requests, want 3", got)
 	}
-	if got := metricSum(t, b.Srv.metrics, "canvasd_http_request_duration_seconds", route); got != 0 {
+	if got := metricSum(t, b.Srv.Metrics, "canvasd_http_request_duration_seconds", route); got != 0 {
 		t.Fatalf("B counted %v server-info requests made on A, want 0", got)
 	}
 
@@ -112,8 +112,8 @@ func TestTwoServersInOneProcessShareNothing(t *testing.T) {
 	if len(hb.Viewers) != 0 {
 		t.Fatalf("B's HELLO lists viewers %v, want none", hb.Viewers)
 	}
-	if a, b := metricSum(t, a.Srv.metrics, "canvasd_streams_open", map[string]string{"transport": "websocket"}),
-		metricSum(t, b.Srv.metrics, "canvasd_streams_open", map[string]string{"transport": "websocket"}); a != 1 || b != 1 {
+	if a, b := metricSum(t, a.Srv.Metrics, "canvasd_streams_open", map[string]string{"transport": "websocket"}),
+		metricSum(t, b.Srv.Metrics, "canvasd_streams_open", map[string]string{"transport": "websocket"}); a != 1 || b != 1 {
 		t.Fatalf("open websockets: A %v, B %v, want 1 each", a, b)
 	}
 
@@ -126,7 +126,7 @@ func TestTwoServersInOneProcessShareNothing(t *testing.T) {
 	imgB := b.mustImage(b.Admin, cvB, "b.png", words).id()
 	b.mustImage(b.Admin, cvB, "b2.png", words)
 	rate := map[string]string{"reason": "rate"}
-	if ra, rb := metricSum(t, a.Srv.metrics, "canvasd_rejected_total", rate), metricSum(t, b.Srv.metrics, "canvasd_rejected_total", rate); ra != 1 || rb != 0 {
+	if ra, rb := metricSum(t, a.Srv.Metrics, "canvasd_rejected_total", rate), metricSum(t, b.Srv.Metrics, "canvasd_rejected_total", rate); ra != 1 || rb != 0 {
 		t.Fatalf("rate refusals: A %v, B %v, want 1 and 0", ra, rb)
 	}
 
@@ -168,6 +168,6 @@ type wsHello struct {
 
 func viewerCount(s *Server) int {
 	n := 0
-	s.viewers.Range(func(any, any) bool { n++; return true })
+	s.Viewers.Range(func(any, any) bool { n++; return true })
 	return n
 }

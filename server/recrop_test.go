@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/coder/websocket"
 )
 
@@ -298,7 +299,7 @@ func TestRecropVersionsPixelsDiffAndCaching(t *testing.T) {
 	}
 	regions := []image.Rectangle{image.Rect(100, 160, 500, 400), cases[0].region, cases[1].region, cases[2].region}
 	for i, v := range list.Versions {
-		if v.Version != i || v.Author != f.owner.Name || v.AuthorID != f.owner.ID || v.VersionedURL != versionedURL(f.cv.ID, f.id, i) {
+		if v.Version != i || v.Author != f.owner.Name || v.AuthorID != f.owner.ID || v.VersionedURL != core.VersionedURL(f.cv.ID, f.id, i) {
 			t.Errorf("version %d: %+v", i, v)
 		}
 		if _, err := time.Parse(time.RFC3339Nano, v.CreatedAt); err != nil {
@@ -697,7 +698,7 @@ func TestRecropConcurrentAndRestart(t *testing.T) {
 	}
 	before := map[int][]byte{}
 	for i := 0; i < n; i++ {
-		r := e.do("GET", versionedURL(f.cv.ID, f.id, versions[i]), "", nil, "", bearer(f.owner.Token)).expect(t, 200)
+		r := e.do("GET", core.VersionedURL(f.cv.ID, f.id, versions[i]), "", nil, "", bearer(f.owner.Token)).expect(t, 200)
 		checkRegion(t, fmt.Sprintf("concurrent recrop %d (version %d)", i, versions[i]), r.Body, regions[i])
 		before[versions[i]] = r.Body
 	}
@@ -709,7 +710,7 @@ func TestRecropConcurrentAndRestart(t *testing.T) {
 
 	e.Restart()
 	for v := 0; v <= n; v++ {
-		r := e.do("GET", versionedURL(f.cv.ID, f.id, v), "", nil, "", bearer(f.owner.Token)).expect(t, 200)
+		r := e.do("GET", core.VersionedURL(f.cv.ID, f.id, v), "", nil, "", bearer(f.owner.Token)).expect(t, 200)
 		if !bytes.Equal(r.Body, before[v]) {
 			t.Errorf("version %d after restart: %d bytes differ from the %d before", v, len(r.Body), len(before[v]))
 		}

@@ -6,6 +6,9 @@ import (
 
 	"github.com/canvasd/canvasd"
 
+	"github.com/canvasd/canvasd/server/canvus"
+	"github.com/canvasd/canvasd/server/deal"
+	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/gin-gonic/gin"
 )
 
@@ -13,106 +16,110 @@ import (
 // dialect, in the order a reader meets them. No route is registered
 // anywhere else.
 func (s *Server) routes() {
-	r := s.engine
+	r := s.Gin
 
 	// --- Canvus API v1 (/api/v1): Private-Token header, session cookie or
-	// bearer; errors {"msg": ...}. Handlers in users.go, canvases.go,
-	// widgets.go, images.go, ws.go, uncrop.go.
+	// bearer; errors {"msg": ...}. Handlers: package canvus (users.go,
+	// canvases.go, widgets.go, images.go, ws.go, stream.go, uncrop.go).
 	v1 := r.Group("/api/v1")
 	v1.GET("/server-info", s.serverInfo)
 
-	v1.POST("/users/login", s.login)
-	authed := v1.Group("", s.authenticated(canvusScheme(false)))
-	authed.POST("/users/logout", s.logout)
-	authed.GET("/users", s.listUsers)
-	authed.POST("/users", s.createUser)
-	authed.GET("/users/:uid", s.getUser)
-	authed.PATCH("/users/:uid", s.patchUser)
-	authed.DELETE("/users/:uid", s.deleteUser)
-	authed.GET("/users/:uid/access-tokens", s.listTokens)
-	authed.POST("/users/:uid/access-tokens", s.createToken)
-	authed.GET("/users/:uid/access-tokens/:tid", s.getToken)
-	authed.PATCH("/users/:uid/access-tokens/:tid", s.patchToken)
-	authed.DELETE("/users/:uid/access-tokens/:tid", s.deleteToken)
+	v1.POST("/users/login", s.canvus.Login)
+	authed := v1.Group("", s.Authenticated(core.CanvusScheme(false)))
+	authed.POST("/users/logout", s.canvus.Logout)
+	authed.GET("/users", s.canvus.ListUsers)
+	authed.POST("/users", s.canvus.CreateUser)
+	authed.GET("/users/:uid", s.canvus.GetUser)
+	authed.PATCH("/users/:uid", s.canvus.PatchUser)
+	authed.DELETE("/users/:uid", s.canvus.DeleteUser)
+	authed.GET("/users/:uid/access-tokens", s.canvus.ListTokens)
+	authed.POST("/users/:uid/access-tokens", s.canvus.CreateToken)
+	authed.GET("/users/:uid/access-tokens/:tid", s.canvus.GetToken)
+	authed.PATCH("/users/:uid/access-tokens/:tid", s.canvus.PatchToken)
+	authed.DELETE("/users/:uid/access-tokens/:tid", s.canvus.DeleteToken)
 
-	authed.GET("/canvas-folders", s.listFolders)
-	authed.POST("/canvas-folders", s.createFolder)
-	authed.GET("/canvas-folders/:fid", s.getFolder)
-	authed.PATCH("/canvas-folders/:fid", s.patchFolder)
-	authed.DELETE("/canvas-folders/:fid", s.deleteFolder)
+	authed.GET("/canvas-folders", s.canvus.ListFolders)
+	authed.POST("/canvas-folders", s.canvus.CreateFolder)
+	authed.GET("/canvas-folders/:fid", s.canvus.GetFolder)
+	authed.PATCH("/canvas-folders/:fid", s.canvus.PatchFolder)
+	authed.DELETE("/canvas-folders/:fid", s.canvus.DeleteFolder)
 
-	authed.GET("/canvases", s.listCanvases)
-	authed.POST("/canvases", s.createCanvas)
+	authed.GET("/canvases", s.canvus.ListCanvases)
+	authed.POST("/canvases", s.canvus.CreateCanvas)
 
-	cv := v1.Group("/canvases/:id", s.authenticated(canvusScheme(true)), s.canvasAccess(canvusError, ""))
-	cv.GET("", s.getCanvas)
-	cv.PATCH("", s.patchCanvas)
-	cv.DELETE("", s.canvasOwner, s.deleteCanvas)
-	cv.GET("/permissions", s.getPermissions)
-	cv.POST("/permissions", s.setPermissions)
-	cv.POST("/move", s.canvasOwner, s.moveCanvas)
-	cv.POST("/copy", s.copyCanvas)
-	cv.GET("/ws", s.websocket)
+	cv := v1.Group("/canvases/:id", s.Authenticated(core.CanvusScheme(true)), s.CanvasAccess(core.CanvusError, ""))
+	cv.GET("", s.canvus.GetCanvas)
+	cv.PATCH("", s.canvus.PatchCanvas)
+	cv.DELETE("", s.canvus.CanvasOwner, s.canvus.DeleteCanvas)
+	cv.GET("/permissions", s.canvus.GetPermissions)
+	cv.POST("/permissions", s.canvus.SetPermissions)
+	cv.POST("/move", s.canvus.CanvasOwner, s.canvus.MoveCanvas)
+	cv.POST("/copy", s.canvus.CopyCanvas)
+	cv.GET("/ws", s.canvus.Websocket)
 
-	// Widgets: one set of routes per kind (widgetKinds in widgets.go), and
+	// Widgets: one set of routes per kind (canvus.WidgetKinds), and
 	// the kind-less /widgets listing.
-	cv.GET("/widgets", s.listWidgets(""))
-	cv.GET("/widgets/:wid", s.getWidget(""))
-	for _, k := range widgetKinds {
-		p := "/" + k.path
-		cv.GET(p, s.listWidgets(k.typ))
-		cv.GET(p+"/:wid", s.getWidget(k.typ))
-		if k.typ == "Image" {
-			cv.POST(p, s.createImage)
-			cv.GET(p+"/:wid/download", s.downloadImage)
+	cv.GET("/widgets", s.canvus.ListWidgets(""))
+	cv.GET("/widgets/:wid", s.canvus.GetWidget(""))
+	for _, k := range canvus.WidgetKinds {
+		p := "/" + k.Path
+		cv.GET(p, s.canvus.ListWidgets(k.Typ))
+		cv.GET(p+"/:wid", s.canvus.GetWidget(k.Typ))
+		if k.Typ == "Image" {
+			cv.POST(p, s.canvus.CreateImage)
+			cv.GET(p+"/:wid/download", s.canvus.DownloadImage)
 		} else {
-			cv.POST(p, s.createWidget(k))
+			cv.POST(p, s.canvus.CreateWidget(k))
 		}
-		cv.PATCH(p+"/:wid", s.patchWidget(k))
-		cv.DELETE(p+"/:wid", s.deleteWidget(k.typ))
+		cv.PATCH(p+"/:wid", s.canvus.PatchWidget(k))
+		cv.DELETE(p+"/:wid", s.canvus.DeleteWidget(k.Typ))
 	}
-	cv.POST("/images/:wid/uncrop", s.expensive(canvusError), s.canvasUncrop)
+	cv.POST("/images/:wid/uncrop", s.Expensive(core.CanvusError), s.canvus.CanvasUncrop)
 
-	// --- Admin (Canvus auth, admin users only): backup.go, uncrop.go.
-	r.GET("/admin/backup", s.authenticated(canvusScheme(false)), s.backup)
-	admin := r.Group("/admin", s.authenticated(canvusScheme(false)), s.adminOnly)
-	admin.GET("/tokens/:tid/credits", s.getCredits)
-	admin.PUT("/tokens/:tid/credits", s.setCredits)
+	// --- Admin (Canvus auth, admin users only): canvus/backup.go,
+	// canvus/uncrop.go.
+	r.GET("/admin/backup", s.Authenticated(core.CanvusScheme(false)), s.canvus.Backup)
+	admin := r.Group("/admin", s.Authenticated(core.CanvusScheme(false)), s.canvus.AdminOnly)
+	admin.GET("/tokens/:tid/credits", s.canvus.GetCredits)
+	admin.PUT("/tokens/:tid/credits", s.canvus.SetCredits)
 
 	// --- deal-canvas image pipeline (/api/canvas/{deal_id}/images): bearer,
 	// Private-Token, or link permission; errors {"detail": ...}. A deal_id
-	// is a canvas id, an element_id a widget id. Handlers in deal.go and
-	// digitize.go.
-	deal := r.Group("/api/canvas/:id/images", s.authenticated(dealScheme()), s.canvasAccess(dealFail, ""))
-	deal.POST("/:wid/recrop", s.expensive(detailError), s.recrop)
-	deal.GET("/:wid/versions", s.listVersions)
-	deal.GET("/:wid/versions/:file", s.getVersion)
-	deal.GET("/:wid/source", s.getSource)
-	deal.POST("/batch-digitize", s.expensive(detailError), s.batchDigitize(s.batches))
-	deal.GET("/batch-digitize/:batch/events", s.batchEvents(s.batches))
+	// is a canvas id, an element_id a widget id. Handlers: package deal
+	// (deal.go, digitize.go).
+	dealImgs := r.Group("/api/canvas/:id/images", s.Authenticated(core.DealScheme()), s.CanvasAccess(deal.DealFail, ""))
+	dealImgs.POST("/:wid/recrop", s.Expensive(core.DetailError), s.deal.Recrop)
+	dealImgs.GET("/:wid/versions", s.deal.ListVersions)
+	dealImgs.GET("/:wid/versions/:file", s.deal.GetVersion)
+	dealImgs.GET("/:wid/source", s.deal.GetSource)
+	dealImgs.POST("/batch-digitize", s.Expensive(core.DetailError), s.deal.BatchDigitize(s.Batches))
+	dealImgs.GET("/batch-digitize/:batch/events", s.deal.BatchEvents(s.Batches))
 
 	// --- Clipdrop uncrop (/uncrop/v1): x-api-key; errors {"error": ...}.
-	// Handler in uncrop.go.
-	r.POST("/uncrop/v1", s.authenticated(clipdropScheme()), s.uncropAPI)
+	// Handler: package clipdrop.
+	r.POST("/uncrop/v1", s.Authenticated(core.ClipdropScheme()), s.clipdrop.UncropAPI)
 
 	// --- Crop jobs (/v1, Crop.photo's API): bearer; errors
-	// {"status":"error", ...}. Handlers in jobs.go and cropops.go.
-	jobs := r.Group("/v1", s.authenticated(jobsScheme()))
-	jobs.POST("/banners/with-mask", s.createBannerJob)
-	jobs.POST("/banners/with-mask/create", s.createBannerJob) // Crop.photo's path
-	jobs.POST("/banners/with-mask/status", s.bannerJobStatus)
-	jobs.POST("/auto-resize-align", s.autoResizeAlign)
-	jobs.POST("/remove-background", s.removeBackground)
-	jobs.GET("/outputs/:file", s.getOutput)
-	jobs.HEAD("/outputs/:file", s.getOutput)
+	// {"status":"error", ...}. Handlers: package cropjobs (jobs.go,
+	// cropops.go).
+	jobs := r.Group("/v1", s.Authenticated(core.JobsScheme()))
+	jobs.POST("/banners/with-mask", s.cropjobs.CreateBannerJob)
+	jobs.POST("/banners/with-mask/create", s.cropjobs.CreateBannerJob) // Crop.photo's path
+	jobs.POST("/banners/with-mask/status", s.cropjobs.BannerJobStatus)
+	jobs.POST("/auto-resize-align", s.cropjobs.AutoResizeAlign)
+	jobs.POST("/remove-background", s.cropjobs.RemoveBackground)
+	jobs.GET("/outputs/:file", s.cropjobs.GetOutput)
+	jobs.HEAD("/outputs/:file", s.cropjobs.GetOutput)
 
-	// --- Operations: probes, metrics (ops.go, metrics.go), the contract.
+	// --- Operations: probes, metrics (core/ops.go, core/metrics.go), the
+	// contract.
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", s.metricsHandler())
+	r.GET("/readyz", s.Readyz)
+	r.GET("/metrics", s.MetricsRoute())
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", canvasd.OpenAPI) })
 
-	// --- Everything else: each dialect's 404, or the browser client (web.go).
+	// --- Everything else: each dialect's 404, or the browser client
+	// (core/web.go).
 	r.NoRoute(s.noRoute)
 }
 
@@ -120,16 +127,16 @@ func (s *Server) noRoute(c *gin.Context) {
 	p := c.Request.URL.Path
 	switch {
 	case len(p) >= 7 && p[:7] == "/api/v1":
-		canvusError(c, http.StatusNotFound, "Not found")
+		core.CanvusError(c, http.StatusNotFound, "Not found")
 	case len(p) >= 11 && p[:11] == "/api/canvas":
-		detailError(c, http.StatusNotFound, "Not Found")
+		core.DetailError(c, http.StatusNotFound, "Not Found")
 	case len(p) >= 7 && p[:7] == "/uncrop":
-		clipdropError(c, http.StatusNotFound, "Not found")
+		core.ClipdropError(c, http.StatusNotFound, "Not found")
 	case len(p) >= 4 && p[:4] == "/v1/":
-		jobError(c, http.StatusNotFound, "Not found")
+		core.JobError(c, http.StatusNotFound, "Not found")
 	default:
-		if s.web != nil && c.Request.Method == http.MethodGet {
-			s.serveWeb(c)
+		if s.Web != nil && c.Request.Method == http.MethodGet {
+			s.ServeWeb(c)
 			return
 		}
 		c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"msg": "Not found"})
@@ -140,7 +147,7 @@ func (s *Server) serverInfo(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{
 		"api":       []string{"v1.2"},
 		"go":        runtime.Version(),
-		"server_id": s.st.ServerID(),
+		"server_id": s.St.ServerID(),
 		"version":   "canvasd " + Version,
 	})
 }

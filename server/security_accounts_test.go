@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 )
 
@@ -398,14 +399,14 @@ func TestSecurity11_NoTimingOracle(t *testing.T) {
 		{"unknown email", "nobody@example.com"},
 		{"user without a password", nopw.Email},
 	} {
-		before := e.Srv.pwCompares.Load()
+		before := e.Srv.PwCompares.Load()
 		e.doJSON("POST", "/api/v1/users/login", "", map[string]any{"email": c.email, "password": "wrong"}).expect(t, 401)
-		if n := e.Srv.pwCompares.Load() - before; n != 1 {
+		if n := e.Srv.PwCompares.Load() - before; n != 1 {
 			t.Fatalf("%s: %d bcrypt comparisons, want 1 (a dummy one when there is no hash)", c.what, n)
 		}
 	}
 	// The dummy hash costs what a stored one costs.
-	if c, err := strconv.Atoi(strings.Split(dummyPasswordHash, "$")[2]); err != nil || c != 10 {
+	if c, err := strconv.Atoi(strings.Split(core.DummyPasswordHash, "$")[2]); err != nil || c != 10 {
 		t.Fatalf("dummy hash cost %v, want bcrypt.DefaultCost", c)
 	}
 }

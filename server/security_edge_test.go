@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/canvasd/canvasd/server/internal/core"
 )
 
 // slowBody sends head (request line and headers, without the blank line)
@@ -133,7 +135,7 @@ func TestSecurity06_AnonymousConnectionCap(t *testing.T) {
 		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\n%s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{", cv.path("/notes"), host)
 		conns = append(conns, conn)
 	}
-	e.eventually("three anonymous requests in progress", func() bool { return e.Srv.anon.count("127.0.0.1") == 3 })
+	e.eventually("three anonymous requests in progress", func() bool { return e.Srv.Anon.Count("127.0.0.1") == 3 })
 
 	uncrop := cv.path("/images/00000000-0000-0000-0000-000000000000/uncrop")
 	e.doJSON("POST", uncrop, "", map[string]any{"extend_left": 10}).expect(t, http.StatusTooManyRequests)
@@ -144,7 +146,7 @@ func TestSecurity06_AnonymousConnectionCap(t *testing.T) {
 	for _, c := range conns {
 		c.Close()
 	}
-	e.eventually("the slow requests to end", func() bool { return e.Srv.anon.count("127.0.0.1") == 0 })
+	e.eventually("the slow requests to end", func() bool { return e.Srv.Anon.Count("127.0.0.1") == 0 })
 	e.doJSON("GET", cv.path(""), "", nil).expect(t, 200)
 }
 
@@ -268,54 +270,14 @@ func TestSecurity09_ForwardedForNotTrusted(t *testing.T) {
 	}
 }
 
-func TestKeyLimiterEvictsIdleBuckets(t *testing.T) {
-	t0 := time.Unix(1_700_000_000, 0)
-	k := newKeyLimiter(60) // one a second, burst 60: full again after 60 s idle
-	for i := range 10_000 {
-		k.allow(fmt.Sprintf("10.0.%d.%d", i/256, i%256), t0)
-	}
-	if len(k.m) != 10_000 {
-		t.Fatalf("%d buckets", len(k.m))
-	}
-	// A key that used its whole burst at t0+59s is still limited after the
-	// sweep at t0+61s (two tokens back); the idle, full buckets are gone.
-	for range 60 {
-		k.allow("busy", t0.Add(59*time.Second))
-	}
-	if ok, _ := k.allow("busy", t0.Add(59*time.Second)); ok {
-		t.Fatal("busy key not limited")
-	}
-	granted := 0
-	for range 5 {
-		if ok, _ := k.allow("busy", t0.Add(61*time.Second)); ok {
-			granted++
-		}
-	}
-	if granted != 2 {
-		t.Fatalf("busy key got %d of 5 after 2 s, want 2 (its bucket must survive the sweep)", granted)
-	}
-	if len(k.m) != 1 {
-		t.Fatalf("%d buckets after the sweep, want 1", len(k.m))
-	}
-
-	// A flood of fresh keys within one refill period stays under maxKeys.
-	k.maxKeys = 1000
-	for i := range 50_000 {
-		k.allow(fmt.Sprintf("k%d", i), t0.Add(62*time.Second))
-	}
-	if len(k.m) > 1000 {
-		t.Fatalf("%d buckets, want at most 1000", len(k.m))
-	}
-}
-
 func TestSecurityFetchErrorsHideResolver(t *testing.T) {
 	const host = "images.unresolvable.example"
 	failing := &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
 		return nil, errors.New("network unreachable")
 	}}
 	e := newTestEnv(t, withConfig(func(c *Config) { c.FetchAllowHosts = []string{host} }))
-	e.Srv.fetcher.resolver = failing
-	e.Srv.fetcher.build()
+	e.Srv.Fetcher.Resolver = failing
+	e.Srv.Fetcher.Build()
 	u := e.createUser("fetcher", false)
 
 	r := e.doJSON("POST", "/v1/remove-background", "", map[string]any{"image_url": "http://" + host + "/a.png", "response_type": "json"},
@@ -330,7 +292,7 @@ func TestSecurityFetchErrorsHideResolver(t *testing.T) {
 		t.Fatalf("error_message %q, want %q", body.Msg, "image_url: could not resolve host")
 	}
 
-	_, err := e.Srv.fetcher.Fetch(context.Background(), "http://"+host+"/b.png")
+	_, err := e.Srv.Fetcher.Fetch(context.Background(), "http://"+host+"/b.png")
 	if err == nil || err.Error() != "fetch_failed: could not resolve host" {
 		t.Fatalf("Fetch error %v, want fetch_failed: could not resolve host", err)
 	}
@@ -341,9 +303,9 @@ func TestSecurityFetchErrorsHideResolver(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now: connection refused
-	f := newFetcher([]string{"127.0.0.1"}, 1<<20)
-	f.allowAddr = alsoAllow(addr)
-	f.build()
+	f := core.NewFetcher([]string{"127.0.0.1"}, 1<<20)
+	f.AllowAddr = alsoAllow(addr)
+	f.Build()
 	_, err = f.Fetch(context.Background(), "http://"+addr+"/c.png")
 	if err == nil || strings.Contains(err.Error(), "127.0.0.1") || !strings.HasPrefix(err.Error(), "fetch_failed: ") {
 		t.Fatalf("Fetch error %v: want fetch_failed without an address", err)
