@@ -534,7 +534,7 @@ func TestNotesAnchorsConnectors(t *testing.T) {
 		{`{"scale": 0}`, "scale"},
 		{`{"depth": -1}`, "Depth"},
 		{`{"depth": "deep"}`, "depth"},
-		{`{"colour": "red"}`, "Unknown field 'colour'"},
+		{`{"widget_type": "Banana"}`, "Unknown widget_type 'Banana'"},
 		{`{"parent_id": "` + uuid.NewString() + `"}`, "parent_id"},
 		{`{"parent_id": 12}`, "parent_id"},
 	} {
@@ -559,7 +559,10 @@ func TestNotesAnchorsConnectors(t *testing.T) {
 	if got := e.mustJSON("PATCH", ap, e.Admin, map[string]any{"anchor_name": "Begin"}, 200).str("anchor_name"); got != "Begin" {
 		t.Fatalf("anchor renamed %q", got)
 	}
-	e.doJSON("PATCH", ap, e.Admin, map[string]any{"text": "notes only"}).expectMsg(t, 400, "Unknown field")
+	// A field of another type is ignored, neither stored nor echoed (issue #12).
+	if got := e.mustJSON("PATCH", ap, e.Admin, map[string]any{"text": "notes only"}, 200); got.str("text") != "" {
+		t.Fatalf("an anchor echoed a note's text: %v", got)
+	}
 	if l := e.doJSON("GET", c.path("/anchors"), e.Admin, nil).expect(t, 200).list(t); len(l) != 1 || l[0].id() != a.id() {
 		t.Fatalf("anchor list %v", l)
 	}
@@ -752,7 +755,7 @@ func TestImagePatchAspectDepthAutoRaiseParent(t *testing.T) {
 	e.doJSON("PATCH", ip, e.Admin, map[string]any{"size": map[string]any{"width": 0, "height": 0}}).expect(t, 400)
 	e.doJSON("PATCH", ip, e.Admin, map[string]any{"size": map[string]any{"width": -800, "height": 800}}).expect(t, 400)
 	e.doJSON("PATCH", ip, e.Admin, map[string]any{"size": map[string]any{"width": 800}}).expect(t, 400)
-	e.doJSON("PATCH", ip, e.Admin, map[string]any{"hash": "x", "colour": 1}).expectMsg(t, 400, "Unknown field 'colour'")
+	e.doJSON("PATCH", ip, e.Admin, map[string]any{"hash": "x", "widget_type": 1}).expectMsg(t, 400, "Field 'widget_type' must be a string")
 	e.doJSON("PATCH", ip, e.Admin, map[string]any{"title": 1}).expectMsg(t, 400, "title")
 	e.doJSON("PATCH", ip, e.Admin, `{"title": "x"`).expect(t, 400)
 	e.doJSON("PATCH", ip, e.Admin, `{"title": "x"} {"title": "y"}`).expect(t, 400)
@@ -851,7 +854,7 @@ func TestImageBadUploadsStoreNothing(t *testing.T) {
 		{name: "wrong type title", parts: []testPart{data(png), jsonp(`{"title": 5}`)}, code: 400, msg: "Field 'title' must be a string"},
 		{name: "wrong type location", parts: []testPart{data(png), jsonp(`{"location": [1,2]}`)}, code: 400, msg: "location"},
 		{name: "wrong type pinned", parts: []testPart{data(png), jsonp(`{"pinned": 1}`)}, code: 400, msg: "pinned"},
-		{name: "unknown field", parts: []testPart{data(png), jsonp(`{"colour": "red"}`)}, code: 400, msg: "Unknown field 'colour'"},
+		{name: "unknown widget_type", parts: []testPart{data(png), jsonp(`{"widget_type": "Banana"}`)}, code: 400, msg: "Unknown widget_type 'Banana'"},
 		{name: "depth below 1", parts: []testPart{data(png), jsonp(`{"depth": 0.5}`)}, code: 400, msg: "Depth must be >= 1.0, got 0.5"},
 		{name: "zero size", parts: []testPart{data(png), jsonp(`{"size": {"width": 0, "height": 100}}`)}, code: 400, msg: "positive"},
 		{name: "negative size", parts: []testPart{data(png), jsonp(`{"size": {"width": -5, "height": -5}}`)}, code: 400, msg: "positive"},

@@ -625,7 +625,7 @@ func TestBannerJobLifecycleLabelsPagingAndFailure(t *testing.T) {
 		t.Errorf("admin reading an output: %d", code)
 	}
 	for _, bad := range []map[string]any{
-		{"limit": 0}, {"limit": 101}, {"start": -1}, {"job_id": ids[0], "job_labels": []string{"x"}},
+		{"limit": 0}, {"limit": 101}, {"start": -1}, {"job_id": 5},
 	} {
 		if code, _ := alice.status(bad); code != http.StatusBadRequest {
 			t.Errorf("status %v: %d, want 400", bad, code)

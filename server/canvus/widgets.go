@@ -52,9 +52,6 @@ var typeFields = map[string]map[string]fieldKind{
 	"Connector": {"src": fEnd, "dst": fEnd, "line_color": fColor, "line_width": fPosNum, "type": fString},
 }
 
-// readOnlyFields may appear in a body (clients echo them back) and are ignored.
-var readOnlyFields = map[string]bool{"id": true, "widget_type": true, "state": true, "hash": true, "version": true, "digitized": true}
-
 // fieldsByType is fieldsOf for each type of typeFields, built once; the
 // maps are read-only.
 var fieldsByType = func() map[string]map[string]fieldKind {
@@ -110,10 +107,15 @@ func applyProps(tx *store.Tx, w *store.Widget, body map[string]json.RawMessage, 
 		raw := body[k]
 		kind, ok := fields[k]
 		if !ok {
-			if readOnlyFields[k] {
-				continue
+			if k == "widget_type" {
+				if err := checkWidgetType(raw); err != nil {
+					return false, err
+				}
 			}
-			return false, store.Invalidf(fmt.Sprintf("Unknown field '%s' for widget type %s", k, w.Type))
+			// Read-only fields echoed back, and fields the reference does not
+			// list for this type (an Anchor's "title", a Connector's "label"),
+			// are ignored: neither stored nor echoed (issue #12).
+			continue
 		}
 		switch kind {
 		case fNum, fPosNum:
@@ -184,6 +186,9 @@ func applyProps(tx *store.Tx, w *store.Widget, body map[string]json.RawMessage, 
 			if err := json.Unmarshal(raw, &pid); err != nil {
 				return false, store.Invalidf("Field 'parent_id' must be a string")
 			}
+			if pid == "" { // "" or null: the canvas's root widget (issue #12)
+				pid = rootOf(tx, w.CanvasID)
+			}
 			if err := checkParent(tx, w, pid); err != nil {
 				return false, err
 			}
@@ -247,6 +252,20 @@ func maxFieldBytes(k string) int {
 func fitBox(pw, ph, bw, bh float64) (float64, float64) {
 	s := math.Min(bw/pw, bh/ph)
 	return core.Round6(pw * s), core.Round6(ph * s)
+}
+
+// checkWidgetType accepts a widget_type in a body (clients echo widgets
+// back; the route decides the type) when it names a widget type; anything
+// else is refused.
+func checkWidgetType(raw json.RawMessage) error {
+	var t string
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return store.Invalidf("Field 'widget_type' must be a string")
+	}
+	if _, known := typeFields[t]; !known && t != "SharedCanvas" {
+		return store.Invalidf(fmt.Sprintf("Unknown widget_type '%s'", t))
+	}
+	return nil
 }
 
 func checkParent(tx *store.Tx, w *store.Widget, pid string) error {
@@ -375,7 +394,7 @@ func (s *API) CreateWidget(k widgetKind) gin.HandlerFunc {
 		}
 		cv := core.CanvasOf(c)
 		var out *store.Widget
-		err := s.St.Write(func(tx *store.Tx) error {
+		err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 			w := &store.Widget{ID: uuid.NewString(), CanvasID: cv.ID, Type: k.Typ, Props: core.DefaultProps(k.Typ)}
 			if k.Typ != "Connector" {
 				w.Props["parent_id"] = rootOf(tx, cv.ID)
@@ -429,7 +448,7 @@ func (s *API) PatchWidget(k widgetKind) gin.HandlerFunc {
 		cond := parseIfMatch(c)
 		var out []byte
 		var version uint64
-		err = s.St.Write(func(tx *store.Tx) error {
+		err = s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 			if err := checkIfMatch(tx, cond, cv.ID, wid, k.Typ); err != nil {
 				return err
 			}
@@ -501,7 +520,7 @@ func (s *API) DeleteWidget(typ string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		cv := core.CanvasOf(c)
 		wid := c.Param("wid")
-		err := s.St.Write(func(tx *store.Tx) error {
+		err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 			w, err := tx.Widget(cv.ID, wid)
 			if err != nil || (typ != "" && w.Type != typ) {
 				return store.ErrNotFound

@@ -443,9 +443,6 @@ func readStatusRequest(c *gin.Context) (*statusRequest, *core.ReqError) {
 	if err := core.DecodeJSON(body, req); err != nil {
 		return nil, core.BadInput("%s", err.Error())
 	}
-	if req.JobID != "" && len(req.JobLabels) > 0 {
-		return nil, core.BadInput("give either job_id or job_labels, not both")
-	}
 	if req.Start != nil {
 		req.start = *req.Start
 	}
@@ -475,7 +472,14 @@ func (s *API) BannerJobStatus(c *gin.Context) {
 	err := s.St.View(func(tx *store.Tx) error {
 		if req.JobID != "" {
 			j, err := tx.Job(req.JobID)
-			if err != nil || (!u.Admin && j.OwnerID != u.ID) {
+			found := err == nil && (u.Admin || j.OwnerID == u.ID)
+			if len(req.JobLabels) > 0 {
+				// job_id and job_labels together: an AND filter, which may
+				// match nothing (200, empty lists).
+				if !found || !hasAnyLabel(j.Labels, req.JobLabels) {
+					return nil
+				}
+			} else if !found {
 				return store.ErrNotFound
 			}
 			total = 1
@@ -503,6 +507,19 @@ func (s *API) BannerJobStatus(c *gin.Context) {
 	outJobs, results, errs := s.statusJSON(c, jobs, req.JobID != "")
 	c.JSON(http.StatusOK, gin.H{"jobs": outJobs, "results": results, "error_message": strings.Join(errs, "; "),
 		"start": req.start, "limit": req.limit, "total": total})
+}
+
+// hasAnyLabel reports whether labels holds one of want (job_labels
+// matches a job carrying at least one of them, as store.JobFilter does).
+func hasAnyLabel(labels, want []string) bool {
+	for _, l := range labels {
+		for _, w := range want {
+			if l == w {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // statusJSON is the jobs and results lists of a status answer, and the
@@ -834,7 +851,7 @@ func (s *API) commitBanner(job *store.Job, rendered []renderedOutput) error {
 	}
 	var err error
 	for attempt := 0; ; attempt++ {
-		err = s.St.Write(func(tx *store.Tx) error {
+		err = s.St.WriteAs(job.OwnerID, func(tx *store.Tx) error {
 			if _, err := tx.CompleteJob(job.ID, outs); err != nil {
 				return err
 			}
