@@ -87,6 +87,8 @@ type serveConfig struct {
 	decodeBudget     byteSize
 	memoryLimit      byteSize
 	uploadsPerMinute int
+	// Preview and mipmap caches.
+	previewCache, mipmapCache byteSize
 	// Sign-in throttling.
 	loginFailuresPerAccount, loginFailuresPerIP int
 	loginFailureWindow, loginMaxBackoff         time.Duration
@@ -129,6 +131,9 @@ func serveFlags(args []string) (*serveConfig, error) {
 	c.decodeBudget = 1 << 30
 	fs.Var(&c.decodeBudget, "decode-budget", "memory budget of concurrent image decodes (bytes, or with KiB/MiB/GiB); an image needing more is refused")
 	fs.Var(&c.memoryLimit, "memory-limit", "soft Go heap limit (debug.SetMemoryLimit, GOMEMLIMIT syntax, e.g. 3GiB); default none, or GOMEMLIMIT")
+	c.previewCache, c.mipmapCache = 64<<20, 64<<20
+	fs.Var(&c.previewCache, "preview-cache", "memory of cached canvas preview PNGs, and as much for their scaled images (bytes, or with KiB/MiB/GiB)")
+	fs.Var(&c.mipmapCache, "mipmap-cache", "memory of cached mipmap levels (bytes, or with KiB/MiB/GiB)")
 	fs.IntVar(&c.uploadsPerMinute, "uploads-per-minute", 60, "image uploads per minute per user (signed in) or per client IP (guests)")
 	// Sign-in throttling.
 	fs.IntVar(&c.loginFailuresPerAccount, "login-failures-per-account", 5, "failed password sign-ins per email (per window) before 429 with a doubling delay")
@@ -238,6 +243,7 @@ func serve(args []string, out io.Writer) error {
 		MetricsToken: c.metricsToken, MetricsAdminOnly: c.metricsAdminOnly,
 		MaxStreamsPerUser: c.streamsPerUser, MaxStreamsPerIP: c.streamsPerIP,
 		DecodeBudgetBytes: int64(c.decodeBudget), UploadsPerMinute: c.uploadsPerMinute,
+		PreviewCacheBytes: int64(c.previewCache), MipmapCacheBytes: int64(c.mipmapCache),
 		// Sign-in throttling.
 		LoginFailuresPerAccount: c.loginFailuresPerAccount, LoginFailuresPerIP: c.loginFailuresPerIP,
 		LoginFailureWindow: c.loginFailureWindow, LoginMaxBackoff: c.loginMaxBackoff,
