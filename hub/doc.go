@@ -96,7 +96,22 @@
 // while calling History, the Broker, or the metrics hooks, except that
 // delivery to a topic's subscribers runs under that topic's lock so that
 // concurrent publishers cannot interleave. The hub starts no goroutine per
-// subscriber: the transport's writer loop calling Next is the only one. An
+// subscriber: the transport's writer loop calling Next is the only one, and
+// with SubscribeWake there is none: the hub calls the subscription's wake
+// function (under its locks; it must only schedule) whenever Drain has
+// something, and a pool of the transport's goroutines drains ready
+// subscriptions (the websocket transport does, see internal/wsfan). An
 // idle subscription is a few hundred bytes: its queue is a slice grown on
-// demand and released after a burst, and its wake-up channel has one slot.
+// demand and released after a burst, and its wake-up channel has one slot
+// (none with SubscribeWake).
+//
+// # Framing once
+//
+// Options.Frame, when set, turns each delivered message's Data into the
+// bytes a transport puts on the wire (the websocket transport sets it to a
+// websocket text frame) once per message, in Message.Frame, shared by every
+// subscriber like Data. Replayed messages have no Frame; the transport
+// frames those itself. The seam this needs in coder/websocket (writing
+// pre-framed bytes to the hijacked connection beneath it) is described in
+// internal/wsfan.
 package hub

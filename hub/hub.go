@@ -18,6 +18,10 @@ type Message struct {
 	Seq  uint64
 	Data []byte // encoded JSON envelope, encoded once
 	From string // optional subscriber ID that must NOT receive this message (presence relay)
+	// Frame is Data as a transport puts it on the wire (a websocket frame),
+	// made once per message by Options.Frame and shared by every
+	// subscriber; nil for replayed messages and without Options.Frame.
+	Frame []byte
 }
 
 var (
@@ -101,6 +105,11 @@ type Options struct {
 	// message. Default 0: off, which is right for a single node, whose
 	// MemoryBroker loses nothing. Multi-node brokers want about 1 s.
 	HeadCheck time.Duration
+
+	// Frame, if set, is called once per delivered message (on each node,
+	// only when the canvas has subscribers) to fill Message.Frame, so that
+	// a transport frames an event once rather than once per subscriber.
+	Frame func(data []byte) []byte
 
 	// Metrics hooks; each may be nil. They are called from publishing or
 	// subscribing goroutines, never under a hub lock, and must not block.
@@ -254,6 +263,9 @@ func (h *Hub) deliver(m Message) {
 	h.mu.RUnlock()
 	if t == nil {
 		return
+	}
+	if h.opts.Frame != nil && m.Frame == nil {
+		m.Frame = h.opts.Frame(m.Data)
 	}
 	var d delivery
 	t.mu.Lock()
@@ -553,6 +565,20 @@ func (h *Hub) dropIfEmpty(t *topic) {
 //
 // The caller must call Close on the returned subscription when done.
 func (h *Hub) Subscribe(canvas string, since *uint64, id string) (*Subscription, error) {
+	return h.subscribe(canvas, since, id, nil)
+}
+
+// SubscribeWake is Subscribe for a transport that drains subscriptions from
+// a pool of goroutines instead of parking one in Next per subscriber: wake
+// is called whenever the subscription may have something for Drain (a
+// message was queued, or it ended). wake runs under hub locks: it must not
+// block and must not call back into the hub. Use Drain, not Next, on the
+// returned subscription.
+func (h *Hub) SubscribeWake(canvas string, since *uint64, id string, wake func()) (*Subscription, error) {
+	return h.subscribe(canvas, since, id, wake)
+}
+
+func (h *Hub) subscribe(canvas string, since *uint64, id string, wake func()) (*Subscription, error) {
 	if h.brokerErr != nil {
 		return nil, h.brokerErr
 	}
@@ -564,7 +590,10 @@ func (h *Hub) Subscribe(canvas string, since *uint64, id string) (*Subscription,
 		canvas: canvas,
 		id:     id,
 		idx:    -1,
-		notify: make(chan struct{}, 1),
+		wake:   wake,
+	}
+	if wake == nil {
+		s.notify = make(chan struct{}, 1)
 	}
 	replay := since != nil && h.opts.History != nil
 	if since != nil {
