@@ -36,7 +36,7 @@ func (r Reader) ReadText(ctx context.Context, img image.Image) (*TextResult, err
 		// Blobs: group into lines by vertical overlap, no text.
 		for _, l := range groupLines(words) {
 			x0, y0, x1, y1 := bounds(l)
-			res.Lines = append(res.Lines, Line{BBox: p.frac(x0, y0, x1, y1)})
+			res.Lines = append(res.Lines, Line{BBox: p.frac(x0, y0, x1, y1), Words: []Word{}})
 		}
 		return res, nil
 	}
@@ -59,13 +59,15 @@ func (r Reader) ReadText(ctx context.Context, img image.Image) (*TextResult, err
 		i = j
 		var parts []string
 		sum := 0.0
+		toks := make([]Word, 0, len(lw))
 		for _, w := range lw {
 			parts = append(parts, w.text)
 			sum += w.conf
+			toks = append(toks, Word{Text: w.text, BBox: p.frac(w.x0, w.y0, w.x1, w.y1), Conf: math.Round(w.conf) / 100})
 		}
 		x0, y0, x1, y1 := bounds(lw)
 		text := strings.Join(parts, " ")
-		res.Lines = append(res.Lines, Line{Text: text, BBox: p.frac(x0, y0, x1, y1), Conf: math.Round(sum/float64(len(lw))) / 100})
+		res.Lines = append(res.Lines, Line{Text: text, BBox: p.frac(x0, y0, x1, y1), Conf: math.Round(sum/float64(len(lw))) / 100, Words: toks})
 		par := lw[0].line / 1000
 		if b.Len() > 0 {
 			b.WriteString("\n")
