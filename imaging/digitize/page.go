@@ -154,7 +154,7 @@ func (p *page) ocrWords(ctx context.Context, psm int, recover bool) ([]word, err
 	}
 	out := make([]word, 0, len(ws))
 	for _, w := range ws {
-		t := normalizeOCR(w.Text)
+		t := postCorrect(normalizeOCR(w.Text), false)
 		if t == "" {
 			continue
 		}
@@ -242,6 +242,12 @@ func normalizeOCR(s string) string {
 		}
 	}
 	if digits >= 2 && letters <= 2 {
+		// A leading S before digits may be a dollar sign: kept for
+		// fixCurrencyS, which knows the column.
+		lead := ""
+		if m := dollarS.FindString(s); m != "" {
+			lead, s = m[:len(m)-1], s[len(m)-1:]
+		}
 		s = strings.Map(func(r rune) rune {
 			switch r {
 			case 'O', 'o', 'Ø', 'ø', 'D':
@@ -259,6 +265,7 @@ func normalizeOCR(s string) string {
 			}
 			return r
 		}, s)
+		s = lead + s
 		// "1.234" with a period as thousands separator read from "1,234"
 		// cannot be told apart reliably; leave it.
 	}
