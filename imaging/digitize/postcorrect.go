@@ -12,6 +12,9 @@ var (
 	// "Ql", "Q|", "QI" and "Hl" (quarter and half-year one), alone or
 	// before a year or punctuation.
 	periodOne = regexp.MustCompile(`^([QH])[lI|\]]([^A-Za-z]*)$`)
+	// "QlFY26", "QIFY11", "HLFY21": a period and a fiscal year run
+	// together (a narrow space lost).
+	periodFY = regexp.MustCompile(`^([QH])[lIL|1](FY[0-9lI|O]{2,4})([^A-Za-z]*)$`)
 	// "FYl9", "FY2l", "FYO5": fiscal year digits.
 	fiscalYear = regexp.MustCompile(`^(FY\s?)([0-9lI|O]{2,4})([^A-Za-z0-9]*)$`)
 	// l, I or | between digits (a comma or point may sit between).
@@ -34,6 +37,9 @@ func postCorrect(s string, currency bool) string {
 	}
 	if m := periodOne.FindStringSubmatch(s); m != nil {
 		return m[1] + "1" + m[2]
+	}
+	if m := periodFY.FindStringSubmatch(s); m != nil {
+		return m[1] + "1 " + postCorrect(m[2]+m[3], currency)
 	}
 	if m := fiscalYear.FindStringSubmatch(s); m != nil {
 		d := strings.NewReplacer("l", "1", "I", "1", "|", "1", "O", "0").Replace(m[2])
