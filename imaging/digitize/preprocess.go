@@ -231,4 +231,3 @@ func scaleGrayCubic(g *image.Gray, s float64) *image.Gray {
 	xdraw.CatmullRom.Scale(dst, dst.Bounds(), g, g.Rect, xdraw.Src, nil)
 	return dst
 }
-
