@@ -231,10 +231,10 @@ func normalizeText(s string) string {
 	return s
 }
 
-// leadSign is a sign misread before a number in display text: a tilde for
-// a minus, an asterisk for a plus (a footnote star follows its number, it
+// leadSign is a sign misread before a number in display text: a tilde or
+// a dash for a minus, an asterisk for a plus (a footnote star follows its number, it
 // does not lead it).
-var leadSign = regexp.MustCompile(`^([~*])([0-9])`)
+var leadSign = regexp.MustCompile(`^([~*—–−])([0-9])`)
 
 // displayCorrect fixes the signs of deltas such as "+6.2%" and "-3.3%",
 // which tesseract reads as "*6.2%" and "~3.3%" at label sizes.
@@ -244,7 +244,7 @@ func displayCorrect(s string) string {
 		if m[1] == "*" {
 			sign = "+"
 		}
-		return sign + s[1:]
+		return sign + s[len(m[1]):]
 	}
 	return s
 }
