@@ -188,4 +188,3 @@ func TestReadTextDeltaSigns(t *testing.T) {
 		}
 	}
 }
-
