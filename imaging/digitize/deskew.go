@@ -98,7 +98,7 @@ type rotation struct {
 func deskewGray(g *image.Gray, deg float64, bg uint8) (*image.Gray, *rotation) {
 	W, H := float64(g.Rect.Dx()), float64(g.Rect.Dy())
 	th := deg * math.Pi / 180
-	r := &rotation{deg: deg, cos: math.Cos(th), sin: math.Sin(th), srcW: W, srcH: H}
+	r := &rotation{cos: math.Cos(th), sin: math.Sin(th), srcW: W, srcH: H}
 	NW := math.Ceil(W*math.Abs(r.cos) + H*math.Abs(r.sin))
 	NH := math.Ceil(W*math.Abs(r.sin) + H*math.Abs(r.cos))
 	r.canvasW, r.canvasH = int(NW), int(NH)

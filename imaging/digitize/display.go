@@ -30,7 +30,7 @@ const (
 	segmentGap = 1.6
 )
 
-type segment2 struct {
+type lineSegment struct {
 	r image.Rectangle // on the canvas
 	s float64         // scale into the strip
 }
@@ -140,14 +140,14 @@ func (p *page) cleanForText() (*image.Gray, uint8) {
 // canvas).
 func (p *page) readSegments(ctx context.Context, clean *image.Gray, rects []image.Rectangle) ([][]word, error) {
 	const margin = 24
-	segs := make([]segment2, len(rects))
+	segs := make([]lineSegment, len(rects))
 	widest, height := 0, margin
 	scaled := make([]*image.Gray, len(rects))
 	for i, r := range rects {
 		pad := max(2, r.Dy()/5)
 		rr := image.Rect(r.Min.X-pad, r.Min.Y-pad, r.Max.X+pad, r.Max.Y+pad).Intersect(clean.Rect)
 		s := math.Max(0.3, math.Min(bandTargetHeight/float64(r.Dy()), 2*maxUpscale))
-		segs[i] = segment2{r: rr, s: s}
+		segs[i] = lineSegment{r: rr, s: s}
 		sub := image.NewGray(image.Rect(0, 0, rr.Dx(), rr.Dy()))
 		for y := 0; y < rr.Dy(); y++ {
 			copy(sub.Pix[y*sub.Stride:y*sub.Stride+rr.Dx()], clean.Pix[(rr.Min.Y+y)*clean.Stride+rr.Min.X:])

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/font"
@@ -221,10 +220,6 @@ func GenerateText(seed uint64, kind TextKind, fams []Family, scan bool) (*TextSa
 	}
 	return ts, nil
 }
-
-// Tokens splits s into the whitespace-separated tokens the text metric
-// counts.
-func Tokens(s string) []string { return strings.Fields(s) }
 
 // WriteTextSet writes n samples of each text kind from seed (scanned look
 // when scan is true) into dir as <name>.png|.jpg and <name>.json.
