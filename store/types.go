@@ -104,6 +104,14 @@ type Canvas struct {
 	Users           map[uint64]string `json:"users,omitempty"`
 	RootWidget      string            `json:"root_widget"`
 	AssetSize       int64             `json:"asset_size"`
+	// Background is the canvas background as GET …/background shows it
+	// (nil: the default); BackgroundBlob the blob its image holds a
+	// reference to ("" for none).
+	Background     map[string]any `json:"background,omitempty"`
+	BackgroundBlob string         `json:"background_blob,omitempty"`
+	// ColorPresets are the canvas's colour presets by key (annotation,
+	// connector, note_background, note_text); a missing key has its default.
+	ColorPresets map[string][]string `json:"color_presets,omitempty"`
 }
 
 // AccessFor returns the effective access of user u (nil = anonymous guest) on c.
