@@ -273,6 +273,9 @@ func readFixtures(t testing.TB) map[string]readFixture {
 		rc.sentinel = w.patchNote(c, n)
 		return rc
 	}
+	for k, v := range widgetsMoreReadFixtures() { // widgets_more_matrix_test.go
+		f[k] = v
+	}
 	return f
 }
 
@@ -319,6 +322,9 @@ func (w *readWorld) createKind(c testCanvas, kind, marker string) (id, line stri
 		w.e.waitImageHash(w.alice.Token, c, id) // its background update comes before any later change
 		return id, id
 	}
+	if id, line, ok := w.createMoreKind(c, kind, marker); ok { // widgets_more_matrix_test.go
+		return id, line
+	}
 	panic("unknown widget kind " + kind)
 }
 
@@ -337,6 +343,8 @@ func (w *readWorld) patchKind(c testCanvas, kind, id string) func(string) string
 			w.e.mustJSON("PATCH", p, w.alice.Token, map[string]any{"line_width": 7}, 200)
 		case "images":
 			w.e.mustJSON("PATCH", p, w.alice.Token, map[string]any{"size": map[string]any{"width": 5, "height": 5}}, 200)
+		default:
+			return w.patchMoreKind(p, kind, m) // widgets_more_matrix_test.go
 		}
 		return id
 	}

@@ -205,6 +205,9 @@ func matrixFixtures(t testing.TB) map[string]func(*matrixWorld) matrixCase {
 	}, map[string]any{"size": map[string]any{"width": 3, "height": 3}}) {
 		f[k] = v
 	}
+	for k, v := range widgetsMoreWriteFixtures(t) { // widgets_more_matrix_test.go
+		f[k] = v
+	}
 	return f
 }
 
