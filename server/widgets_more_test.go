@@ -396,7 +396,7 @@ func TestTableWidgetEdits(t *testing.T) {
 	}
 	p := e.mustJSON("PATCH", c.path("/tables/"+id), alice.Token, map[string]any{"cells": []any{
 		map[string]any{"r": 0, "c": 1, "text": "Quantity"},
-		map[string]any{"r": 1, "c": 2, "text": "1.20"}, // an empty position: added
+		map[string]any{"r": 1, "c": 2, "text": "1.20"},                                // an empty position: added
 		map[string]any{"r": 1, "c": 0, "text": "Pears 4", "rowspan": 1, "colspan": 2}, // an echo of the span
 	}}, 200)
 	if m, _ := cell(p, 0, 1); m.str("text") != "Quantity" {
