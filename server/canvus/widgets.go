@@ -447,42 +447,40 @@ func (s *API) CreateWidget(k widgetKind) gin.HandlerFunc {
 
 // createWidget creates a widget of kind k from body and answers it.
 func (s *API) createWidget(c *gin.Context, k widgetKind, body map[string]json.RawMessage) {
-	{
-		cv := core.CanvasOf(c)
-		var out *store.Widget
-		err := s.St.Write(func(tx *store.Tx) error {
-			w := &store.Widget{ID: uuid.NewString(), CanvasID: cv.ID, Type: k.Typ, Props: core.DefaultProps(k.Typ)}
-			if k.Typ != "Connector" {
-				w.Props["parent_id"] = rootOf(tx, cv.ID)
-			}
-			if k.Typ == "Anchor" {
-				n := 0
-				ws, _ := tx.Widgets(cv.ID)
-				for _, o := range ws {
-					if o.Type == "Anchor" {
-						n++
-					}
-				}
-				w.Props["anchor_index"] = float64(n)
-			}
-			raise, err := applyProps(tx, w, body, true)
-			if err != nil {
-				return err
-			}
-			if k.Typ != "Connector" {
-				if _, given := body["depth"]; !given || raise {
-					w.Props["depth"] = core.TopDepthOf(tx, cv.ID, w.ParentID(), w.ID, k.Typ == "Annotation") + 1
-				}
-			}
-			out = w
-			return tx.CreateWidget(w)
-		})
-		if err != nil {
-			core.CanvusStoreError(c, err, k.Typ)
-			return
+	cv := core.CanvasOf(c)
+	var out *store.Widget
+	err := s.St.Write(func(tx *store.Tx) error {
+		w := &store.Widget{ID: uuid.NewString(), CanvasID: cv.ID, Type: k.Typ, Props: core.DefaultProps(k.Typ)}
+		if k.Typ != "Connector" {
+			w.Props["parent_id"] = rootOf(tx, cv.ID)
 		}
-		c.JSON(http.StatusOK, out.Public())
+		if k.Typ == "Anchor" {
+			n := 0
+			ws, _ := tx.Widgets(cv.ID)
+			for _, o := range ws {
+				if o.Type == "Anchor" {
+					n++
+				}
+			}
+			w.Props["anchor_index"] = float64(n)
+		}
+		raise, err := applyProps(tx, w, body, true)
+		if err != nil {
+			return err
+		}
+		if k.Typ != "Connector" {
+			if _, given := body["depth"]; !given || raise {
+				w.Props["depth"] = core.TopDepthOf(tx, cv.ID, w.ParentID(), w.ID, k.Typ == "Annotation") + 1
+			}
+		}
+		out = w
+		return tx.CreateWidget(w)
+	})
+	if err != nil {
+		core.CanvusStoreError(c, err, k.Typ)
+		return
 	}
+	c.JSON(http.StatusOK, out.Public())
 }
 
 func (s *API) PatchWidget(k widgetKind) gin.HandlerFunc {
@@ -497,60 +495,58 @@ func (s *API) PatchWidget(k widgetKind) gin.HandlerFunc {
 
 // patchWidget applies body to the widget :wid of kind k and answers it.
 func (s *API) patchWidget(c *gin.Context, k widgetKind, body map[string]json.RawMessage) {
-	{
-		cv := core.CanvasOf(c)
-		wid := c.Param("wid")
-		// Compute and encode the change outside the single writer when it
-		// depends on nothing but the widget itself; inside, the writer only
-		// checks that the record is unchanged and stores the bytes.
-		upd, err := s.prepareWidgetPatch(cv.ID, wid, k.Typ, body)
-		if err != nil {
-			core.CanvusStoreError(c, err, k.Typ)
-			return
+	cv := core.CanvasOf(c)
+	wid := c.Param("wid")
+	// Compute and encode the change outside the single writer when it
+	// depends on nothing but the widget itself; inside, the writer only
+	// checks that the record is unchanged and stores the bytes.
+	upd, err := s.prepareWidgetPatch(cv.ID, wid, k.Typ, body)
+	if err != nil {
+		core.CanvusStoreError(c, err, k.Typ)
+		return
+	}
+	cond := parseIfMatch(c)
+	var out []byte
+	var version uint64
+	err = s.St.Write(func(tx *store.Tx) error {
+		if err := checkIfMatch(tx, cond, cv.ID, wid, k.Typ); err != nil {
+			return err
 		}
-		cond := parseIfMatch(c)
-		var out []byte
-		var version uint64
-		err = s.St.Write(func(tx *store.Tx) error {
-			if err := checkIfMatch(tx, cond, cv.ID, wid, k.Typ); err != nil {
-				return err
-			}
-			defer func() { version = tx.WidgetVersion(cv.ID, wid) }()
-			if upd != nil {
-				done, err := tx.ApplyWidgetUpdate(upd, store.EvWidgetUpdated)
-				if err != nil {
-					return err
-				}
-				if done {
-					out = upd.Public()
-					return nil
-				}
-			}
-			// The widget changed since the snapshot (or the change needs
-			// other widgets): do it all here.
-			w, err := tx.Widget(cv.ID, wid)
-			if err != nil || w.Type != k.Typ {
-				return store.ErrNotFound
-			}
-			raise, err := applyProps(tx, w, body, false)
+		defer func() { version = tx.WidgetVersion(cv.ID, wid) }()
+		if upd != nil {
+			done, err := tx.ApplyWidgetUpdate(upd, store.EvWidgetUpdated)
 			if err != nil {
 				return err
 			}
-			if raise {
-				w.Props["depth"] = core.TopDepth(tx, cv.ID, w.ParentID(), w.ID) + 1
+			if done {
+				out = upd.Public()
+				return nil
 			}
-			out, err = tx.UpdateWidgetJSON(w, store.EvWidgetUpdated, nil)
-			return err
-		})
-		if err != nil {
-			if !answerPrecondition(c, err) {
-				core.CanvusStoreError(c, err, k.Typ)
-			}
-			return
 		}
-		setETag(c, version)
-		c.Data(http.StatusOK, "application/json; charset=utf-8", out)
+		// The widget changed since the snapshot (or the change needs
+		// other widgets): do it all here.
+		w, err := tx.Widget(cv.ID, wid)
+		if err != nil || w.Type != k.Typ {
+			return store.ErrNotFound
+		}
+		raise, err := applyProps(tx, w, body, false)
+		if err != nil {
+			return err
+		}
+		if raise {
+			w.Props["depth"] = core.TopDepth(tx, cv.ID, w.ParentID(), w.ID) + 1
+		}
+		out, err = tx.UpdateWidgetJSON(w, store.EvWidgetUpdated, nil)
+		return err
+	})
+	if err != nil {
+		if !answerPrecondition(c, err) {
+			core.CanvusStoreError(c, err, k.Typ)
+		}
+		return
 	}
+	setETag(c, version)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", out)
 }
 
 // prepareWidgetPatch computes a PATCH from a snapshot of the widget, outside
