@@ -24,6 +24,12 @@ var otherDialectPrefixes = []string{"/api/canvas/", "/uncrop/", "/v1/"}
 // matrixExempt are write routes the matrix does not apply to, with why.
 var matrixExempt = map[string]string{
 	"POST /api/v1/users/login": "public: it authenticates by email and password (TestLoginTokenCookieExpiryLogout)",
+	// Account flows that need no token (TestAccounts* in accounts_test.go).
+	"POST /api/v1/users/register":                    "public sign-up; a token is optional (TestAccountsRegisterConfirmApprove)",
+	"POST /api/v1/users/confirm-email":               "public: the emailed token is the credential (TestAccountsRegisterConfirmApprove)",
+	"POST /api/v1/users/password/create-reset-token": "public: answers 200 for any email (TestAccountsPasswordReset)",
+	"POST /api/v1/users/password/reset":              "public: the emailed token is the credential (TestAccountsPasswordReset)",
+	"POST /api/v1/users/login/saml":                  "public: SAML is disabled, always 403 (TestAccountsSAMLDisabled)",
 }
 
 // matrixWorld holds the users every fixture works with. alice owns the
@@ -41,6 +47,11 @@ func (w *matrixWorld) canvas() testCanvas {
 		map[string]any{"id": w.ed.ID, "permission": "edit"},
 	}}, 200)
 	return c
+}
+
+// group makes a fresh group (as the admin) and returns its id.
+func (w *matrixWorld) group() int {
+	return int(w.e.mustJSON("POST", "/api/v1/groups", w.e.Admin, map[string]any{"name": w.e.unique("group")}, 200).num("id"))
 }
 
 func (w *matrixWorld) note(c testCanvas) string { return w.e.createNote(w.alice.Token, c, nil).id() }
@@ -179,6 +190,47 @@ func matrixFixtures(t testing.TB) map[string]func(*matrixWorld) matrixCase {
 			c := w.canvas()
 			id := w.e.mustImage(w.alice.Token, c, "u.png", pngBytes).id()
 			return w.canvasCase(c.path("/images/"+id+"/uncrop"), map[string]any{"extend_right": 2, "seed": 1})
+		},
+
+		// Account flows (accounts.go): vera acts on alice; alice on herself or the admin.
+		"POST /api/v1/users/:uid/approve": func(w *matrixWorld) matrixCase {
+			return matrixCase{path: fmt.Sprintf("/api/v1/users/%d/approve", w.alice.ID), viewer: w.alice.Token, editor: w.e.Admin}
+		},
+		"POST /api/v1/users/:uid/password": func(w *matrixWorld) matrixCase {
+			u := w.e.createUser("pw", false)
+			return matrixCase{path: fmt.Sprintf("/api/v1/users/%d/password", u.ID), body: jsonBody(map[string]any{"new_password": "NNNN"}), ctype: "application/json", viewer: w.vera.Token, editor: w.e.Admin}
+		},
+		"POST /api/v1/users/:uid/block": func(w *matrixWorld) matrixCase {
+			u := w.e.createUser("blk", false)
+			return matrixCase{path: fmt.Sprintf("/api/v1/users/%d/block", u.ID), viewer: w.vera.Token, editor: u.Token}
+		},
+		"POST /api/v1/users/:uid/unblock": func(w *matrixWorld) matrixCase {
+			u := w.e.createUser("unblk", false)
+			return matrixCase{path: fmt.Sprintf("/api/v1/users/%d/unblock", u.ID), viewer: u.Token, editor: w.e.Admin}
+		},
+
+		// Groups (groups.go): written by admins only.
+		"POST /api/v1/groups": func(w *matrixWorld) matrixCase {
+			return matrixCase{path: "/api/v1/groups", body: jsonBody(map[string]any{"name": w.e.unique("g")}), ctype: "application/json", viewer: w.vera.Token, editor: w.e.Admin}
+		},
+		"DELETE /api/v1/groups/:gid": func(w *matrixWorld) matrixCase {
+			return matrixCase{path: fmt.Sprintf("/api/v1/groups/%d", w.group()), viewer: w.vera.Token, editor: w.e.Admin}
+		},
+		"POST /api/v1/groups/:gid/members": func(w *matrixWorld) matrixCase {
+			return matrixCase{path: fmt.Sprintf("/api/v1/groups/%d/members", w.group()), body: jsonBody(map[string]any{"id": w.vera.ID}), ctype: "application/json", viewer: w.vera.Token, editor: w.e.Admin}
+		},
+		"DELETE /api/v1/groups/:gid/members/:uid": func(w *matrixWorld) matrixCase {
+			g := w.group()
+			w.e.mustJSON("POST", fmt.Sprintf("/api/v1/groups/%d/members", g), w.e.Admin, map[string]any{"id": w.ed.ID}, 200)
+			return matrixCase{path: fmt.Sprintf("/api/v1/groups/%d/members/%d", g, w.ed.ID), viewer: w.vera.Token, editor: w.e.Admin}
+		},
+
+		// Server config (serverconfig.go): admin only.
+		"PATCH /api/v1/server-config": func(w *matrixWorld) matrixCase {
+			return matrixCase{path: "/api/v1/server-config", body: jsonBody(map[string]any{"server_name": "m"}), ctype: "application/json", viewer: w.vera.Token, editor: w.e.Admin}
+		},
+		"POST /api/v1/server-config/send-test-email": func(w *matrixWorld) matrixCase {
+			return matrixCase{path: "/api/v1/server-config/send-test-email", viewer: w.vera.Token, editor: w.e.Admin}
 		},
 
 		// Admin endpoints outside /api/v1 authenticate the Canvus way too.

@@ -90,6 +90,41 @@ func (s *Server) routes() {
 	cv.PATCH("/color-presets", s.canvus.PatchColorPresets)
 	cv.POST("/uploads-folder", s.canvus.UploadToFolder)
 
+	// Account flows (canvus/accounts.go): public ones on v1, the rest signed
+	// in. /users/register takes an optional token (an admin may set admin
+	// and approved).
+	v1.POST("/users/register", s.Authenticated(core.CanvusScheme(true)), s.canvus.Register)
+	v1.POST("/users/confirm-email", s.canvus.ConfirmEmail)
+	v1.POST("/users/password/create-reset-token", s.canvus.CreateResetToken)
+	v1.GET("/users/password/validate-reset-token", s.canvus.ValidateResetToken)
+	v1.POST("/users/password/reset", s.canvus.ResetPassword)
+	v1.POST("/users/login/saml", s.canvus.SAMLLogin)
+	authed.POST("/users/:uid/approve", s.canvus.ApproveUser())
+	authed.POST("/users/:uid/password", s.canvus.ChangePassword)
+	authed.POST("/users/:uid/block", s.canvus.BlockUser())
+	authed.POST("/users/:uid/unblock", s.canvus.UnblockUser())
+
+	// Groups (canvus/groups.go): read by every signed-in user, written by admins.
+	authed.GET("/groups", s.canvus.ListGroups)
+	authed.POST("/groups", s.canvus.CreateGroup)
+	authed.GET("/groups/:gid", s.canvus.GetGroup)
+	authed.DELETE("/groups/:gid", s.canvus.DeleteGroup)
+	authed.GET("/groups/:gid/members", s.canvus.ListGroupMembers)
+	authed.POST("/groups/:gid/members", s.canvus.AddGroupMember)
+	authed.DELETE("/groups/:gid/members/:uid", s.canvus.RemoveGroupMember)
+
+	// Server config and license (canvus/serverconfig.go): the config is
+	// readable without a token (a subset unless admin); the rest is admin
+	// only.
+	v1.GET("/server-config", s.Authenticated(core.CanvusScheme(true)), s.canvus.GetServerConfig)
+	authed.PATCH("/server-config", s.canvus.PatchServerConfig)
+	authed.POST("/server-config/send-test-email", s.canvus.SendTestEmail)
+	authed.GET("/license", s.canvus.GetLicense)
+
+	// Audit log (canvus/audit.go): admin only.
+	authed.GET("/audit-log", s.canvus.GetAuditLog)
+	authed.GET("/audit-log/export-csv", s.canvus.ExportAuditCSV)
+
 	// --- Admin (Canvus auth, admin users only): canvus/backup.go,
 	// canvus/uncrop.go.
 	r.GET("/admin/backup", s.Authenticated(core.CanvusScheme(false)), s.canvus.Backup)

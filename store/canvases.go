@@ -154,17 +154,20 @@ func (t *Tx) Canvas(id string) (*Canvas, error) {
 	if err := getJSON(t.btx.Bucket(bucketCanvases), []byte(id), c); err != nil {
 		return nil, err
 	}
+	c.guestBlocked = t.GuestBlocked()
 	return c, nil
 }
 
 // Canvases lists every canvas, oldest first.
 func (t *Tx) Canvases() ([]*Canvas, error) {
 	var out []*Canvas
+	guestBlocked := t.GuestBlocked()
 	err := t.btx.Bucket(bucketCanvases).ForEach(func(k, v []byte) error {
 		c := &Canvas{}
 		if err := getJSON(t.btx.Bucket(bucketCanvases), k, c); err != nil {
 			return err
 		}
+		c.guestBlocked = guestBlocked
 		out = append(out, c)
 		return nil
 	})
@@ -208,6 +211,16 @@ func (t *Tx) DeleteCanvas(id string) error {
 	pub := c.Public()
 	pub["state"] = "deleted"
 	if _, err := t.AppendEvent(id, EvCanvasDeleted, map[string]any{"canvas": pub}); err != nil {
+		return err
+	}
+	if ab := t.btx.Bucket(bucketEventAuthors); ab.Bucket([]byte(id)) != nil {
+		if err := ab.DeleteBucket([]byte(id)); err != nil {
+			return err
+		}
+	}
+	// The log goes with the canvas; the audit log keeps that it went.
+	if err := t.AppendAudit(AuditEvent{AuthorID: t.author, Action: "canvas.deleted", TargetType: "canvas", TargetID: id,
+		Details: map[string]any{"name": c.Name}}); err != nil {
 		return err
 	}
 	return t.btx.Bucket(bucketEvents).DeleteBucket([]byte(id))

@@ -62,13 +62,33 @@ func (t *Tx) appendEvent(canvasID, typ string, encode func(seq uint64) ([]byte, 
 	if err := b.Put(itob(seq), data); err != nil {
 		return Event{}, fmt.Errorf("append event: %w", err)
 	}
-	// Retention: keep the last N events.
+	var authors *bolt.Bucket
+	if t.author != 0 {
+		if authors, err = t.btx.Bucket(bucketEventAuthors).CreateBucketIfNotExists([]byte(canvasID)); err != nil {
+			return Event{}, fmt.Errorf("append event: %w", err)
+		}
+		if err := authors.Put(itob(seq), itob(t.author)); err != nil {
+			return Event{}, fmt.Errorf("append event: %w", err)
+		}
+	}
+	// Retention: keep the last N events (and their authors).
 	keep := uint64(t.s.opts.EventRetention)
 	if seq > keep {
 		c := b.Cursor()
 		for k, _ := c.First(); k != nil && btoi(k) <= seq-keep; k, _ = c.First() {
 			if err := c.Delete(); err != nil {
 				return Event{}, err
+			}
+		}
+		if authors == nil {
+			authors = t.btx.Bucket(bucketEventAuthors).Bucket([]byte(canvasID))
+		}
+		if authors != nil {
+			c := authors.Cursor()
+			for k, _ := c.First(); k != nil && btoi(k) <= seq-keep; k, _ = c.First() {
+				if err := c.Delete(); err != nil {
+					return Event{}, err
+				}
 			}
 		}
 	}

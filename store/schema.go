@@ -32,18 +32,39 @@ var (
 	// bucket: widget id -> itob(seq of the widget's last event). Absent =
 	// version 0 (a widget last written before versions were kept).
 	bucketWidgetSeq = []byte("widget_seq")
+	// bucketGroups holds user groups: itob(group id) -> Group JSON. The All
+	// Users group (AllUsersGroupID) is built in and not stored; membership
+	// is kept on each User (User.Groups).
+	bucketGroups = []byte("groups")
+	// bucketUserTokens holds single-use email tokens (password reset, email
+	// confirmation): sha256(plain token) hex -> UserToken JSON.
+	bucketUserTokens = []byte("user_tokens")
+	// bucketAudit holds the audit events that are not canvas mutations
+	// (sign-ins, user, token, group and server changes): itob(seq) ->
+	// AuditEvent JSON; the bucket's Sequence() is the last seq. Canvas
+	// mutations are read from bucketEvents.
+	bucketAudit = []byte("audit")
+	// bucketEventAuthors records who wrote each canvas event (Store.WriteAs):
+	// canvas id -> nested bucket: itob(seq) -> itob(author user id). Absent
+	// = written by the server itself (or before authors were kept). Trimmed
+	// and deleted with the canvas's log.
+	bucketEventAuthors = []byte("event_authors")
 
 	metaServerID   = []byte("server_id")
 	metaSchema     = []byte("schema")
 	metaRootFolder = []byte("root_folder")
-	metaNextUser   = []byte("next_user") // itob(next user id)
+	metaNextUser   = []byte("next_user")  // itob(next user id)
+	metaNextGroup  = []byte("next_group") // itob(next group id); absent = FirstGroupID
+	// metaServerConfig is the persisted /server-config document (JSON).
+	metaServerConfig = []byte("server_config")
 	// metaUserCredits marks a store whose per-token credits were carried
 	// over to their users (see migrateCredits).
 	metaUserCredits = []byte("credits_by_user")
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketUsers, bucketUserEmail, bucketTokens, bucketTokenIDs,
-	bucketFolders, bucketCanvases, bucketWidgets, bucketEvents, bucketBlobs, bucketCredits, bucketJobs, bucketJobOrder, bucketOutputs, bucketUserCredits, bucketWidgetSeq}
+	bucketFolders, bucketCanvases, bucketWidgets, bucketEvents, bucketBlobs, bucketCredits, bucketJobs, bucketJobOrder, bucketOutputs, bucketUserCredits, bucketWidgetSeq,
+	bucketGroups, bucketUserTokens, bucketAudit, bucketEventAuthors}
 
 const schemaVersion = "1"
 

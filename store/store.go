@@ -70,8 +70,9 @@ type Store struct {
 }
 
 type writeReq struct {
-	fn  func(*Tx) error
-	err chan error
+	fn     func(*Tx) error
+	author uint64
+	err    chan error
 }
 
 // Open opens (creating if needed) the store in dir: dir/canvasd.db and dir/blobs.
@@ -189,13 +190,18 @@ func (s *Store) Close() error {
 // is committed to disk (or fn's error). fn may run more than once when another
 // write in the same group fails, so it must only touch the store through tx
 // and (re)assign its results.
-func (s *Store) Write(fn func(*Tx) error) error {
+func (s *Store) Write(fn func(*Tx) error) error { return s.WriteAs(0, fn) }
+
+// WriteAs is Write on behalf of user author: the canvas events fn appends
+// are recorded as that user's (the audit log reads them), and Tx.Author
+// reports it. Author 0 is the server itself.
+func (s *Store) WriteAs(author uint64, fn func(*Tx) error) error {
 	s.closeMu.RLock()
 	if s.closed {
 		s.closeMu.RUnlock()
 		return ErrClosed
 	}
-	r := &writeReq{fn: fn, err: make(chan error, 1)}
+	r := &writeReq{fn: fn, author: author, err: make(chan error, 1)}
 	s.reqs <- r
 	s.closeMu.RUnlock()
 	return <-r.err
@@ -250,7 +256,7 @@ func (s *Store) runBatch(batch []*writeReq) {
 			bs = batchState{}
 			now := s.opts.Now().UTC()
 			for i, r := range reqs {
-				t := &Tx{btx: btx, s: s, now: now, batch: &bs}
+				t := &Tx{btx: btx, s: s, now: now, batch: &bs, author: r.author}
 				if err := callWrite(r.fn, t); err != nil {
 					failed, failedErr = i, err
 					return errRetryBatch
@@ -347,7 +353,11 @@ type Tx struct {
 	now    time.Time
 	events []Event
 	batch  *batchState // nil in read-only transactions
+	author uint64      // WriteAs's author; 0 for Write
 }
+
+// Author is the user this write is made for (WriteAs), 0 when none.
+func (t *Tx) Author() uint64 { return t.author }
 
 // batchState is shared by the transactions of one group commit.
 type batchState struct {

@@ -65,6 +65,14 @@ type User struct {
 	PasswordHash []byte    `json:"password_hash,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	LastLogin    time.Time `json:"last_login"`
+	// NeedEmailConfirmation is set on a self-registered user until they
+	// confirm their email address (POST /users/confirm-email); such a user
+	// cannot sign in. Zero (confirmed) for every other user.
+	NeedEmailConfirmation bool `json:"need_email_confirmation,omitempty"`
+	// Groups are the ids of the groups the user is a member of, ascending,
+	// without the implicit All Users group. Kept on the user so that an
+	// access check needs no second read (see Canvas.AccessFor).
+	Groups []uint64 `json:"groups,omitempty"`
 }
 
 // Token is an access token. Only the SHA-256 of the plain token is stored.
@@ -87,6 +95,8 @@ type Folder struct {
 	OwnerID  uint64            `json:"owner_id"`
 	InTrash  bool              `json:"in_trash"`
 	Users    map[uint64]string `json:"users,omitempty"`
+	// Groups are the folder's group grants: group id -> access.
+	Groups map[uint64]string `json:"groups,omitempty"`
 }
 
 // Canvas is a canvas and its sharing settings.
@@ -102,8 +112,11 @@ type Canvas struct {
 	LinkPermission  string            `json:"link_permission"`
 	EditorsCanShare bool              `json:"editors_can_share"`
 	Users           map[uint64]string `json:"users,omitempty"`
-	RootWidget      string            `json:"root_widget"`
-	AssetSize       int64             `json:"asset_size"`
+	// Groups are the canvas's group grants: group id -> access (view, edit
+	// or owner). A member of a group has the best of its grants.
+	Groups     map[uint64]string `json:"groups,omitempty"`
+	RootWidget string            `json:"root_widget"`
+	AssetSize  int64             `json:"asset_size"`
 	// Background is the canvas background as GET …/background shows it
 	// (nil: the default); BackgroundBlob the blob its image holds a
 	// reference to ("" for none).
@@ -112,12 +125,16 @@ type Canvas struct {
 	// ColorPresets are the canvas's colour presets by key (annotation,
 	// connector, note_background, note_text); a missing key has its default.
 	ColorPresets map[string][]string `json:"color_presets,omitempty"`
+
+	// guestBlocked is set when the canvas is read while the Guest user is
+	// blocked: link_permission then grants nothing (see AccessFor).
+	guestBlocked bool
 }
 
 // AccessFor returns the effective access of user u (nil = anonymous guest) on c.
 func (c *Canvas) AccessFor(u *User) string {
 	best := AccessNone
-	if c.LinkPermission == AccessView || c.LinkPermission == AccessEdit {
+	if !c.guestBlocked && (c.LinkPermission == AccessView || c.LinkPermission == AccessEdit) {
 		best = c.LinkPermission
 	}
 	if u == nil || u.ID == GuestUserID {
@@ -128,6 +145,32 @@ func (c *Canvas) AccessFor(u *User) string {
 	}
 	if p, ok := c.Users[u.ID]; ok && AccessRank(p) > AccessRank(best) {
 		best = p
+	}
+	if p := GroupAccess(c.Groups, u); AccessRank(p) > AccessRank(best) {
+		best = p
+	}
+	return best
+}
+
+// LinkBlocked reports whether link_permission grants nothing on c because
+// the Guest user is blocked.
+func (c *Canvas) LinkBlocked() bool { return c.guestBlocked }
+
+// GroupAccess is the best access grants (group id -> access) give user u
+// through the groups u is a member of, All Users included; AccessNone for
+// the guest and for anonymous callers.
+func GroupAccess(grants map[uint64]string, u *User) string {
+	best := AccessNone
+	if u == nil || u.ID == GuestUserID || len(grants) == 0 {
+		return best
+	}
+	if p, ok := grants[AllUsersGroupID]; ok && AccessRank(p) > AccessRank(best) {
+		best = p
+	}
+	for _, g := range u.Groups {
+		if p, ok := grants[g]; ok && AccessRank(p) > AccessRank(best) {
+			best = p
+		}
 	}
 	return best
 }

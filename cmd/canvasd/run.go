@@ -90,6 +90,9 @@ type serveConfig struct {
 	// Sign-in throttling.
 	loginFailuresPerAccount, loginFailuresPerIP int
 	loginFailureWindow, loginMaxBackoff         time.Duration
+	// Account emails.
+	smtpURL                           string
+	passwordResetTTL, emailConfirmTTL time.Duration
 }
 
 func serveFlags(args []string) (*serveConfig, error) {
@@ -132,11 +135,18 @@ func serveFlags(args []string) (*serveConfig, error) {
 	fs.IntVar(&c.loginFailuresPerIP, "login-failures-per-ip", 20, "failed password sign-ins per client address (per window) before 429 with a doubling delay")
 	fs.DurationVar(&c.loginFailureWindow, "login-failure-window", 15*time.Minute, "how long failed sign-ins are remembered")
 	fs.DurationVar(&c.loginMaxBackoff, "login-max-backoff", 15*time.Minute, "longest sign-in delay after failures (no lockout lasts longer)")
+	// Account emails.
+	fs.StringVar(&c.smtpURL, "smtp-url", "", "mail server for account emails, smtp://[user:pass@]host[:port][?from=addr]; when empty, email links are logged instead")
+	fs.DurationVar(&c.passwordResetTTL, "password-reset-ttl", time.Hour, "how long a password reset token works")
+	fs.DurationVar(&c.emailConfirmTTL, "email-confirm-ttl", 48*time.Hour, "how long an email confirmation token works")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if err := envFlags(fs); err != nil {
 		return nil, err
+	}
+	if err := server.CheckSMTPURL(c.smtpURL); err != nil {
+		return nil, fmt.Errorf("--smtp-url: %w", err)
 	}
 	for _, p := range splitList(c.trustedProxies) {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
@@ -231,6 +241,8 @@ func serve(args []string, out io.Writer) error {
 		// Sign-in throttling.
 		LoginFailuresPerAccount: c.loginFailuresPerAccount, LoginFailuresPerIP: c.loginFailuresPerIP,
 		LoginFailureWindow: c.loginFailureWindow, LoginMaxBackoff: c.loginMaxBackoff,
+		// Account emails.
+		SMTPURL: c.smtpURL, PasswordResetTTL: c.passwordResetTTL, EmailConfirmTTL: c.emailConfirmTTL,
 	}, st, h, log, server.WithWeb(web.FS()), server.WithMetrics(m))
 
 	ln, err := net.Listen("tcp", c.addr)

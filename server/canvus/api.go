@@ -19,11 +19,12 @@ type API struct{ *core.Server }
 // New returns the handlers of this dialect over s.
 func New(s *core.Server) *API { return &API{Server: s} }
 
-// write runs fn in one write transaction. On an error it answers the store
+// write runs fn in one write transaction, made for the caller (store.WriteAs:
+// the canvas events it appends carry the caller as author). On an error it answers the store
 // error in Canvus's shape, naming what ("Folder", "Canvas", ...), and
 // returns false; the handler then returns without answering again.
 func (s *API) write(c *gin.Context, what string, fn func(*store.Tx) error) bool {
-	if err := s.St.Write(fn); err != nil {
+	if err := s.St.WriteAs(canvasAuthor(c), fn); err != nil {
 		core.CanvusStoreError(c, err, what)
 		return false
 	}

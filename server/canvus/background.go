@@ -281,7 +281,7 @@ func (s *API) PostBackground(c *gin.Context) {
 		if hash, err = s.St.PutBlobFile(up.data.Data); err != nil {
 			break
 		}
-		err = s.St.Write(func(tx *store.Tx) error {
+		err = s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 			cv, err := tx.Canvas(core.CanvasOf(c).ID)
 			if err != nil {
 				return err

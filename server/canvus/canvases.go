@@ -13,10 +13,8 @@ import (
 
 func folderJSON(f *store.Folder, u *store.User) gin.H {
 	access := store.AccessView
-	if u != nil && (u.Admin || u.ID == f.OwnerID) {
-		access = store.AccessOwner
-	} else if p, ok := f.Users[core.IDOf(u)]; ok {
-		access = p
+	if a := f.AccessFor(u); a != store.AccessNone {
+		access = a // its owner, an admin, a grant to u or to a group of u's
 	}
 	return gin.H{"access": access, "folder_id": f.FolderID, "id": f.ID, "in_trash": f.InTrash, "name": f.Name, "state": "normal"}
 }
@@ -36,7 +34,7 @@ func (s *API) ListFolders(c *gin.Context) {
 	}
 	out := make([]gin.H, 0, len(fs))
 	for _, f := range fs {
-		if f.ID == s.St.RootFolder() || u.Admin || f.OwnerID == u.ID || f.Users[u.ID] != "" {
+		if f.ID == s.St.RootFolder() || f.AccessFor(u) != store.AccessNone {
 			out = append(out, folderJSON(f, u))
 		}
 	}
@@ -55,12 +53,13 @@ func (s *API) folderParam(c *gin.Context, write bool) (*store.Folder, bool) {
 		return nil, false
 	}
 	u := core.UserOf(c)
-	owner := u.Admin || f.OwnerID == u.ID || f.Users[u.ID] == store.AccessOwner
+	access := f.AccessFor(u) // owner, admin, or a grant to u or a group of u's
+	owner := access == store.AccessOwner
 	if write && (!owner || f.ID == s.St.RootFolder()) {
 		core.CanvusError(c, http.StatusForbidden, "Permission denied")
 		return nil, false
 	}
-	if !write && !owner && f.Users[u.ID] == "" && f.ID != s.St.RootFolder() {
+	if !write && access == store.AccessNone && f.ID != s.St.RootFolder() {
 		core.CanvusError(c, http.StatusForbidden, "Permission denied")
 		return nil, false
 	}
@@ -73,7 +72,7 @@ func checkFolderTarget(tx *store.Tx, u *store.User, id string) error {
 	if err != nil {
 		return store.Invalidf("Folder " + id + " does not exist")
 	}
-	if !u.Admin && f.OwnerID != u.ID && store.AccessRank(f.Users[u.ID]) < store.AccessRank(store.AccessEdit) {
+	if store.AccessRank(f.AccessFor(u)) < store.AccessRank(store.AccessEdit) {
 		return store.ErrForbidden
 	}
 	return nil
@@ -300,7 +299,7 @@ func (s *API) MoveCanvas(c *gin.Context) {
 	}
 	u := core.UserOf(c)
 	var out *store.Canvas
-	err := s.St.Write(func(tx *store.Tx) error {
+	err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 		cur, err := tx.Canvas(core.CanvasOf(c).ID)
 		if err != nil {
 			return err
@@ -352,7 +351,7 @@ func (s *API) CopyCanvas(c *gin.Context) {
 		return
 	}
 	var out *store.Canvas
-	err := s.St.Write(func(tx *store.Tx) error {
+	err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 		src, err := tx.Canvas(core.CanvasOf(c).ID)
 		if err != nil {
 			return err
@@ -404,7 +403,7 @@ func permissionsJSON(cv *store.Canvas) gin.H {
 	if !seenOwner {
 		users = append(users, gin.H{"id": cv.OwnerID, "inherited": false, "permission": store.AccessOwner})
 	}
-	return gin.H{"editors_can_share": cv.EditorsCanShare, "groups": []any{}, "link_permission": cv.LinkPermission, "users": users}
+	return gin.H{"editors_can_share": cv.EditorsCanShare, "groups": groupGrantsJSON(cv.Groups), "link_permission": cv.LinkPermission, "users": users}
 }
 
 func sortU64(a []uint64) {
@@ -428,7 +427,7 @@ func (s *API) SetPermissions(c *gin.Context) {
 			ID         *uint64 `json:"id"`
 			Permission string  `json:"permission"`
 		} `json:"users"`
-		Groups []any `json:"groups"`
+		Groups []groupGrant `json:"groups"`
 	}
 	if !core.CanvusJSON(c, &req) {
 		return
@@ -452,12 +451,16 @@ func (s *API) SetPermissions(c *gin.Context) {
 			return
 		}
 	}
+	if msg := checkGroupGrants(req.Groups); msg != "" {
+		core.CanvusError(c, http.StatusBadRequest, msg)
+		return
+	}
 	if msg := sharingDenied(cv, core.UserOf(c), core.AccessOf(c) == store.AccessOwner, req.EditorsCanShare, req.LinkPermission); msg != "" {
 		core.CanvusError(c, http.StatusForbidden, msg)
 		return
 	}
 	var out *store.Canvas
-	err := s.St.Write(func(tx *store.Tx) error {
+	err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 		cur, err := tx.Canvas(cv.ID)
 		if err != nil {
 			return err
@@ -493,8 +496,14 @@ func (s *API) SetPermissions(c *gin.Context) {
 				cur.Users[*p.ID] = p.Permission
 			}
 		}
+		if err := applyGroupGrants(tx, &cur.Groups, req.Groups, owner); err != nil {
+			return err
+		}
 		out = cur
-		return tx.PutCanvas(cur)
+		if err := tx.PutCanvas(cur); err != nil {
+			return err
+		}
+		return tx.AppendAudit(permissionsAudit(c, cur))
 	})
 	if pe, ok := err.(*permissionError); ok {
 		core.CanvusError(c, http.StatusForbidden, pe.msg)

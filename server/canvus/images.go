@@ -208,7 +208,7 @@ func (s *API) storeImage(up *imageUpload, w *store.Widget, u *store.User) (strin
 		w.SourceBlob, w.SourceW, w.SourceH = h, up.pw, up.ph
 		v0.BBox = &[4]float64{0, 0, 1, 1}
 	}
-	return h, s.St.Write(func(tx *store.Tx) error {
+	return h, s.St.WriteAs(core.IDOf(u), func(tx *store.Tx) error {
 		nw := *w
 		nw.Props = copyProps(w.Props)
 		nw.Props["parent_id"] = rootOf(tx, nw.CanvasID)

@@ -108,6 +108,10 @@ func (s *API) Login(c *gin.Context) {
 			core.CanvusError(c, http.StatusForbidden, "User is blocked")
 			return
 		}
+		if msg := s.signInRefused(u); msg != "" {
+			core.CanvusError(c, http.StatusForbidden, msg)
+			return
+		}
 		err := s.St.Write(func(tx *store.Tx) error {
 			cur, err := tx.User(u.ID)
 			if err != nil {
@@ -118,8 +122,12 @@ func (s *API) Login(c *gin.Context) {
 				return err
 			}
 			user = cur
-			plain, _, err = tx.CreateToken(u.ID, "login", "", s.Cfg.LoginTTL)
-			return err
+			var tk *store.Token
+			if plain, tk, err = tx.CreateToken(u.ID, "login", "", s.Cfg.LoginTTL); err != nil {
+				return err
+			}
+			return tx.AppendAudit(store.AuditEvent{AuthorID: u.ID, Action: "user.signed_in", TargetType: "user",
+				TargetID: strconv.FormatUint(u.ID, 10), Details: map[string]any{"token_id": tk.ID, "ip": c.ClientIP()}})
 		})
 		if err != nil {
 			core.CanvusStoreError(c, err, "User")
@@ -151,7 +159,13 @@ func (s *API) Logout(c *gin.Context) {
 		}
 		target = tk
 	}
-	if err := s.St.Write(func(tx *store.Tx) error { return tx.DeleteToken(target.ID) }); err != nil && !errors.Is(err, store.ErrNotFound) {
+	err := s.St.Write(func(tx *store.Tx) error {
+		if err := tx.DeleteToken(target.ID); err != nil {
+			return err
+		}
+		return tx.AppendAudit(tokenAudit(c, "token.signed_out", target))
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		core.CanvusStoreError(c, err, "Token")
 		return
 	}
@@ -180,6 +194,9 @@ type userReq struct {
 	Admin    *bool   `json:"admin"`
 	Approved *bool   `json:"approved"`
 	Blocked  *bool   `json:"blocked"`
+	// NeedEmailConfirmation true marks the email confirmed (PATCH, admin
+	// only), as the Canvus reference has it.
+	NeedEmailConfirmation *bool `json:"need_email_confirmation"`
 }
 
 func (s *API) CreateUser(c *gin.Context) {
@@ -221,7 +238,14 @@ func (s *API) CreateUser(c *gin.Context) {
 	if req.Blocked != nil {
 		u.Blocked = *req.Blocked
 	}
-	if !s.write(c, "User", func(tx *store.Tx) error { cp := *u; err := tx.CreateUser(&cp); *u = cp; return err }) {
+	if !s.write(c, "User", func(tx *store.Tx) error {
+		cp := *u
+		if err := tx.CreateUser(&cp); err != nil {
+			return err
+		}
+		*u = cp
+		return tx.AppendAudit(userAudit(c, "user.created", u, map[string]any{"email": u.Email, "admin": u.Admin}))
+	}) {
 		return
 	}
 	c.JSON(http.StatusOK, userJSON(u))
@@ -290,7 +314,7 @@ func (s *API) PatchUser(c *gin.Context) {
 		return
 	}
 	me := core.UserOf(c)
-	if !me.Admin && (req.Admin != nil || req.Approved != nil || req.Password != nil) {
+	if !me.Admin && (req.Admin != nil || req.Approved != nil || req.Password != nil || req.NeedEmailConfirmation != nil) {
 		core.CanvusError(c, http.StatusForbidden, "Permission denied: admin only field")
 		return
 	}
@@ -330,6 +354,9 @@ func (s *API) PatchUser(c *gin.Context) {
 		if req.Approved != nil && *req.Approved {
 			cur.Approved = true
 		}
+		if req.NeedEmailConfirmation != nil && *req.NeedEmailConfirmation {
+			cur.NeedEmailConfirmation = false
+		}
 		if req.Blocked != nil {
 			cur.Blocked = *req.Blocked
 		}
@@ -337,7 +364,10 @@ func (s *API) PatchUser(c *gin.Context) {
 			cur.PasswordHash = pw
 		}
 		out = cur
-		return tx.PutUser(cur)
+		if err := tx.PutUser(cur); err != nil {
+			return err
+		}
+		return tx.AppendAudit(userAudit(c, "user.updated", cur, userChanges(req)))
 	}) {
 		return
 	}
@@ -353,7 +383,12 @@ func (s *API) DeleteUser(c *gin.Context) {
 		core.CanvusError(c, http.StatusBadRequest, "This user cannot be deleted")
 		return
 	}
-	s.writeEmpty(c, "User", func(tx *store.Tx) error { return tx.DeleteUser(u.ID) })
+	s.writeEmpty(c, "User", func(tx *store.Tx) error {
+		if err := tx.DeleteUser(u.ID); err != nil {
+			return err
+		}
+		return tx.AppendAudit(userAudit(c, "user.deleted", u, map[string]any{"email": u.Email}))
+	})
 }
 
 func (s *API) ListTokens(c *gin.Context) {
@@ -387,8 +422,10 @@ func (s *API) CreateToken(c *gin.Context) {
 	var plain string
 	var tk *store.Token
 	err := s.St.Write(func(tx *store.Tx) (err error) {
-		plain, tk, err = tx.CreateToken(u.ID, desc, "", 0)
-		return
+		if plain, tk, err = tx.CreateToken(u.ID, desc, "", 0); err != nil {
+			return err
+		}
+		return tx.AppendAudit(tokenAudit(c, "token.created", tk))
 	})
 	if err != nil {
 		core.CanvusStoreError(c, err, "Token")
@@ -451,7 +488,10 @@ func (s *API) PatchToken(c *gin.Context) {
 		}
 		cur.Description = desc
 		tk = cur
-		return tx.PutToken(cur)
+		if err := tx.PutToken(cur); err != nil {
+			return err
+		}
+		return tx.AppendAudit(tokenAudit(c, "token.updated", cur))
 	}) {
 		return
 	}
@@ -463,5 +503,10 @@ func (s *API) DeleteToken(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.writeEmpty(c, "Access token", func(tx *store.Tx) error { return tx.DeleteToken(tk.ID) })
+	s.writeEmpty(c, "Access token", func(tx *store.Tx) error {
+		if err := tx.DeleteToken(tk.ID); err != nil {
+			return err
+		}
+		return tx.AppendAudit(tokenAudit(c, "token.deleted", tk))
+	})
 }

@@ -449,7 +449,7 @@ func (s *API) CreateWidget(k widgetKind) gin.HandlerFunc {
 func (s *API) createWidget(c *gin.Context, k widgetKind, body map[string]json.RawMessage) {
 	cv := core.CanvasOf(c)
 	var out *store.Widget
-	err := s.St.Write(func(tx *store.Tx) error {
+	err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 		w := &store.Widget{ID: uuid.NewString(), CanvasID: cv.ID, Type: k.Typ, Props: core.DefaultProps(k.Typ)}
 		if k.Typ != "Connector" {
 			w.Props["parent_id"] = rootOf(tx, cv.ID)
@@ -508,7 +508,7 @@ func (s *API) patchWidget(c *gin.Context, k widgetKind, body map[string]json.Raw
 	cond := parseIfMatch(c)
 	var out []byte
 	var version uint64
-	err = s.St.Write(func(tx *store.Tx) error {
+	err = s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 		if err := checkIfMatch(tx, cond, cv.ID, wid, k.Typ); err != nil {
 			return err
 		}
@@ -579,7 +579,7 @@ func (s *API) DeleteWidget(typ string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		cv := core.CanvasOf(c)
 		wid := c.Param("wid")
-		err := s.St.Write(func(tx *store.Tx) error {
+		err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 			w, err := tx.Widget(cv.ID, wid)
 			if err != nil || (typ != "" && w.Type != typ) {
 				return store.ErrNotFound

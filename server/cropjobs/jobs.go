@@ -851,7 +851,7 @@ func (s *API) commitBanner(job *store.Job, rendered []renderedOutput) error {
 	}
 	var err error
 	for attempt := 0; ; attempt++ {
-		err = s.St.Write(func(tx *store.Tx) error {
+		err = s.St.WriteAs(job.OwnerID, func(tx *store.Tx) error {
 			if _, err := tx.CompleteJob(job.ID, outs); err != nil {
 				return err
 			}

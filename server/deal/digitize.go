@@ -517,7 +517,7 @@ func (s *API) saveDigitized(c *gin.Context, batchID string, el batchElement, out
 	canvasID := core.CanvasOf(c).ID
 	newID := uuid.NewString()
 	var tableID string
-	err = s.St.Write(func(tx *store.Tx) error {
+	err = s.St.WriteAs(core.IDOf(core.UserOf(c)), func(tx *store.Tx) error {
 		tableID = ""
 		w, err := tx.Widget(canvasID, el.ID)
 		if err != nil || w.Type != "Image" {
@@ -654,7 +654,7 @@ func (s *API) saveStitched(c *gin.Context, t *digitize.Table, ids []string, sour
 	srcJSON, _ := json.Marshal(sources)
 	var srcList []any
 	json.Unmarshal(srcJSON, &srcList)
-	err := s.St.Write(func(tx *store.Tx) error {
+	err := s.St.WriteAs(core.IDOf(core.UserOf(c)), func(tx *store.Tx) error {
 		all, err := tx.Widgets(canvasID)
 		if err != nil {
 			return err

@@ -114,6 +114,8 @@ export const api = {
   deleteCanvas: (id) => request('DELETE', `/api/v1/canvases/${id}`),
   permissions: (id) => request('GET', `/api/v1/canvases/${id}/permissions`),
   setLinkPermission: (id, p) => request('POST', `/api/v1/canvases/${id}/permissions`, { link_permission: p }),
+  setPermissions: (id, body) => request('POST', `/api/v1/canvases/${id}/permissions`, body),
+  users: () => request('GET', '/api/v1/users'),
 
   widgets: (id) => request('GET', `/api/v1/canvases/${id}/widgets`),
   widget: (id, wid) => request('GET', `/api/v1/canvases/${id}/widgets/${wid}`),

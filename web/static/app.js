@@ -8,26 +8,76 @@
 import { api, getToken, setToken, tokenSource, ApiError } from './api.js';
 import { h, icon, toast, modal, confirmDialog, promptDialog, initials, timeAgo } from './ui.js';
 import { CanvasView } from './canvas.js';
+import { shareDialog as openShare } from './share.js';
 
 const app = document.getElementById('app');
-const session = { user: null };
+const session = { user: null, linkError: '' };
+// A token as the server issues it (a link cut or changed when pasted has other characters).
+const TOKEN_CHARS = /^[A-Za-z0-9._~-]+$/;
 let current = null; // the mounted page, with an optional unmount()
 
 window.__canvasd = window.__canvasd || {};
 
-async function start() {
-  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-  if (m) {
-    setToken(decodeURIComponent(m[1]), 'link');
-    history.replaceState(null, '', location.pathname + location.search);
+/**
+ * linkToken finds the token of a token link: #token=… (or ?token=…, as
+ * some mail clients rewrite it). It answers {token} or {error} or null.
+ */
+export function linkToken(url) {
+  let u;
+  try { u = new URL(url, location.origin); } catch { return { error: 'That is not a link.' }; }
+  const m = /(?:^#|&)token=([^&]*)/.exec(u.hash) || /(?:^\?|&)token=([^&]*)/.exec(u.search);
+  if (!m) return null;
+  let t;
+  try { t = decodeURIComponent(m[1]).trim(); } catch { t = ''; }
+  if (!TOKEN_CHARS.test(t)) {
+    return { error: 'This link\'s sign-in token is incomplete or damaged (links are often cut or changed when pasted). Copy the whole link again, or ask for a new one.' };
   }
-  if (getToken()) {
+  return { token: t, path: u.pathname };
+}
+
+const BAD_TOKEN = 'This link\'s sign-in token is not valid: it may have expired or been revoked, or the link was cut short when it was pasted. Ask for a new link, or sign in.';
+
+/** signInWithLink signs in with a link's token; answers true, or sets session.linkError. */
+async function signInWithLink(lt) {
+  session.linkError = '';
+  if (!lt) return false;
+  if (lt.error) { session.linkError = lt.error; return false; }
+  try {
+    const r = await api.loginToken(lt.token);
+    setToken(lt.token, 'link');
+    session.user = r.user;
+    return true;
+  } catch (e) {
+    session.linkError = e instanceof ApiError && e.status === 401 ? BAD_TOKEN : 'Could not check the link: ' + e.message;
+    return false;
+  }
+}
+
+async function start() {
+  const lt = linkToken(location.href);
+  if (lt) {
+    // The token leaves the address bar (and the history) at once.
+    const u = new URL(location.href);
+    u.searchParams.delete('token');
+    history.replaceState(null, '', u.pathname + u.search);
+    if (await signInWithLink(lt)) {
+      window.addEventListener('popstate', route);
+      route();
+      return;
+    }
+    toast(session.linkError, 'error', 10000);
+  }
+  if (getToken() && !session.user) {
     try {
       const r = await api.loginToken(getToken());
       session.user = r.user;
     } catch (e) {
-      if (e instanceof ApiError && e.status === 401) setToken('');
-      else toast(e.message, 'error');
+      if (e instanceof ApiError && e.status === 401) {
+        setToken('');
+        session.linkError = 'You were signed out: your session ended (its token expired or was revoked). Sign in again, or open a new link.';
+      } else {
+        toast(e.message, 'error');
+      }
     }
   }
   window.addEventListener('popstate', route);
@@ -85,6 +135,20 @@ export function userMenu() {
 
 function loginPage(next) {
   const err = h('p.form-error', { role: 'alert' });
+  const linkErr = h('p.form-error#link-error', { role: 'alert', hidden: !session.linkError }, session.linkError);
+  const pasted = h('input.input#token-link', { type: 'url', placeholder: 'Paste a token link', 'aria-label': 'Token link', autocomplete: 'off' });
+  const openLink = async (e) => {
+    e.preventDefault();
+    const v = pasted.value.trim();
+    const lt = linkToken(v) || { error: v ? 'This link has no sign-in token: paste the whole link you were sent (it contains #token=…).' : 'Paste the link you were sent.' };
+    if (await signInWithLink(lt)) {
+      const p = lt.path && /^\/c\/[\w-]+\/?$/.test(lt.path) ? lt.path : next;
+      navigate(p && p !== '/' ? p : '/');
+      return;
+    }
+    linkErr.textContent = session.linkError;
+    linkErr.hidden = false;
+  };
   const email = h('input.input#login-email', { type: 'email', autocomplete: 'username', required: true, placeholder: 'you@example.com' });
   const password = h('input.input#login-password', { type: 'password', autocomplete: 'current-password', required: true, placeholder: '••••••••' });
   const submit = h('button.btn.primary.block#login-submit', { type: 'submit' }, 'Sign in');
@@ -112,7 +176,10 @@ function loginPage(next) {
   h('label.field', h('span', 'Password'), password),
   err,
   submit,
-  h('p.hint', 'Have a token link? Open it and you are signed in.'));
+  h('p.hint', 'Have a token link? Open it, or paste it here:'),
+  h('div.row.token-row', pasted, h('button.btn#token-link-open', { type: 'button', onclick: openLink }, 'Open')),
+  linkErr);
+  pasted.addEventListener('keydown', (e) => { if (e.key === 'Enter') openLink(e); });
   return { node: h('main.login-page', form) };
 }
 
@@ -186,36 +253,7 @@ function listPage() {
   return { node, mounted: load };
 }
 
-/** shareDialog sets a canvas's link permission and shows its link. */
-export async function shareDialog(c) {
-  let perm = 'none';
-  try { perm = (await api.permissions(c.id)).link_permission || 'none'; } catch (e) { toast(e.message, 'error'); return; }
-  const link = `${location.origin}/c/${c.id}`;
-  const linkInput = h('input.input.mono', { type: 'text', readOnly: true, value: link, 'aria-label': 'Canvas link' });
-  const options = [
-    ['none', 'Only people with access', 'Invited users and admins.'],
-    ['view', 'Anyone with the link can view', 'They see every change live but cannot edit.'],
-    ['edit', 'Anyone with the link can edit', 'They can add, move and delete.'],
-  ];
-  const radios = options.map(([v, title, sub]) => h('label.radio-card',
-    h('input', { type: 'radio', name: 'link-perm', value: v, checked: v === perm }),
-    h('span', h('strong', title), h('span.muted.small', sub))));
-  const body = h('div.share',
-    h('div.radio-list', radios),
-    h('label.field', h('span', 'Link'), h('div.row', linkInput,
-      h('button.btn', { type: 'button', onclick: () => { linkInput.select(); navigator.clipboard?.writeText(link).then(() => toast('Link copied', 'ok'), () => {}); } }, 'Copy'))));
-  modal({
-    title: `Share “${c.name}”`, body,
-    actions: [
-      { label: 'Cancel', onClick: (close) => close() },
-      {
-        label: 'Save', primary: true, id: 'share-save', onClick: async (close) => {
-          const v = body.querySelector('input[name=link-perm]:checked').value;
-          try { await api.setLinkPermission(c.id, v); toast('Sharing updated', 'ok'); close(); } catch (e) { toast(e.message, 'error'); }
-        },
-      },
-    ],
-  });
-}
+/** shareDialog opens the Share dialog (share.js) for canvas c. */
+export function shareDialog(c) { return openShare(c, session.user); }
 
 start();

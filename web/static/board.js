@@ -132,13 +132,10 @@ export const SHORTCUTS = [
     ['Esc, Ctrl/⌘ + Enter', 'Finish editing (saves)'],
     ['N', 'New note in free space near the centre'],
   ]],
-  ['Undo', [
-    ['Ctrl/⌘ + Z', 'Undo your last change'],
-    ['Ctrl/⌘ + Shift + Z, Ctrl/⌘ + Y', 'Redo'],
-  ]],
   ['Selection', [
     ['Click, Shift + click', 'Select, add or remove'],
     ['Shift + drag on the background', 'Box select'],
+    ['Drag a corner of a multi-selection', 'Resize the group'],
     ['Ctrl/⌘ + A', 'Select everything on the canvas'],
     ['Esc', 'Clear the selection'],
     ['Delete, Backspace', 'Delete the selection (undo brings it back)'],
@@ -147,6 +144,10 @@ export const SHORTCUTS = [
     ['] / [', 'Bring to front / send to back'],
     ['L', 'Lock or unlock'],
     ['Arrow keys (Shift: ×10)', 'Nudge'],
+  ]],
+  ['Undo', [
+    ['Ctrl/⌘ + Z', 'Undo your last change'],
+    ['Ctrl/⌘ + Shift + Z, Ctrl/⌘ + Y', 'Redo'],
   ]],
   ['Tools', [
     ['C', 'Connector tool: drag from one item to another'],
@@ -163,6 +164,8 @@ export const SHORTCUTS = [
     ['Two-finger scroll, wheel', 'Pan (Shift: sideways)'],
     ['Pinch, Ctrl/⌘ + wheel', 'Zoom'],
     ['Ctrl/⌘ + 0', 'Fit to content'],
+    ['M', 'Show or hide the minimap (click it to move there)'],
+    ['Click a person\'s avatar', 'Follow their view (Esc stops)'],
     ['?', 'This help'],
   ]],
 ];

@@ -9,6 +9,7 @@ import { h, svg, icon, toast, modal, confirmDialog, promptDialog, initials, safe
 import { Live } from './live.js';
 import { openRecrop, openUncrop, openDigitize } from './tools.js';
 import { History, norm } from './history.js';
+import { Minimap } from './minimap.js';
 import { findFree, fetchBlob, writeClip, readClip, helpDialog, tableGrid, toCSV, toTSV, download, copyText } from './board.js';
 
 export const NOTE_COLORS = [
@@ -96,6 +97,12 @@ export class CanvasView {
     // someone else changed it first (see onConflict).
     this.versions = new Map();   // widget id -> version
     this.inflight = new Map();   // widget id -> PATCHes under way
+    // Optimistic fields of PATCHes whose event has not come back yet: an
+    // older event of the widget (someone's, or our previous change) must not
+    // show the old values meanwhile (say, unlock a note just locked).
+    this.pendingFields = new Map(); // widget id -> [{fields, until: seq of our change's event}]
+    this.eventSeq = new Map();      // widget id -> seq of the last event of it applied
+    this.eventWidget = new Map();   // widget id -> the widget as its last event had it
     this.drafts = new Map();     // note id -> text another viewer is typing (never stored)
     this.lastEditor = new Map(); // note id -> name of the last viewer seen editing it
     this.editState = null;       // {id, baseText, version} of the note being edited here
@@ -150,11 +157,17 @@ export class CanvasView {
       this.zoomLabel,
       h('button.icon-btn', { type: 'button', title: 'Zoom in', 'aria-label': 'Zoom in', onclick: () => this.zoomBy(1.25) }, icon('plus')),
       h('button.icon-btn', { type: 'button', title: 'Fit to content', 'aria-label': 'Fit to content', onclick: () => this.fit() }, icon('fit')),
+      this.minimapBtn = h('button.icon-btn#minimap-btn', { type: 'button', title: 'Minimap (M)', 'aria-label': 'Minimap', onclick: () => this.toggleMinimap() }, icon('map')),
       h('button.icon-btn#help-btn', { type: 'button', title: 'Keyboard shortcuts (?)', 'aria-label': 'Keyboard shortcuts', onclick: () => helpDialog() }, icon('help')));
     this.marquee = h('div.marquee#marquee', { hidden: true });
     this.uploads = h('div.uploads');
+    this.minimap = new Minimap(this);
+    this.minimap.hidden = readPref('minimap') === 'off';
+    this.minimapBtn.classList.toggle('on', !this.minimap.hidden);
+    this.followBar = h('div.follow-bar#follow-bar', { hidden: true }, h('span.follow-text'),
+      h('button.btn.small#follow-stop', { type: 'button', onclick: () => this.setFollow(null) }, 'Stop'));
     this.viewport = h('div.viewport#viewport', { tabindex: '0' },
-      this.world, this.overlay, this.marquee, this.cursorLayer, this.floatBar, this.emptyHint, this.dropHint, zoomBar, this.uploads, this.banner);
+      this.world, this.overlay, this.marquee, this.cursorLayer, this.floatBar, this.emptyHint, this.dropHint, zoomBar, this.minimap.node, this.followBar, this.uploads, this.banner);
     this.node = h('div.page.canvas-page', topbar, this.viewport);
 
     const vp = this.viewport;
@@ -218,6 +231,7 @@ export class CanvasView {
       onPresence: (msg) => this.onPresence(msg),
       onJoin: (v) => { this.viewers.set(v.id, v); this.presenceOnly.delete(v.id); this.renderViewers(); },
       onLeave: (v) => {
+        if (this.follow === v.id) this.setFollow(null);
         const c = this.cursors.get(v.id);
         if (c && c.editing) this.dropDraft(c.editing);
         this.viewers.delete(v.id); this.cursors.delete(v.id); this.renderViewers(); this.schedule();
@@ -332,13 +346,39 @@ export class CanvasView {
       this.widgets.delete(w.id);
       this.selection.delete(w.id);
       this.versions.delete(w.id);
+      this.pendingFields.delete(w.id);
+      this.eventWidget.delete(w.id);
       if (this.editing === w.id) this.editing = null;
     } else {
-      this.widgets.set(w.id, w);
-      if (typeof env.seq === 'number') this.noteVersion(w.id, env.seq);
+      this.widgets.set(w.id, this.overlayPending(w, env.seq));
+      this.eventWidget.set(w.id, w);
+      if (typeof env.seq === 'number') {
+        this.noteVersion(w.id, env.seq);
+        this.eventSeq.set(w.id, Math.max(this.eventSeq.get(w.id) || 0, env.seq));
+      }
       if (this.editing === w.id) this.remoteWhileEditing(w, env.seq);
     }
     this.schedule();
+  }
+
+  /**
+   * overlayPending lays the fields of our PATCHes still under way over an
+   * event's widget; a mark goes once the event of its change (seq >= until) arrives.
+   */
+  overlayPending(w, seq) {
+    const marks = this.pendingFields.get(w.id);
+    if (!marks) return w;
+    const live = typeof seq === 'number' ? marks.filter((m) => !(m.until <= seq)) : marks;
+    if (live.length) this.pendingFields.set(w.id, live); else this.pendingFields.delete(w.id);
+    if (!live.length) return w;
+    const out = { ...w };
+    for (const m of live) Object.assign(out, m.fields);
+    return out;
+  }
+
+  dropPending(id, mark) {
+    const marks = (this.pendingFields.get(id) || []).filter((m) => m !== mark);
+    if (marks.length) this.pendingFields.set(id, marks); else this.pendingFields.delete(id);
   }
 
   /** noteVersion records a widget's version; versions only grow. */
@@ -379,6 +419,7 @@ export class CanvasView {
     let hint = el.querySelector('.note-hint');
     if (!hint) { hint = h('div.note-hint', { contenteditable: 'false' }); el.append(hint); }
     hint.textContent = `${this.editorName(w.id)} changed this note while you were editing; saving will ask which to keep.`;
+    hint.dataset.named = String(this.lastEditor.has(w.id));
   }
 
   /**
@@ -399,12 +440,19 @@ export class CanvasView {
     c.viewer = v;
     if ('cursor' in msg) c.cursor = msg.cursor || null;
     if (msg.selection) c.selection = msg.selection;
+    if (msg.viewport && typeof msg.viewport === 'object') c.viewport = msg.viewport;
     if ('editing' in msg) {
       const was = c.editing || '';
       c.editing = typeof msg.editing === 'string' ? msg.editing : '';
       if (was && (was !== c.editing || typeof msg.draft !== 'string')) this.dropDraft(was);
       if (c.editing) {
         this.lastEditor.set(c.editing, v.name);
+        // Their presence may come after their save: a hint that said "Someone" gets the name.
+        const hint = this.editing === c.editing && this.els.get(c.editing)?.querySelector('.note-hint[data-named="false"]');
+        if (hint) {
+          hint.textContent = `${v.name} changed this note while you were editing; saving will ask which to keep.`;
+          hint.dataset.named = 'true';
+        }
         if (typeof msg.draft === 'string' && this.drafts.get(c.editing) !== msg.draft) {
           this.drafts.set(c.editing, msg.draft);
           this.sigObj.delete(c.editing);
@@ -417,6 +465,7 @@ export class CanvasView {
     // without a presence update.
     clearTimeout(c.expiry);
     c.expiry = setTimeout(() => this.expireCursor(v.id, c), CURSOR_TTL_MS);
+    if (this.follow === v.id) this.followTo(c);
     this.schedule();
   }
 
@@ -429,7 +478,7 @@ export class CanvasView {
 
   sendPresence(cursor) {
     this.lastCursor = cursor;
-    if (this.live) this.live.presence(cursor, [...this.selection], this.editingPresence);
+    if (this.live) this.live.presence(cursor, [...this.selection], { ...(this.editingPresence || {}), viewport: this.visibleWorld() });
   }
 
   /** dropDraft stops showing another viewer's unsaved text in a note. */
@@ -442,10 +491,16 @@ export class CanvasView {
     vs.sort((a, b) => (this.me && a.id === this.me.id ? -1 : this.me && b.id === this.me.id ? 1 : a.name.localeCompare(b.name)));
     const shown = vs.slice(0, 5);
     this.viewersEl.replaceChildren(...[
-      ...shown.map((v) => h('span.avatar.viewer', {
-        title: v.name + (this.me && v.id === this.me.id ? ' (you)' : ''),
-        style: { background: safeColor(v.color, VIEWER_COLOR) }, dataset: { viewer: v.id, name: v.name },
-      }, initials(v.name))),
+      ...shown.map((v) => {
+        const me = this.me && v.id === this.me.id;
+        return h('span.avatar.viewer' + (this.follow === v.id ? '.following' : ''), {
+          title: v.name + (me ? ' (you)' : this.follow === v.id ? ': following (click to stop)' : ': click to follow their view'),
+          style: { background: safeColor(v.color, VIEWER_COLOR) }, dataset: { viewer: v.id, name: v.name },
+          role: me ? null : 'button', tabindex: me ? null : '0',
+          onclick: me ? null : () => this.setFollow(this.follow === v.id ? null : v.id),
+          onkeydown: me ? null : (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); e.stopPropagation(); this.setFollow(this.follow === v.id ? null : v.id); } },
+        }, initials(v.name));
+      }),
       vs.length > 5 ? h('span.avatar.more', `+${vs.length - 5}`) : null,
       h('span.viewer-count', vs.length === 1 ? 'Only you' : `${vs.length} here`)].filter(Boolean));
   }
@@ -473,8 +528,16 @@ export class CanvasView {
       return { x: Math.min(e.a.x, e.b.x), y: Math.min(e.a.y, e.b.y), w: Math.abs(e.a.x - e.b.x), h: Math.abs(e.a.y - e.b.y), s: 1 };
     }
     const a = this.abs(w);
-    const size = this.drag && this.drag.id === w.id && this.drag.size ? this.drag.size : w.size || { width: 0, height: 0 };
+    const size = this.sizeOf(w);
     return { x: a.x, y: a.y, w: num(size.width) * a.s, h: num(size.height) * a.s, s: a.s };
+  }
+
+  /** sizeOf is a widget's size, as a resize under way shows it. */
+  sizeOf(w) {
+    const d = this.drag;
+    if (d && d.sizes && d.sizes.has(w.id)) return d.sizes.get(w.id);
+    if (d && d.id === w.id && d.size) return d.size;
+    return w.size || { width: 0, height: 0 };
   }
 
   parentScale(w) {
@@ -566,6 +629,76 @@ export class CanvasView {
     this.checkOverflow();
     this.renderOverlay();
     this.renderCursors();
+    this.minimap.draw();
+    // Others may follow this view: a changed view goes out with presence.
+    const key = `${v.x}|${v.y}|${v.z}`;
+    if (key !== this.sentView && this.live) { this.sentView = key; this.sendPresence(this.lastCursor); }
+  }
+
+  /** visibleWorld is the world rectangle this viewport shows. */
+  visibleWorld() {
+    const v = this.view;
+    const r1 = (n) => Math.round(n * 10) / 10;
+    const s = this.vpSize || { w: this.viewport.clientWidth || 1, h: this.viewport.clientHeight || 1 };
+    return { x: r1(-v.x / v.z), y: r1(-v.y / v.z), w: r1(s.w / v.z), h: r1(s.h / v.z) };
+  }
+
+  /** centerOn moves the view so world point (x, y) is in the middle (the minimap). */
+  centerOn(x, y) {
+    this.setFollow(null);
+    const v = this.view;
+    v.x = (this.viewport.clientWidth || 1) / 2 - x * v.z;
+    v.y = (this.viewport.clientHeight || 1) / 2 - y * v.z;
+    this.scheduleView();
+  }
+
+  toggleMinimap() {
+    this.minimap.hidden = !this.minimap.hidden;
+    writePref('minimap', this.minimap.hidden ? 'off' : 'on');
+    this.minimapBtn.classList.toggle('on', !this.minimap.hidden);
+    this.minimapBtn.setAttribute('aria-pressed', String(!this.minimap.hidden));
+    this.scheduleView();
+  }
+
+  /**
+   * setFollow follows a collaborator (viewer id) or stops (null): this view
+   * moves with theirs. Presence carries their viewport when the server
+   * relays it, and always their cursor: without a viewport, the view keeps
+   * their cursor in its middle half.
+   */
+  setFollow(id) {
+    if (id && (!this.viewers.has(id) || (this.me && id === this.me.id))) id = null;
+    if (this.follow === id || (!id && !this.follow)) return;
+    this.follow = id;
+    const v = id && this.viewers.get(id);
+    this.followBar.hidden = !v;
+    if (v) {
+      this.followBar.style.setProperty('--c', safeColor(v.color, VIEWER_COLOR));
+      this.followBar.querySelector('.follow-text').textContent = `Following ${v.name}`;
+      const c = this.cursors.get(id);
+      if (c) this.followTo(c);
+    }
+    this.renderViewers();
+  }
+
+  /** followTo moves the view to the followed viewer's viewport, or to their cursor. */
+  followTo(c) {
+    const r = this.viewport.getBoundingClientRect();
+    const vp = c.viewport;
+    if (vp && [vp.x, vp.y, vp.w, vp.h].every((n) => typeof n === 'number' && isFinite(n)) && vp.w > 0 && vp.h > 0) {
+      const z = clamp(Math.min(r.width / vp.w, r.height / vp.h), MIN_Z, MAX_Z);
+      this.view = { z, x: r.width / 2 - (vp.x + vp.w / 2) * z, y: r.height / 2 - (vp.y + vp.h / 2) * z };
+      this.scheduleView();
+      return;
+    }
+    const p = c.cursor;
+    if (!p || typeof p.x !== 'number' || typeof p.y !== 'number') return;
+    const s = this.toScreen(p.x, p.y);
+    if (s.x < r.width / 4 || s.x > r.width * 3 / 4 || s.y < r.height / 4 || s.y > r.height * 3 / 4) {
+      this.view.x = r.width / 2 - p.x * this.view.z;
+      this.view.y = r.height / 2 - p.y * this.view.z;
+      this.scheduleView();
+    }
   }
 
   /**
@@ -576,6 +709,9 @@ export class CanvasView {
     const v = this.view;
     const vw = this.viewport.clientWidth || 1;
     const vh = this.viewport.clientHeight || 1;
+    // Read here, before this frame's writes: later readers (the minimap,
+    // presence) use it and force no layout.
+    this.vpSize = { w: vw, h: vh };
     const x0 = (-CULL_MARGIN - v.x) / v.z;
     const y0 = (-CULL_MARGIN - v.y) / v.z;
     const x1 = (vw + CULL_MARGIN - v.x) / v.z;
@@ -636,7 +772,7 @@ export class CanvasView {
       this.updateContent(el, w);
       const r = this.rect(w);
       this.rects.set(w.id, r);
-      const size = this.drag && this.drag.size && this.drag.id === w.id ? this.drag.size : w.size || {};
+      const size = this.sizeOf(w);
       // Only what changed is written: a style write costs a style recalc.
       const geo = `${num(size.width)}|${num(size.height)}|${r.x}|${r.y}|${r.s}|${i + 1}`;
       if (el.geo !== geo) {
@@ -663,6 +799,7 @@ export class CanvasView {
     }
     this.connSvg.style.zIndex = String(items.length + 2);
     this.renderConnectors();
+    this.minimap.contentChanged();
     this.renderView();
     this.emptyHint.hidden = this.loading || items.length > 0;
   }
@@ -1029,6 +1166,9 @@ export class CanvasView {
       if (!w || w.widget_type === 'Connector') continue;
       boxes.push(this.screenBox(w, 'sel-box', null, single && this.canEdit && !w.pinned && this.editing !== id));
     }
+    // A multi-selection gets one box around it, with corner handles: group resize.
+    const group = this.selection.size > 1 && this.canEdit && !this.editing ? this.movable([...this.selection]) : [];
+    if (group.length > 1) boxes.push(this.groupBox(group));
     // Other viewers' selections, in their colour.
     for (const c of this.cursors.values()) {
       for (const id of c.selection || []) {
@@ -1047,6 +1187,17 @@ export class CanvasView {
     // Nothing to show and nothing shown: no DOM write (this runs on every pan frame).
     if (boxes.length || this.overlay.firstChild) this.overlay.replaceChildren(...boxes);
     this.renderFloatBar(single);
+  }
+
+  /** groupBox frames widgets ws on screen, with the handles of a group resize. */
+  groupBox(ws) {
+    const b = bbox(ws.map((w) => this.rect(w)));
+    const p = this.toScreen(b.x, b.y);
+    const box = h('div.group-box#group-box', {
+      style: { transform: `translate(${p.x}px, ${p.y}px)`, width: b.w * this.view.z + 'px', height: b.h * this.view.z + 'px' },
+    });
+    for (const k of ['nw', 'ne', 'sw', 'se']) box.append(h('span.handle.h-' + k, { dataset: { handle: k, group: '1' } }));
+    return box;
   }
 
   screenBox(w, cls, viewer, handles) {
@@ -1075,7 +1226,9 @@ export class CanvasView {
     const w = single;
     const images = sel.filter((x) => x.widget_type === 'Image');
     const locked = sel.every((x) => x.pinned);
-    const key = (w ? `${w.id}:${w.widget_type}:${w.background_color || ''}:${w.anchor_name || ''}` : `multi:${sel.length}:${images.length}`) + `:${locked}`;
+    const wel = w && w.widget_type === 'Note' ? this.els.get(w.id) : null;
+    const over = !!(wel && wel.classList.contains('overflowing'));
+    const key = (w ? `${w.id}:${w.widget_type}:${w.background_color || ''}:${w.anchor_name || ''}:${over}` : `multi:${sel.length}:${images.length}`) + `:${locked}`;
     if (bar.dataset.key !== key) {
       bar.dataset.key = key;
       const items = [];
@@ -1094,6 +1247,7 @@ export class CanvasView {
           onclick: () => this.edit('Colour', [{ w: this.widgets.get(w.id) || w, body: { background_color: c } }]),
         }))));
         items.push(h('button.fb-btn#fb-edit', { type: 'button', title: 'Edit text', onclick: () => this.editNote(w.id) }, icon('edit')));
+        if (over) items.push(h('button.fb-btn#fb-fit', { type: 'button', title: 'Grow the note to show all of its text', onclick: () => this.fitNote(w.id) }, icon('expand'), h('span', 'Fit text')));
       }
       if (w && w.widget_type === 'Image') {
         items.push(
@@ -1215,6 +1369,18 @@ export class CanvasView {
       if (this.tool === 'connector' && !from) { this.setTool(null); }
     }
     const handle = e.target.closest('.handle');
+    if (handle && this.canEdit && handle.dataset.group) {
+      const ws = this.movable([...this.selection]);
+      if (ws.length) {
+        this.drag = {
+          kind: 'gresize', handle: handle.dataset.handle, start, moved: false, id: ws[0].id,
+          box: bbox(ws.map((w) => this.rect(w))), locs: new Map(), sizes: new Map(),
+          items: ws.map((w) => ({ id: w.id, r: this.rect(w), loc0: { ...(w.location || { x: 0, y: 0 }) }, size0: { ...(w.size || { width: 0, height: 0 }) }, ps: this.parentScale(w) })),
+        };
+        e.preventDefault();
+        return;
+      }
+    }
     if (handle && this.canEdit) {
       const w = this.widgets.get(handle.dataset.id);
       if (w) {
@@ -1254,6 +1420,7 @@ export class CanvasView {
       return;
     }
     // Background: pan; a click without movement clears the selection.
+    this.setFollow(null);
     this.drag = { kind: 'pan', start, view0: { ...this.view }, moved: false, id: null, clear: !e.shiftKey };
     this.viewport.classList.add('panning');
   }
@@ -1317,6 +1484,8 @@ export class CanvasView {
       }
     } else if (d.kind === 'resize') {
       this.resizeTo(d, dx / this.view.z, dy / this.view.z);
+    } else if (d.kind === 'gresize') {
+      this.groupResizeTo(d, dx / this.view.z, dy / this.view.z);
     }
     this.schedule();
   }
@@ -1342,6 +1511,32 @@ export class CanvasView {
     }
     this.selection = sel;
     this.schedule();
+  }
+
+  /**
+   * groupResizeTo scales a multi-selection about the corner opposite the
+   * dragged handle: every position and size by one factor, so the group
+   * keeps its layout and images their aspect.
+   */
+  groupResizeTo(d, dx, dy) {
+    const b = d.box;
+    const left = d.handle.includes('w');
+    const top = d.handle.includes('n');
+    const kx = (b.w + (left ? -dx : dx)) / Math.max(1, b.w);
+    const ky = (b.h + (top ? -dy : dy)) / Math.max(1, b.h);
+    // The smallest member stays at least 24 px wide and high.
+    let kMin = 0;
+    for (const it of d.items) kMin = Math.max(kMin, 24 / Math.max(1, Math.min(it.r.w, it.r.h)));
+    const k = Math.max(kMin, Math.max(kx, ky));
+    const ax = left ? b.x + b.w : b.x;
+    const ay = top ? b.y + b.h : b.y;
+    for (const it of d.items) {
+      const nx = ax + (it.r.x - ax) * k;
+      const ny = ay + (it.r.y - ay) * k;
+      d.locs.set(it.id, { x: num(it.loc0.x) + (nx - it.r.x) / it.ps, y: num(it.loc0.y) + (ny - it.r.y) / it.ps });
+      d.sizes.set(it.id, { width: num(it.size0.width) * k, height: num(it.size0.height) * k });
+    }
+    d.k = k;
   }
 
   resizeTo(d, dx, dy) {
@@ -1401,6 +1596,17 @@ export class CanvasView {
       }
       this.edit(changes.length > 1 ? `Move ${changes.length} items` : 'Move', changes);
     }
+    if (d.kind === 'gresize' && d.moved && d.sizes.size) {
+      const changes = [];
+      for (const [id, l] of d.locs) {
+        const w = this.widgets.get(id);
+        const sz = d.sizes.get(id);
+        if (w && sz) {
+          changes.push({ w, body: { location: { x: round2(l.x), y: round2(l.y) }, size: { width: round2(sz.width), height: round2(sz.height) } }, ifMatch: this.versionFor(id) });
+        }
+      }
+      this.edit(`Resize ${changes.length} items`, changes);
+    }
     if (d.kind === 'resize' && d.moved && d.size) {
       const w = this.widgets.get(d.id);
       if (w) {
@@ -1421,15 +1627,34 @@ export class CanvasView {
    */
   async patch(w, body, opts = {}) {
     // Edits wait behind those queued offline: they reach the server in order.
-    if (this.outbox.length) return this.enqueue('patch', w, body);
+    if (this.outbox.length && !this.resending) return this.enqueue('patch', w, body, opts);
     const ifMatch = opts.ifMatch ?? null;
     this.inflight.set(w.id, (this.inflight.get(w.id) || 0) + 1);
+    const fields = { ...body };
+    delete fields.auto_raise;
+    const mark = { fields, until: Infinity };
+    this.pendingFields.set(w.id, [...(this.pendingFields.get(w.id) || []), mark]);
     try {
       const { data, version } = await api.patchWidgetIf(this.id, w, body, ifMatch);
       this.noteVersion(w.id, version);
+      // Kept until the event of this change arrives. When it already has,
+      // the widget is shown as the events have it (a later change by
+      // someone else, which arrived meanwhile, shows).
+      if (version != null && (this.eventSeq.get(w.id) || 0) < version) {
+        mark.until = version;
+      } else {
+        this.dropPending(w.id, mark);
+        const ev = this.eventWidget.get(w.id);
+        if (version != null && ev && this.widgets.has(w.id)) {
+          this.widgets.set(w.id, this.overlayPending(ev));
+          this.sigObj.delete(w.id);
+          this.schedule();
+        }
+      }
       return data;
     } catch (e) {
-      if (e.status === 0) return this.enqueue('patch', w, body);
+      this.dropPending(w.id, mark);
+      if (e.status === 0) return this.enqueue('patch', w, body, opts);
       if (e.status === 412 && ifMatch != null) return this.onConflict(w, body, opts);
       await this.rollback(w.id);
       toast(e.status === 403 ? 'You can only view this canvas.' : 'Could not save: ' + e.message, 'error');
@@ -1528,9 +1753,14 @@ export class CanvasView {
    * answers as the server would, so the view and undo go on; flush sends the
    * queue, in order, once the server answers again.
    */
-  enqueue(kind, w, body) {
+  enqueue(kind, w, body, opts = {}) {
     const first = !this.outbox.length;
-    this.outbox.push({ kind, w: { id: w.id, widget_type: w.widget_type }, body });
+    // A queued change keeps the version it was based on (If-Match): on the
+    // reconnect it meets the same conflict path as a change sent at once. A
+    // later change of a widget already queued is based on that queued change
+    // ("chain"): it is sent on the version the earlier one produced.
+    const chained = opts.ifMatch != null && this.outbox.some((it) => it.w.id === w.id && it.kind === 'patch');
+    this.outbox.push({ kind, w: { id: w.id, widget_type: w.widget_type }, body, ifMatch: opts.ifMatch ?? null, base: opts.base, chained });
     if (first) toast('You are offline: your changes are kept and sent when the connection is back.', 'info', 4000);
     this.setStatus(this.statusEl.dataset.state);
     this.scheduleFlush();
@@ -1551,14 +1781,35 @@ export class CanvasView {
     if (this.flushing || this.unmounted) return;
     this.flushing = true;
     let sent = 0;
+    const made = new Map(); // widget id -> version its last queued change produced
     try {
       while (this.outbox.length) {
         const it = this.outbox[0];
         try {
-          if (it.kind === 'patch') await api.patchWidget(this.id, it.w, it.body);
-          else await api.deleteWidget(this.id, it.w);
+          if (it.kind === 'patch') {
+            const ifMatch = it.chained && made.has(it.w.id) ? made.get(it.w.id) : it.ifMatch;
+            const { version } = await api.patchWidgetIf(this.id, it.w, it.body, ifMatch);
+            this.noteVersion(it.w.id, version);
+            if (version != null) made.set(it.w.id, version);
+          } else {
+            await api.deleteWidget(this.id, it.w);
+          }
         } catch (e) {
           if (e.status === 0) { this.scheduleFlush(); return; }
+          if (e.status === 412 && it.kind === 'patch') {
+            // Someone changed it while this user was offline: merge, or ask (as for a change sent at once).
+            // The canvas is read again after the flush: the changes queued behind this one were shown on the old state.
+            this.stale = true;
+            this.outbox.shift();
+            this.setStatus(this.statusEl.dataset.state);
+            const w = this.widgets.get(it.w.id) || it.w;
+            // A merge is sent at once, in the queue's order, not behind the rest of it.
+            this.resending = true;
+            let res;
+            try { res = await this.onConflict(w, it.body, { ifMatch: it.ifMatch, base: it.base }); } finally { this.resending = false; }
+            if (res) sent++;
+            continue;
+          }
           if (!(it.kind === 'delete' && e.status === 404)) {
             toast('A change made offline could not be saved: ' + e.message, 'error', 6000);
             this.stale = true;
@@ -1662,6 +1913,16 @@ export class CanvasView {
     return true;
   }
 
+  /** recropRaw re-crops an image to box (history uses it to undo a re-crop); answers the deal API's {version, ...} or null. */
+  async recropRaw(w, box, mode) {
+    try {
+      return await api.recrop(this.id, w.id, box, mode);
+    } catch (e) {
+      toast('Could not re-crop: ' + e.message, 'error');
+      return null;
+    }
+  }
+
   /** recreate creates a widget like snap (undo of a delete, paste); images need their bytes. */
   async recreate(snap, blob, extra = {}) {
     const t = snap.widget_type;
@@ -1692,6 +1953,7 @@ export class CanvasView {
   onWheel(e) {
     if (e.target.closest('.modal, .floatbar')) return;
     e.preventDefault();
+    this.setFollow(null);
     const r = this.viewport.getBoundingClientRect();
     let dx = e.deltaX;
     let dy = e.deltaY;
@@ -1783,6 +2045,7 @@ export class CanvasView {
       this.afterPending(() => this.deleteSelection());
     } else if (e.key === 'Escape') {
       this.setTool(null);
+      this.setFollow(null);
       this.anchorsMenu.hidden = true;
       this.selection.clear();
       this.sendPresence(this.lastCursor);
@@ -1790,6 +2053,8 @@ export class CanvasView {
     } else if (e.key === 'Enter' && !mod && this.selection.size === 1) {
       const w = this.widgets.get([...this.selection][0]);
       if (w && w.widget_type === 'Note') { e.preventDefault(); this.editNote(w.id); }
+    } else if (key === 'm' && !mod) {
+      this.toggleMinimap();
     } else if (key === 'n' && this.canEdit && !mod) {
       this.addNoteAtCenter();
     } else if (key === 'c' && this.canEdit && !mod) {
@@ -2115,6 +2380,17 @@ export class CanvasView {
     this.schedule();
   }
 
+  /** fitNote grows a note whose text does not fit to the height its text needs (one undo step). */
+  async fitNote(id) {
+    const w = this.widgets.get(id);
+    const el = this.els.get(id);
+    if (!w || !el || !this.canEdit) return;
+    const need = Math.ceil(el.scrollHeight);
+    const size = w.size || {};
+    if (need <= num(size.height) + 1) return;
+    await this.edit('Fit text', [{ w, body: { size: { width: num(size.width, 300), height: need } }, ifMatch: this.versionFor(id) }]);
+  }
+
   // ------------------------------------------------------------- uploads
 
   async uploadFiles(files, at) {
@@ -2156,6 +2432,10 @@ export class CanvasView {
 }
 
 function round2(v) { return Math.round(v * 100) / 100; }
+
+/** readPref and writePref keep a view preference in localStorage (private mode: not kept). */
+function readPref(k) { try { return localStorage.getItem('canvasd.' + k); } catch { return null; } }
+function writePref(k, v) { try { localStorage.setItem('canvasd.' + k, v); } catch { /* not kept */ } }
 
 /** bbox of rectangles {x, y, w, h}. */
 function bbox(rects) {

@@ -3,6 +3,9 @@
 // ordinary change over the Canvus routes (PATCH, POST or DELETE), so every
 // collaborator sees an undo like any other edit.
 //
+// A re-crop is undone by re-cropping to the previous version's box (the
+// deal API has no route that makes an older version current again).
+//
 // An undo never reverts someone else's later change: before a step, the
 // fields it would overwrite are compared with what our edit set; if anyone
 // changed them since, that step is skipped and a toast says so.
@@ -43,7 +46,7 @@ export function contentOf(snap) {
 export class History {
   /**
    * view provides: current(id) -> widget|null (gone)|undefined (unknown), patchRaw(w, body) -> widget|null,
-   * removeRaw(w) -> bool, recreate(snap, blob) -> widget|null.
+   * removeRaw(w) -> bool, recreate(snap, blob) -> widget|null, recropRaw(w, box, mode) -> {version}|null.
    */
   constructor(view) {
     this.view = view;
@@ -163,6 +166,18 @@ export class History {
         if (!nw) return false;
         this.rebind(op.ref, nw.id);
         op.snap = { ...op.snap, ...nw };
+        return true;
+      }
+      case 'recrop': {
+        // A re-crop makes a new version; its inverse re-crops the same
+        // source to the previous version's box (a newer version with the
+        // same pixels). Skipped when anyone made another version since.
+        if (!w || Number(w.version) !== op.at) return false;
+        const to = undo ? op.prev : op.next;
+        if (!to || !to.box) return false;
+        const r = await v.recropRaw(w, to.box, to.mode || 'freeform');
+        if (!r || typeof r.version !== 'number') return false;
+        op.at = r.version;
         return true;
       }
     }

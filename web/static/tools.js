@@ -34,6 +34,7 @@ export async function openRecrop(view, wid) {
     h('aside.recrop-side', h('h3', 'Versions'), versionsList));
   let box = { x: 0, y: 0, width: 1, height: 1 };
   let origBox = null;
+  let cur = null; // the version shown when the dialog opened
   let srcURL = null;
   let natural = { w: 0, h: 0 };
   const m = modal({
@@ -59,7 +60,7 @@ export async function openRecrop(view, wid) {
     stage.replaceChildren(h('div.recrop-error', h('strong', unavailable(e, 'Re-crop')), h('p.muted', 'The image stays as it is.')));
     return;
   }
-  const cur = versions.length ? versions[versions.length - 1] : null;
+  cur = versions.length ? versions[versions.length - 1] : null;
   if (cur && cur.bbox) box = { ...cur.bbox };
   if (versions.length && versions[0].bbox) origBox = { ...versions[0].bbox };
   versionsList.replaceChildren(...versions.slice().reverse().map((v) => h('li',
@@ -143,9 +144,11 @@ export async function openRecrop(view, wid) {
     btn.disabled = true;
     const round = (v) => Math.round(v * 1e6) / 1e6;
     const b = { x: round(box.x), y: round(box.y), width: round(box.width), height: round(box.height) };
+    const mode = aspect.checked ? 'aspect_locked' : 'freeform';
     try {
-      const r = await api.recrop(view.id, wid, b, aspect.checked ? 'aspect_locked' : 'freeform');
+      const r = await view.history.track(api.recrop(view.id, wid, b, mode));
       close();
+      view.history.track(recordRecrop(view, wid, r.version, cur, b, mode));
       const hint = r.diff_summary && r.diff_summary.hint ? ' ' + r.diff_summary.hint : '';
       toast(`Saved version ${r.version}.${hint}`, 'ok', 6000);
     } catch (e) {
@@ -153,6 +156,22 @@ export async function openRecrop(view, wid) {
       toast(unavailable(e, 'Re-crop'), 'error', 6000);
     }
   }
+}
+
+/**
+ * recordRecrop puts a re-crop on the undo stack: undo re-crops to the box
+ * of the version before it (read again when someone re-cropped in between).
+ */
+async function recordRecrop(view, wid, version, cur, box, mode) {
+  let prev = cur && cur.version === version - 1 ? cur : null;
+  if (!prev) {
+    try { prev = ((await api.versions(view.id, wid)).versions || []).find((v) => v.version === version - 1) || null; } catch { prev = null; }
+  }
+  view.history.push('Re-crop', [{
+    kind: 'recrop', ref: view.history.ref(wid), at: version,
+    prev: prev && prev.bbox ? { box: { ...prev.bbox }, mode: 'freeform' } : null,
+    next: { box, mode },
+  }]);
 }
 
 /** openUncrop extends an image on any side; the server fills the new area. */

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -148,6 +149,7 @@ func (a *authCache) putCanvas(id string, gen uint64, cv *store.Canvas) {
 func cloneUser(u *store.User) *store.User {
 	c := *u
 	c.PasswordHash = bytes.Clone(u.PasswordHash)
+	c.Groups = slices.Clone(u.Groups)
 	return &c
 }
 
@@ -159,6 +161,7 @@ func cloneToken(tk *store.Token) *store.Token {
 func cloneCanvas(cv *store.Canvas) *store.Canvas {
 	c := *cv
 	c.Users = maps.Clone(cv.Users)
+	c.Groups = maps.Clone(cv.Groups)
 	return &c
 }
 

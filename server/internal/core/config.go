@@ -101,6 +101,18 @@ type Config struct {
 	// LoginMaxBackoff caps the delay, so that nobody can lock an account for
 	// longer than this after their last failure. Default 15 min.
 	LoginMaxBackoff time.Duration
+	// Account emails (password reset, email confirmation, test email).
+
+	// SMTPURL is the mail server, smtp://[user:password@]host[:port][?from=address]
+	// (STARTTLS when the server offers it; port 25 when none is given). When
+	// empty, the server config's email.smtp_host is used if an admin set
+	// one; with neither, the server sends no mail and logs each email's
+	// link at info level instead. Default empty.
+	SMTPURL string
+	// PasswordResetTTL is how long a password reset token works. Default 1 h.
+	PasswordResetTTL time.Duration
+	// EmailConfirmTTL is how long an email confirmation token works. Default 48 h.
+	EmailConfirmTTL time.Duration
 }
 
 func (c *Config) defaults() {
@@ -134,6 +146,9 @@ func (c *Config) defaults() {
 	orDefault(&c.LoginFailuresPerIP, 20)
 	orDefault(&c.LoginFailureWindow, 15*time.Minute)
 	orDefault(&c.LoginMaxBackoff, 15*time.Minute)
+	// Account emails.
+	orDefault(&c.PasswordResetTTL, time.Hour)
+	orDefault(&c.EmailConfirmTTL, 48*time.Hour)
 }
 
 // orDefault sets *p to d when it is zero or negative (unset).

@@ -90,7 +90,7 @@ func (s *Server) NewVersionSized(c *gin.Context, canvasID, widgetID string, png 
 		if err != nil {
 			return nil, err
 		}
-		err = s.St.Write(func(tx *store.Tx) error {
+		err = s.St.WriteAs(IDOf(UserOf(c)), func(tx *store.Tx) error {
 			w, err := tx.Widget(canvasID, widgetID)
 			if err != nil || w.Type != "Image" {
 				return store.ErrNotFound

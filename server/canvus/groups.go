@@ -1,0 +1,281 @@
+package canvus
+
+// The Canvus Groups API (read by every signed-in user, written by admins)
+// and group grants in canvas permissions. Membership is kept on each user
+// (store.User.Groups), so an access check reads no more than before.
+
+import (
+	"errors"
+	"net/http"
+	"sort"
+	"strconv"
+
+	"github.com/canvasd/canvasd/server/internal/core"
+	"github.com/canvasd/canvasd/store"
+	"github.com/gin-gonic/gin"
+)
+
+func groupJSON(g *store.Group) gin.H {
+	return gin.H{"description": g.Description, "id": g.ID, "name": g.Name}
+}
+
+func groupAudit(c *gin.Context, action string, gid uint64, details map[string]any) store.AuditEvent {
+	return store.AuditEvent{AuthorID: authorOf(c), Action: action, TargetType: "group", TargetID: strconv.FormatUint(gid, 10), Details: details}
+}
+
+// adminOnlyCanvus answers 403 unless the caller is an admin.
+func adminOnlyCanvus(c *gin.Context) bool {
+	if u := core.UserOf(c); u == nil || !u.Admin {
+		core.CanvusError(c, http.StatusForbidden, "Permission denied: admin only")
+		return false
+	}
+	return true
+}
+
+// groupParam resolves :gid to an existing group, or answers 404.
+func (s *API) groupParam(c *gin.Context) (*store.Group, bool) {
+	id, err := strconv.ParseUint(c.Param("gid"), 10, 64)
+	if err != nil {
+		core.CanvusError(c, http.StatusNotFound, "Group not found")
+		return nil, false
+	}
+	var g *store.Group
+	if err := s.St.View(func(tx *store.Tx) (err error) { g, err = tx.Group(id); return }); err != nil {
+		core.CanvusStoreError(c, err, "Group")
+		return nil, false
+	}
+	return g, true
+}
+
+func (s *API) ListGroups(c *gin.Context) {
+	var gs []*store.Group
+	if err := s.St.View(func(tx *store.Tx) (err error) { gs, err = tx.Groups(); return }); err != nil {
+		core.CanvusStoreError(c, err, "Group")
+		return
+	}
+	out := make([]gin.H, 0, len(gs))
+	for _, g := range gs {
+		out = append(out, groupJSON(g))
+	}
+	s.respond(c, out, nil)
+}
+
+func (s *API) GetGroup(c *gin.Context) {
+	if g, ok := s.groupParam(c); ok {
+		s.respond(c, groupJSON(g), nil)
+	}
+}
+
+func (s *API) CreateGroup(c *gin.Context) {
+	if !adminOnlyCanvus(c) {
+		return
+	}
+	var req struct {
+		Name        *string `json:"name"`
+		Description string  `json:"description"`
+	}
+	if !core.CanvusJSON(c, &req) {
+		return
+	}
+	if req.Name == nil {
+		core.CanvusError(c, http.StatusBadRequest, "name is required")
+		return
+	}
+	g := &store.Group{Name: *req.Name, Description: req.Description}
+	err := s.St.Write(func(tx *store.Tx) error {
+		cp := *g
+		if err := tx.CreateGroup(&cp); err != nil {
+			return err
+		}
+		*g = cp
+		return tx.AppendAudit(groupAudit(c, "group.created", g.ID, map[string]any{"name": g.Name}))
+	})
+	if err != nil {
+		core.CanvusStoreError(c, err, "Group")
+		return
+	}
+	c.JSON(http.StatusOK, groupJSON(g))
+}
+
+func (s *API) DeleteGroup(c *gin.Context) {
+	if !adminOnlyCanvus(c) {
+		return
+	}
+	g, ok := s.groupParam(c)
+	if !ok {
+		return
+	}
+	err := s.St.Write(func(tx *store.Tx) error {
+		if err := tx.DeleteGroup(g.ID); err != nil {
+			return err
+		}
+		return tx.AppendAudit(groupAudit(c, "group.deleted", g.ID, map[string]any{"name": g.Name}))
+	})
+	if err != nil {
+		core.CanvusStoreError(c, err, "Group")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{})
+}
+
+func (s *API) ListGroupMembers(c *gin.Context) {
+	g, ok := s.groupParam(c)
+	if !ok {
+		return
+	}
+	var users []*store.User
+	if err := s.St.View(func(tx *store.Tx) (err error) { users, err = tx.GroupMembers(g.ID); return }); err != nil {
+		core.CanvusStoreError(c, err, "Group")
+		return
+	}
+	out := make([]gin.H, 0, len(users))
+	for _, u := range users {
+		out = append(out, userJSONFor(core.UserOf(c), u))
+	}
+	s.respond(c, out, nil)
+}
+
+func (s *API) AddGroupMember(c *gin.Context) {
+	if !adminOnlyCanvus(c) {
+		return
+	}
+	g, ok := s.groupParam(c)
+	if !ok {
+		return
+	}
+	var req struct {
+		ID *uint64 `json:"id"`
+	}
+	if !core.CanvusJSON(c, &req) {
+		return
+	}
+	if req.ID == nil {
+		core.CanvusError(c, http.StatusBadRequest, "id is required")
+		return
+	}
+	err := s.St.Write(func(tx *store.Tx) error {
+		if err := tx.AddGroupMember(g.ID, *req.ID); err != nil {
+			return err
+		}
+		return tx.AppendAudit(groupAudit(c, "group.member_added", g.ID, map[string]any{"user_id": *req.ID}))
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		core.CanvusError(c, http.StatusNotFound, "User not found")
+		return
+	}
+	if err != nil {
+		core.CanvusStoreError(c, err, "Group")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{})
+}
+
+func (s *API) RemoveGroupMember(c *gin.Context) {
+	if !adminOnlyCanvus(c) {
+		return
+	}
+	g, ok := s.groupParam(c)
+	if !ok {
+		return
+	}
+	uid, err := strconv.ParseUint(c.Param("uid"), 10, 64)
+	if err != nil {
+		core.CanvusError(c, http.StatusNotFound, "User not found")
+		return
+	}
+	err = s.St.Write(func(tx *store.Tx) error {
+		if _, err := tx.User(uid); err != nil {
+			return &core.ReqError{Code: http.StatusNotFound, Msg: "User not found"}
+		}
+		if err := tx.RemoveGroupMember(g.ID, uid); err != nil {
+			return err
+		}
+		return tx.AppendAudit(groupAudit(c, "group.member_removed", g.ID, map[string]any{"user_id": uid}))
+	})
+	var re *core.ReqError
+	if errors.As(err, &re) {
+		core.CanvusError(c, re.Code, re.Msg)
+		return
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		core.CanvusError(c, http.StatusNotFound, "User is not a member of this group")
+		return
+	}
+	if err != nil {
+		core.CanvusStoreError(c, err, "Group")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{})
+}
+
+// groupGrant is one entry of "groups" in a permissions body.
+type groupGrant struct {
+	ID         *uint64 `json:"id"`
+	Permission string  `json:"permission"`
+}
+
+// groupGrantsJSON is the "groups" list of a permissions answer, in id order.
+func groupGrantsJSON(grants map[uint64]string) []gin.H {
+	ids := make([]uint64, 0, len(grants))
+	for id := range grants {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	out := make([]gin.H, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, gin.H{"id": id, "inherited": false, "permission": grants[id]})
+	}
+	return out
+}
+
+// checkGroupGrants validates a permissions body's "groups" (400 message, or "").
+func checkGroupGrants(grants []groupGrant) string {
+	for _, g := range grants {
+		if g.ID == nil {
+			return "groups[].id is required"
+		}
+		if !store.ValidAccess(g.Permission) {
+			return "groups[].permission must be none, view, edit or owner"
+		}
+	}
+	return ""
+}
+
+// applyGroupGrants sets grants on *m (created when needed) inside a write
+// transaction: each group must exist; a caller that is not an owner (an
+// editor allowed to share) may grant, change and remove only view and edit
+// grants, as for users (grantDenied).
+func applyGroupGrants(tx *store.Tx, m *map[uint64]string, grants []groupGrant, owner bool) error {
+	for _, g := range grants {
+		if _, err := tx.Group(*g.ID); err != nil {
+			return store.Invalidf("Group " + strconv.FormatUint(*g.ID, 10) + " does not exist")
+		}
+		cur := (*m)[*g.ID]
+		if cur == "" {
+			cur = store.AccessNone
+		}
+		if !owner && cur != g.Permission {
+			if cur == store.AccessOwner {
+				return &permissionError{"Permission denied: only an owner can change an owner's permission"}
+			}
+			if store.AccessRank(g.Permission) > store.AccessRank(store.AccessEdit) {
+				return &permissionError{"Permission denied: only an owner can grant owner"}
+			}
+		}
+		if g.Permission == store.AccessNone {
+			delete(*m, *g.ID)
+			continue
+		}
+		if *m == nil {
+			*m = map[uint64]string{}
+		}
+		(*m)[*g.ID] = g.Permission
+	}
+	return nil
+}
+
+// permissionsAudit is the audit event of a change to cv's sharing.
+func permissionsAudit(c *gin.Context, cv *store.Canvas) store.AuditEvent {
+	return store.AuditEvent{AuthorID: authorOf(c), Action: "canvas.permissions_changed", TargetType: "canvas", TargetID: cv.ID,
+		Details: permissionsJSON(cv)}
+}
