@@ -368,6 +368,13 @@ func TestAnnotationsStoredListedStreamed(t *testing.T) {
 	if r.str("parent_id") != rootID {
 		t.Fatalf("root stroke parent %q, root %q", r.str("parent_id"), rootID)
 	}
+	// A copy of the canvas has the stroke, on its own root.
+	cp := e.mustJSON("POST", c.path("/copy"), alice.Token, map[string]any{"folder_id": store.HomeFolderID(alice.ID)}, 200)
+	cw := e.doJSON("GET", "/api/v1/canvases/"+cp.id()+"/widgets?annotations=1", alice.Token, nil).expect(t, 200).list(t)
+	if anns, _ := cw[0]["annotations"].([]any); cw[0].str("widget_type") != "SharedCanvas" || len(anns) != 1 ||
+		anns[0].(map[string]any)["points"] != points(2, 0) || anns[0].(map[string]any)["id"] == r.id() {
+		t.Fatalf("copied canvas: root %v", cw[0])
+	}
 }
 
 func TestTableWidgetEdits(t *testing.T) {
