@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/canvasd/canvasd/store"
+	"github.com/coder/websocket"
 )
 
 // ndjsonStream is a ?subscribe stream read line by line.
@@ -659,5 +660,64 @@ func TestUploadsFolder(t *testing.T) {
 	}
 	if notes != 1 || images != 2 {
 		t.Fatalf("after the refused uploads: %d notes, %d images, want 1 and 2", notes, images)
+	}
+}
+
+// The browser's ink tool works over the canvas websocket: a stroke made by
+// one user reaches another's socket as a widget event, and so does its
+// deletion.
+func TestAnnotationsOverWebsocket(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	alice, vera := e.createUser("alice", false), e.createUser("vera", false)
+	c := e.createCanvas(alice.Token, "ink-ws")
+	e.share(alice.Token, c, vera.ID, "view")
+	note := e.createNote(alice.Token, c, nil).id()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.URL, "http")+c.path("/ws"),
+		&websocket.DialOptions{HTTPHeader: http.Header{"Private-Token": {vera.Token}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	type wsEvent struct {
+		Type   string         `json:"type"`
+		Widget map[string]any `json:"widget"`
+	}
+	read := func() wsEvent {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("websocket read: %v", err)
+		}
+		var m wsEvent
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatalf("decode %s: %v", data, err)
+		}
+		return m
+	}
+	if m := read(); m.Type != "HELLO" {
+		t.Fatalf("first message %v", m)
+	}
+	next := func(typ string) wsEvent {
+		for {
+			if m := read(); m.Type == typ {
+				return m
+			}
+		}
+	}
+	a := e.mustJSON("POST", c.path("/widgets"), alice.Token, map[string]any{"widget_type": "Annotation", "parent_id": note, "points": points(3, 3), "line_color": "#0000ff"}, 200)
+	if m := next(store.EvWidgetCreated); m.Widget["id"] != a.id() || m.Widget["widget_type"] != "Annotation" || m.Widget["points"] != points(3, 3) || m.Widget["parent_id"] != note {
+		t.Fatalf("stroke over the websocket: %v", m.Widget)
+	}
+	// Node edits in one body apply in key order: change, erase, insert.
+	e.mustJSON("PATCH", c.path("/widgets/"+a.id()), alice.Token, map[string]any{"points:erase": 1, "points:insert": []any{2, points(1, 50)}}, 200)
+	if m := next(store.EvWidgetUpdated); m.Widget["id"] != a.id() || len(decodePointsT(t, m.Widget["points"].(string))) != 27 {
+		t.Fatalf("stroke change over the websocket: %v", m.Widget)
+	}
+	e.doJSON("DELETE", c.path("/widgets/"+a.id()), alice.Token, nil).expect(t, 200)
+	if m := next(store.EvWidgetDeleted); m.Widget["id"] != a.id() || m.Widget["state"] != "deleted" {
+		t.Fatalf("stroke deletion over the websocket: %v", m.Widget)
 	}
 }
