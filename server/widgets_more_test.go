@@ -166,6 +166,7 @@ func TestGenericWidgetsDispatch(t *testing.T) {
 	e.doJSON("POST", c.path("/widgets"), alice.Token, map[string]any{"widget_type": "Spaceship"}).expectMsg(t, 400, "Unknown widget_type 'Spaceship'")
 	e.doJSON("POST", c.path("/widgets"), alice.Token, map[string]any{"widget_type": 7}).expectMsg(t, 400, "must be a string")
 	e.doJSON("POST", c.path("/widgets"), alice.Token, map[string]any{"widget_type": "Image"}).expectMsg(t, 400, "POST /canvases/:id/images")
+	e.doJSON("POST", c.path("/widgets"), alice.Token, map[string]any{"widget_type": "Video"}).expectMsg(t, 400, "POST /canvases/:id/videos")
 	e.doJSON("POST", c.path("/widgets"), alice.Token, map[string]any{"widget_type": "Table"}).expectMsg(t, 400, "cannot be created")
 	e.doJSON("POST", c.path("/widgets"), alice.Token, map[string]any{"widget_type": "SharedCanvas"}).expectMsg(t, 400, "cannot be created")
 
@@ -644,22 +645,26 @@ func TestUploadsFolder(t *testing.T) {
 	e.upload(path, alice.Token, j(`{"upload_type":5}`), data).expectMsg(t, 400, "must be a string")
 	e.upload(path, alice.Token, j(`{"upload_type":"note","background_color":"pink"}`)).expectMsg(t, 400, "hex colour")
 	e.upload(path, alice.Token, j(`{not json`), data).expectMsg(t, 400, "Invalid 'json' part")
-	e.upload(path, alice.Token, testPart{Name: "data", Filename: "doc.pdf", Data: []byte("%PDF-1.4\n%fake\n")}).expectMsg(t, 415, "PDF")
+	// PDFs and videos are recognized by their bytes, whatever their name.
+	pdf := e.upload(path, alice.Token, j(`{"title":"Report"}`), testPart{Name: "data", Filename: "upload.bin", Data: mediaFixture(t, "two-pages.pdf")}).expect(t, 200).obj(t)
+	if pdf.str("widget_type") != "Pdf" || pdf.str("title") != "Report" || pdf.num("index") != 1 {
+		t.Fatalf("uploaded PDF: %v", pdf)
+	}
+	video := e.upload(path, alice.Token, j(`{"upload_type":"asset","title":"My video"}`), testPart{Name: "data", Filename: "clip", Data: mediaFixture(t, "clip.webm")}).expect(t, 200).obj(t)
+	if video.str("widget_type") != "Video" || video.str("title") != "My video" || video.str("playback_state") != "STOPPED" {
+		t.Fatalf("uploaded video: %v", video)
+	}
+	e.upload(path, alice.Token, testPart{Name: "data", Filename: "doc.pdf", Data: []byte("%PDF-1.4\n%not really\n")}).expect(t, 400)
 	e.upload(path, alice.Token, testPart{Name: "data", Filename: "notes.txt", Data: []byte("plain text, not an image")}).expect(t, 400)
 	e.upload(path, vera.Token, j(`{"upload_type":"note","text":"x"}`)).expect(t, 403)
 	e.doJSON("POST", path, alice.Token, map[string]any{"upload_type": "note"}).expectMsg(t, 400, "multipart")
 
-	var notes, images int
+	count := map[string]int{}
 	for _, w := range e.doJSON("GET", c.path("/widgets"), alice.Token, nil).expect(t, 200).list(t) {
-		switch w.str("widget_type") {
-		case "Note":
-			notes++
-		case "Image":
-			images++
-		}
+		count[w.str("widget_type")]++
 	}
-	if notes != 1 || images != 2 {
-		t.Fatalf("after the refused uploads: %d notes, %d images, want 1 and 2", notes, images)
+	if count["Note"] != 1 || count["Image"] != 2 || count["Pdf"] != 1 || count["Video"] != 1 {
+		t.Fatalf("after the refused uploads: %v, want 1 note, 2 images, 1 PDF, 1 video", count)
 	}
 }
 

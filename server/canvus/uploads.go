@@ -3,7 +3,7 @@ package canvus
 // The uploads folder (more/Uploads_Folder_API.md): POST
 // /canvases/:id/uploads-folder makes a note (upload_type "note", a single
 // json part) or a file widget (upload_type "", "asset" or missing, with a
-// data part). canvasd has no separate uploads container: an upload lands on
+// data part: an image, PDF or video). canvasd has no separate uploads container: an upload lands on
 // the canvas's root widget, like a widget made through its own route.
 
 import (
@@ -59,27 +59,23 @@ func (s *API) UploadToFolder(c *gin.Context) {
 	}
 }
 
-// uploadAsset recognizes the file's type and makes its widget: an image
-// becomes an Image widget; PDFs and videos are refused for now (their
-// widgets are other routes' work), and any other file is refused by the
-// image check with its reason.
+// uploadAsset recognizes the file's type and makes its widget: a PDF
+// ("%PDF-") a Pdf widget, an MP4/QuickTime ("ftyp" box) or WebM/Matroska
+// (EBML header) file a Video widget, anything else an Image widget, whose
+// check refuses what is not an image, with its reason.
 func (s *API) uploadAsset(c *gin.Context, parts map[string]*core.UploadPart, body map[string]json.RawMessage) {
 	data := parts["data"].Data
-	kind := ""
 	switch {
 	case bytes.HasPrefix(data, []byte("%PDF-")):
-		kind = "PDF"
+		s.createMedia(c, "Pdf", parts["data"], body)
 	case len(data) > 12 && (string(data[4:8]) == "ftyp" || bytes.HasPrefix(data, []byte{0x1a, 0x45, 0xdf, 0xa3})):
-		kind = "video"
+		s.createMedia(c, "Video", parts["data"], body)
+	default:
+		up, ok := imageUploadFrom(c, map[string]*core.UploadPart{"data": parts["data"]})
+		if !ok {
+			return
+		}
+		up.body = body
+		s.createImage(c, up)
 	}
-	if kind != "" {
-		core.CanvusError(c, http.StatusUnsupportedMediaType, fmt.Sprintf("Uploads of a %s into the uploads folder are not supported yet; images are", kind))
-		return
-	}
-	up, ok := imageUploadFrom(c, map[string]*core.UploadPart{"data": parts["data"]})
-	if !ok {
-		return
-	}
-	up.body = body
-	s.createImage(c, up)
 }

@@ -51,7 +51,7 @@ func applyMoreField(w *store.Widget, k string, kind fieldKind, raw json.RawMessa
 		w.Props[k] = encodePoints(nodes)
 	case fPointsOp:
 		return applyPointsOp(w, k, raw)
-	case fPage:
+	case fAnnPage:
 		f, ok := asNum(raw)
 		if !ok || f != math.Trunc(f) {
 			return store.Invalidf(fmt.Sprintf("Field '%s' must be an integer", k))
@@ -417,8 +417,8 @@ func (s *API) CreateAnyWidget(c *gin.Context) {
 	json.Unmarshal(raw, &typ)
 	k, known := kindOf(typ)
 	switch {
-	case typ == "Image":
-		core.CanvusError(c, http.StatusBadRequest, "Image widgets are uploaded as files: POST /canvases/:id/images (multipart)")
+	case typ == "Image" || typ == "Pdf" || typ == "Video":
+		core.CanvusError(c, http.StatusBadRequest, fmt.Sprintf("%s widgets are uploaded as files: POST /canvases/:id/%s (multipart)", typ, k.Path))
 		return
 	case !known || k.NoCreate:
 		core.CanvusError(c, http.StatusBadRequest, fmt.Sprintf("Widgets of type '%s' cannot be created through /widgets", typ))
