@@ -245,7 +245,7 @@ func (t *Tx) CopyCanvas(srcID, folderID string, owner uint64, name string) (*Can
 		if err := t.AddBlobRef(src.BackgroundBlob); err != nil {
 			return nil, err
 		}
-		dst.BackgroundBlob = src.BackgroundBlob
+		dst.BackgroundBlob, dst.BackgroundFormat = src.BackgroundBlob, src.BackgroundFormat
 	}
 	for k, v := range src.ColorPresets {
 		if dst.ColorPresets == nil {

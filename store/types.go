@@ -122,6 +122,8 @@ type Canvas struct {
 	// reference to ("" for none).
 	Background     map[string]any `json:"background,omitempty"`
 	BackgroundBlob string         `json:"background_blob,omitempty"`
+	// BackgroundFormat is the image format of BackgroundBlob (png, jpeg, ...).
+	BackgroundFormat string `json:"background_format,omitempty"`
 	// ColorPresets are the canvas's colour presets by key (annotation,
 	// connector, note_background, note_text); a missing key has its default.
 	ColorPresets map[string][]string `json:"color_presets,omitempty"`
