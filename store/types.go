@@ -124,6 +124,16 @@ type Canvas struct {
 	// grants), filled by Tx.Canvas and Tx.Canvases; never stored.
 	Inherited       map[uint64]string `json:"-"`
 	InheritedGroups map[uint64]string `json:"-"`
+	// Background is the canvas background as GET …/background shows it
+	// (nil: the default); BackgroundBlob the blob its image holds a
+	// reference to ("" for none).
+	Background     map[string]any `json:"background,omitempty"`
+	BackgroundBlob string         `json:"background_blob,omitempty"`
+	// BackgroundFormat is the image format of BackgroundBlob (png, jpeg, ...).
+	BackgroundFormat string `json:"background_format,omitempty"`
+	// ColorPresets are the canvas's colour presets by key (annotation,
+	// connector, note_background, note_text); a missing key has its default.
+	ColorPresets map[string][]string `json:"color_presets,omitempty"`
 
 	// guestBlocked is set when the canvas is read while the Guest user is
 	// blocked: link_permission then grants nothing (see AccessFor).
