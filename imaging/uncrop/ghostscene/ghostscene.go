@@ -283,3 +283,46 @@ func (r *rng) f() float64   { return float64(r.next()>>11) / (1 << 53) }
 func (r *rng) intn(n int) int {
 	return int(r.next() % uint64(max(n, 1)))
 }
+
+// FarThird is the third of the new band farthest from the original, in
+// output coordinates.
+func (s Scene) FarThird() image.Rectangle {
+	b := s.NewBand()
+	switch s.Side {
+	case Left:
+		b.Max.X = b.Min.X + b.Dx()/3
+	case Right:
+		b.Min.X = b.Max.X - b.Dx()/3
+	case Up:
+		b.Max.Y = b.Min.Y + b.Dy()/3
+	default:
+		b.Min.Y = b.Max.Y - b.Dy()/3
+	}
+	return b
+}
+
+// Detail is the mean absolute luma (BT.601) difference between
+// horizontally and vertically adjacent pixels of r in img: how much texture
+// it has. A smeared band has less detail than the original.
+func Detail(img *image.NRGBA, r image.Rectangle) float64 {
+	l := func(x, y int) float64 {
+		p := img.Pix[img.PixOffset(x, y):]
+		return 0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])
+	}
+	var s float64
+	var n int
+	for y := r.Min.Y; y < r.Max.Y-1; y++ {
+		for x := r.Min.X; x < r.Max.X-1; x++ {
+			a := l(x, y)
+			s += math.Abs(l(x+1, y)-a) + math.Abs(l(x, y+1)-a)
+			n += 2
+		}
+	}
+	return s / float64(max(n, 1))
+}
+
+// FarDetail is the detail of the far third of out's new band relative to
+// the original's: about 1 when the texture carries on, lower when smeared.
+func FarDetail(s Scene, out *image.NRGBA) float64 {
+	return Detail(out, s.FarThird()) / math.Max(Detail(s.Img, s.Img.Rect), 1e-9)
+}
