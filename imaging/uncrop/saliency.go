@@ -34,13 +34,45 @@ type saliency struct {
 }
 
 // newSaliency measures the rarity of every pixel of f by centre-surround
-// colour contrast: |box(1) - box(R)|, divided by its median over the image.
-func newSaliency(f fimg) saliency {
+// colour contrast, divided by its median over the image. The surround is
+// measured twice: the second time without the distinct pixels of the first
+// (normalised convolution), so that the background next to an object is
+// not itself counted distinct. Distinct regions that reach an edge being
+// extended (edges[i] for left, right, up, down) are structures that carry
+// on across the seam, not blobs, and are exempt. ex, when not nil, is the
+// exemption (0..1 per pixel) decided on a finer level, used instead.
+func newSaliency(f fimg, edges [4]bool, ex []float32) (saliency, []float32) {
 	w, h := f.w, f.h
 	R := max(2*pside, int(math.Round(float64(min(w, h))*salSurround)))
 	centre := boxBlur(f.pix, w, h, 3, 1)
 	sur := boxBlur(f.pix, w, h, 3, R)
-	c := make([]float32, w*h)
+	rar, _ := rarity(centre, sur)
+	// Second pass: the surround of the ordinary pixels only.
+	keep := make([]float32, w*h)
+	setKeep(keep, rar)
+	bg := maskedBlur(f.pix, keep, w, h, R, sur)
+	rar, med := rarity(centre, bg)
+	if ex == nil {
+		ex = edgeConnected(rar, w, h, edges)
+	}
+	for i := range rar {
+		rar[i] *= 1 - ex[i]
+	}
+	setKeep(keep, rar)
+	bg = maskedBlur(f.pix, keep, w, h, R, sur)
+	g := newFimg(w, h)
+	for i, k := range keep {
+		for j := 0; j < 3; j++ {
+			g.pix[i*3+j] = k*f.pix[i*3+j] + (1-k)*bg[i*3+j]
+		}
+	}
+	return saliency{rar: rar, generic: g, unit: med}, ex
+}
+
+// rarity returns max(0, c/(salKnee*m) - 1) per pixel, where c is the
+// colour distance between centre and surround and m its median plus one.
+func rarity(centre, sur []float32) ([]float32, float32) {
+	c := make([]float32, len(centre)/3)
 	for i := range c {
 		var s float32
 		for k := 0; k < 3; k++ {
@@ -50,35 +82,104 @@ func newSaliency(f fimg) saliency {
 		c[i] = float32(math.Sqrt(float64(s)))
 	}
 	med := median(c) + 1
-	rar := make([]float32, w*h)
-	// Weight of each pixel in the painted-out surround: 1 for ordinary
-	// pixels, falling to 0 for distinct ones.
-	keep := make([]float32, w*h)
 	for i, v := range c {
-		r := max(0, v/(salKnee*med)-1)
-		rar[i] = r
+		c[i] = max(0, v/(salKnee*med)-1)
+	}
+	return c, med
+}
+
+// setKeep sets the weight of each pixel in the painted-out surround: 1 for
+// ordinary pixels, falling towards 0 for distinct ones.
+func setKeep(keep, rar []float32) {
+	for i, r := range rar {
 		keep[i] = 1 / (1 + 4*r*r)
 	}
-	// Normalised convolution: the surround of only the ordinary pixels.
-	wpix := make([]float32, w*h*3)
+}
+
+// maskedBlur is the box blur of radius r of the RGB image a with each pixel
+// weighted by keep (normalised convolution); where almost nothing is kept
+// it falls back to fallback.
+func maskedBlur(a, keep []float32, w, h, r int, fallback []float32) []float32 {
+	wpix := make([]float32, len(a))
 	for i, k := range keep {
 		for j := 0; j < 3; j++ {
-			wpix[i*3+j] = f.pix[i*3+j] * k
+			wpix[i*3+j] = a[i*3+j] * k
 		}
 	}
-	num := boxBlur(wpix, w, h, 3, R)
-	den := boxBlur(keep, w, h, 1, R)
-	g := newFimg(w, h)
-	for i, k := range keep {
+	num := boxBlur(wpix, w, h, 3, r)
+	den := boxBlur(keep, w, h, 1, r)
+	for i := range den {
 		for j := 0; j < 3; j++ {
-			bg := sur[i*3+j]
 			if den[i] > 1e-3 {
-				bg = num[i*3+j] / den[i]
+				num[i*3+j] /= den[i]
+			} else {
+				num[i*3+j] = fallback[i*3+j]
 			}
-			g.pix[i*3+j] = k*f.pix[i*3+j] + (1-k)*bg
 		}
 	}
-	return saliency{rar: rar, generic: g, unit: med}
+	return num
+}
+
+// edgeConnected marks (1) the pixels of the distinct regions (rar > 0,
+// 4-connected) that touch one of the given edges of the w x h image.
+func edgeConnected(rar []float32, w, h int, edges [4]bool) []float32 {
+	out := make([]float32, w*h)
+	var stack []int
+	push := func(x, y int) {
+		i := y*w + x
+		if rar[i] > 0 && out[i] == 0 {
+			out[i] = 1
+			stack = append(stack, i)
+		}
+	}
+	for y := 0; y < h; y++ {
+		if edges[0] {
+			push(0, y)
+		}
+		if edges[1] {
+			push(w-1, y)
+		}
+	}
+	for x := 0; x < w; x++ {
+		if edges[2] {
+			push(x, 0)
+		}
+		if edges[3] {
+			push(x, h-1)
+		}
+	}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		x, y := i%w, i/w
+		if x > 0 {
+			push(x-1, y)
+		}
+		if x < w-1 {
+			push(x+1, y)
+		}
+		if y > 0 {
+			push(x, y-1)
+		}
+		if y < h-1 {
+			push(x, y+1)
+		}
+	}
+	return out
+}
+
+// downMask area-averages a w x h single-channel mask to dw x dh.
+func downMask(m []float32, w, h, dw, dh int) []float32 {
+	f := newFimg(w, h)
+	for i, v := range m {
+		f.pix[i*3] = v
+	}
+	d := down(f, dw, dh)
+	out := make([]float32, dw*dh)
+	for i := range out {
+		out[i] = d.pix[i*3]
+	}
+	return out
 }
 
 // patchPenalty returns, per canvas pixel of L, the extra distance of the
