@@ -22,6 +22,10 @@ const (
 	// salSurround is the surround's box radius as a fraction of the
 	// smaller side of the known image (at least 2 patch sides).
 	salSurround = 1.0 / 8
+	// salEdgeGrow is the rarity a pixel needs to join a distinct region
+	// that reaches an extended edge: higher than 0, so that the
+	// texture's own extremes do not bridge a blob to the edge.
+	salEdgeGrow = 0.5
 )
 
 // saliency holds, for one level's known image, per-pixel rarity (0 for
@@ -120,14 +124,14 @@ func maskedBlur(a, keep []float32, w, h, r int, fallback []float32) []float32 {
 	return num
 }
 
-// edgeConnected marks (1) the pixels of the distinct regions (rar > 0,
-// 4-connected) that touch one of the given edges of the w x h image.
+// edgeConnected marks (1) the pixels of the distinct regions (rar >
+// salEdgeGrow, 4-connected) that touch one of the given edges of the w x h image.
 func edgeConnected(rar []float32, w, h int, edges [4]bool) []float32 {
 	out := make([]float32, w*h)
 	var stack []int
 	push := func(x, y int) {
 		i := y*w + x
-		if rar[i] > 0 && out[i] == 0 {
+		if rar[i] > salEdgeGrow && out[i] == 0 {
 			out[i] = 1
 			stack = append(stack, i)
 		}
