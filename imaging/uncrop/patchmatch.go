@@ -401,7 +401,7 @@ func synthesize(W, H int, at image.Rectangle, keep *image.NRGBA, seed uint64, wo
 	// Which distinct regions continue across the seam is decided on the
 	// finest level, where a blob near the edge is still apart from it.
 	edges := [4]bool{at.Min.X > 0, at.Max.X < W, at.Min.Y > 0, at.Max.Y < H}
-	_, ex0 := newSaliency(knowns[0], edges, nil)
+	sal0, ex0 := newSaliency(knowns[0], edges, nil)
 	var prev *pmLevel
 	n := len(geos)
 	for l := n - 1; l >= 0; l-- {
@@ -416,11 +416,11 @@ func synthesize(W, H int, at image.Rectangle, keep *image.NRGBA, seed uint64, wo
 		k := image.Rect(g.l, g.u, g.l+g.kw, g.u+g.kh)
 		L := newLevel(g.l+g.kw+g.r, g.u+g.kh+g.d, k, knowns[l])
 		snapX, snapY := make([]int32, L.W*L.H), make([]int32, L.W*L.H)
-		var ex []float32
-		if ex0 != nil {
-			ex = downMask(ex0, knowns[0].w, knowns[0].h, knowns[l].w, knowns[l].h)
+		sal := sal0
+		if l > 0 {
+			ex := downMask(ex0, knowns[0].w, knowns[0].h, knowns[l].w, knowns[l].h)
+			sal, _ = newSaliency(knowns[l], edges, ex)
 		}
-		sal, _ := newSaliency(knowns[l], edges, ex)
 		L.pen = L.patchPenalty(sal)
 		if prev == nil {
 			// Start from the reflection with distinct objects painted
