@@ -17,7 +17,9 @@
 // far more than the image's typical local contrast) is not copied into the
 // new area: a source patch costs extra in proportion to its rarity, and the
 // coarsest level starts from a reflection of the original with such
-// objects painted out, so there are no "ghosts" (issue 17). The step
+// objects painted out, so there are no "ghosts" (issue 17). Distinct
+// regions that reach an edge being extended are structures crossing the
+// seam (a road, a snowfield) and are exempt, so they carry on. The step
 // between the original and the synthesis along each edge is measured,
 // split into bands of spatial frequency and spread into the new area, each
 // band fading over a distance matched to its wavelength (a cheap
