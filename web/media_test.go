@@ -375,3 +375,101 @@ func TestCanvasListThumbnails(t *testing.T) {
 		t.Fatal("the list did not revalidate the preview")
 	}
 }
+
+// mediaTextPDF writes a real one-page US-letter PDF with a title, a few
+// lines of text and a bar chart, drawn with the standard Helvetica font.
+func mediaTextPDF() []byte {
+	var c strings.Builder
+	c.WriteString("0.31 0.27 0.9 rg 0 742 612 50 re f\n")
+	c.WriteString("BT /F1 22 Tf 1 1 1 rg 48 760 Td (Launch plan: Q3 review) Tj ET\n")
+	lines := []string{"Goals", "- Ship the canvas client to every team", "- Halve onboarding time", "- Keep uptime above 99.9%", "", "Revenue by quarter"}
+	y := 700
+	for i, l := range lines {
+		size := 13
+		if i == 0 || i == len(lines)-1 {
+			size = 16
+		}
+		fmt.Fprintf(&c, "BT /F1 %d Tf 0.11 0.13 0.19 rg 48 %d Td (%s) Tj ET\n", size, y, l)
+		y -= 26
+	}
+	for i, h := range []int{120, 170, 150, 230} {
+		fmt.Fprintf(&c, "0.39 0.4 0.95 rg %d 300 60 %d re f\n", 80+i*110, h)
+		fmt.Fprintf(&c, "BT /F1 12 Tf 0.3 0.32 0.4 rg %d 280 Td (Q%d) Tj ET\n", 100+i*110, i+1)
+	}
+	content := c.String()
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", len(content), content),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
+}
+
+// TestMediaReadme makes the README's media screenshots from a real run
+// (-update writes docs/screenshots/media.png and canvas-list.png): a
+// canvas with a PDF, a playing video, a link card and notes, and the
+// canvas list with the previews of four canvases.
+func TestMediaReadme(t *testing.T) {
+	mediaNeedPoppler(t)
+	e := newEnv(t)
+	alice := e.newUser("Alice Martin", false)
+	at := func(x, y, w, h float64) map[string]any {
+		return map[string]any{"location": map[string]any{"x": x, "y": y}, "size": map[string]any{"width": w, "height": h}}
+	}
+	with := func(m map[string]any, k string, v any) map[string]any { m[k] = v; return m }
+
+	retro := e.newCanvas(alice, "Team retro", nil)
+	e.wbNote(alice.Token, retro, "What went well", 0, 0, 260, 200)
+	e.wbNote(alice.Token, retro, "What to change", 300, 0, 260, 200)
+	e.wbNote(alice.Token, retro, "Actions", 600, 0, 260, 200)
+	e.newCanvas(alice, "Blank", nil)
+	review := e.newCanvas(alice, "Quarterly review", nil)
+	e.uploadImage(alice.Token, review, "chart.png", chartPNG(480, 300), with(at(0, 0, 480, 300), "title", "Revenue"))
+	e.wbNote(alice.Token, review, "Revenue up 12%", 520, 0, 260, 160)
+	e.wbNote(alice.Token, review, "Hiring plan", 520, 190, 260, 110)
+
+	launch := e.newCanvas(alice, "Launch plan", nil)
+	pdf := e.mediaUpload(alice.Token, launch, "pdfs", "launch-plan.pdf", mediaTextPDF(), with(at(0, 0, 408, 528), "title", "Launch plan.pdf"))
+	clip, err := os.ReadFile(filepath.Join("..", "imaging", "media", "testdata", "clip.webm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mediaUpload(alice.Token, launch, "videos", "demo.webm", clip, with(at(448, 0, 480, 270), "title", "Product demo"))
+	var bw struct{ ID string }
+	e.mustAPI(alice.Token, "POST", "/api/v1/canvases/"+launch+"/browsers", with(with(at(448, 310, 480, 218), "url", "https://example.com/launch/checklist"), "title", "Launch checklist"), &bw)
+	e.wbNote(alice.Token, launch, "Demo at the all-hands on Friday", 968, 0, 240, 180)
+
+	a := e.wbOpen(t, alice.Token, launch)
+	evalJS[bool](t, a, `(() => { const v = window.__canvasd.view; v.view = {x: 40, y: 80, z: 0.85}; v.render(); return true; })()`)
+	waitJS(t, a, "the PDF page is drawn", `(() => { const img = document.querySelector('.w-pdf img.pdf-page'); return !!img && img.complete && img.naturalWidth > 0; })()`, 15*time.Second)
+	waitJS(t, a, "the video is loaded", `(() => { const v = document.querySelector('.w-video video'); return !!v && v.readyState >= 2; })()`, 10*time.Second)
+	run(t, a, "play", chromedp.Click(chromedp.CSS(".w-video .video-play")))
+	waitJS(t, a, "the video plays", `(() => { const v = document.querySelector('.w-video video'); return !v.paused && v.currentTime > 0.3; })()`, 10*time.Second)
+	run(t, a, "pause", chromedp.Click(chromedp.CSS(".w-video .video-play")))
+	wbWait(t, "PAUSED stored", 5*time.Second, func() bool { return e.mediaOfType(t, alice.Token, launch, "Video")["playback_state"] == "PAUSED" })
+	moveMouse(t, a, 1200, 700)
+	if got := e.mediaOfType(t, alice.Token, launch, "Pdf")["id"]; got != pdf["id"] {
+		t.Fatalf("pdf %v, want %v", got, pdf["id"])
+	}
+	wb3Readme(t, a, "media")
+
+	l, console := e.cspTab(e.ts.URL+"/#token="+alice.Token, 1280, 800)
+	defer checkNoCSPViolations(t, l, "list", console)
+	waitJS(t, l, "every thumbnail", `(() => { const ts = [...document.querySelectorAll('.canvas-card .thumb')]; return ts.length === 4 && ts.every((t) => t.dataset.state === 'empty' || (t.dataset.state === 'image' && t.querySelector('img').complete && t.querySelector('img').naturalWidth > 0)) && ts.filter((t) => t.dataset.state === 'image').length === 3; })()`, 15*time.Second)
+	wb3Readme(t, l, "canvas-list")
+}

@@ -13,7 +13,20 @@
 //   the page in a new tab (rel=noopener noreferrer): never an iframe.
 
 import { authHeaders, getToken, ApiError } from './api.js';
-import { h, icon } from './ui.js';
+import { h, icon, svg } from './ui.js';
+
+// GLYPHS are the video bar's button faces (no emoji: not every system has the font).
+const GLYPHS = {
+  play: [['path', { d: 'M8 5v14l11-7z', fill: 'currentColor' }]],
+  pause: [['rect', { x: '6', y: '5', width: '4', height: '14', fill: 'currentColor' }], ['rect', { x: '14', y: '5', width: '4', height: '14', fill: 'currentColor' }]],
+  sound: [['path', { d: 'M4 9h4l5-4v14l-5-4H4z', fill: 'currentColor' }], ['path', { d: 'M16 8.5a5 5 0 0 1 0 7M18.5 6a8.5 8.5 0 0 1 0 12', fill: 'none', stroke: 'currentColor', 'stroke-width': '2', 'stroke-linecap': 'round' }]],
+  muted: [['path', { d: 'M4 9h4l5-4v14l-5-4H4z', fill: 'currentColor' }], ['path', { d: 'M16 9l6 6M22 9l-6 6', fill: 'none', stroke: 'currentColor', 'stroke-width': '2', 'stroke-linecap': 'round' }]],
+};
+
+/** glyph sets a button's face to one of GLYPHS. */
+function glyph(btn, name) {
+  btn.replaceChildren(svg('svg', { viewBox: '0 0 24 24', width: '14', height: '14', 'aria-hidden': 'true' }, ...GLYPHS[name].map(([t, a]) => svg(t, a))));
+}
 
 function num(v, d = 0) { return typeof v === 'number' && isFinite(v) ? v : d; }
 
@@ -203,8 +216,10 @@ function drawVideo(view, el, w) {
   if (!parts || parts.kind !== 'Video') {
     const video = h('video.video-el', { preload: 'metadata', playsinline: true, disablepictureinpicture: true });
     const status = h('div.media-status', { hidden: true });
-    const play = h('button.media-btn.video-play', { type: 'button', title: 'Play', 'aria-label': 'Play' }, '▶');
-    const sound = h('button.media-btn.video-sound', { type: 'button', title: 'Mute', 'aria-label': 'Mute' }, '🔊');
+    const play = h('button.media-btn.video-play', { type: 'button', title: 'Play', 'aria-label': 'Play' });
+    const sound = h('button.media-btn.video-sound', { type: 'button', title: 'Mute', 'aria-label': 'Mute' });
+    glyph(play, 'play');
+    glyph(sound, 'sound');
     const time = h('span.video-time', '0:00');
     const title = h('span.media-title');
     const bar = h('div.media-bar', play, title, h('span.spacer'), time, sound);
@@ -224,12 +239,12 @@ function drawVideo(view, el, w) {
     });
     sound.addEventListener('click', () => {
       video.muted = !video.muted;
-      sound.textContent = video.muted ? '🔇' : '🔊';
+      glyph(sound, video.muted ? 'muted' : 'sound');
       sound.title = video.muted ? 'Unmute' : 'Mute';
     });
-    video.addEventListener('play', () => { play.textContent = '❚❚'; play.title = 'Pause'; save('PLAYING'); });
-    video.addEventListener('pause', () => { play.textContent = '▶'; play.title = 'Play'; if (!video.ended) save('PAUSED'); });
-    video.addEventListener('ended', () => { play.textContent = '▶'; save('STOPPED'); });
+    video.addEventListener('play', () => { glyph(play, 'pause'); play.title = 'Pause'; save('PLAYING'); });
+    video.addEventListener('pause', () => { glyph(play, 'play'); play.title = 'Play'; if (!video.ended) save('PAUSED'); });
+    video.addEventListener('ended', () => { glyph(play, 'play'); save('STOPPED'); });
     video.addEventListener('timeupdate', () => { time.textContent = clock(video.currentTime) + (isFinite(video.duration) ? ' / ' + clock(video.duration) : ''); });
     video.addEventListener('loadeddata', () => el.classList.add('loaded'));
     video.addEventListener('error', () => {
@@ -249,7 +264,7 @@ function drawVideo(view, el, w) {
     if (v.paused) {
       if (Math.abs(v.currentTime - pos) > 1.5) v.currentTime = pos;
       // A page the user has not touched may only play muted.
-      v.play().catch(() => { v.muted = true; parts.sound.textContent = '🔇'; return v.play(); }).catch(() => { /* the button still works */ });
+      v.play().catch(() => { v.muted = true; glyph(parts.sound, 'muted'); return v.play(); }).catch(() => { /* the button still works */ });
     }
   } else {
     if (!v.paused) v.pause();
