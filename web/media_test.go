@@ -226,6 +226,19 @@ func TestMediaWidgets(t *testing.T) {
 		if px := evalJS[string](t, a, mediaPagePixel+`(0.5, 0.5)`); !mediaNear(px, 255, 255, 255) {
 			t.Fatalf("page 3 centre pixel %q, want the blank page", px)
 		}
+
+		// Delete, then undo: the PDF comes back (uploaded again from the
+		// bytes kept at delete), on the page it was on.
+		x, y := at(t, a, ".w-pdf .pdf-sheet", 0.5, 0.3)
+		run(t, a, "select the PDF", chromedp.MouseClickXY(x, y))
+		waitJS(t, a, "PDF selected", `document.querySelector('.w-pdf').classList.contains('selected')`, 2*time.Second)
+		wbKey(t, a, "\x7f") // Delete
+		wbWait(t, "the PDF deleted on the server", 5*time.Second, func() bool { return e.mediaOfType(t, alice.Token, cid, "Pdf") == nil })
+		wbKey(t, a, "z", chromedp.ModifierCtrl)
+		wbWait(t, "the PDF back after undo", 10*time.Second, func() bool {
+			p := e.mediaOfType(t, alice.Token, cid, "Pdf")
+			return p != nil && p["title"] == "report" && p["index"] == 3.0 && p["id"] != w["id"]
+		})
 	})
 
 	t.Run("a video plays in the page and its playback state is saved; another viewer follows it", func(t *testing.T) {

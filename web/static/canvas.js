@@ -2142,7 +2142,7 @@ export class CanvasView {
         const snap = { widget_type: w.widget_type };
         for (const k of CREATE_FIELDS[w.widget_type]) if (w[k] !== undefined) snap[k] = w[k];
         if (w.original_filename) snap.original_filename = w.original_filename;
-        return { snap, rect: this.rect(w), src: w.widget_type === 'Image' ? this.imageURL(w) : null };
+        return { snap, rect: this.rect(w), src: w.widget_type === 'Image' ? this.imageURL(w) : FILE_ROUTE[w.widget_type] ? `/api/v1/canvases/${this.id}/${FILE_ROUTE[w.widget_type]}/${w.id}/download` : null };
       });
   }
 

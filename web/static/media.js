@@ -212,7 +212,7 @@ function drawPdf(view, el, w) {
 
 function drawVideo(view, el, w) {
   let parts = el.mediaParts;
-  const src = `/api/v1/canvases/${view.id}/videos/${w.id}/download?v=${encodeURIComponent(w.hash || '')}`;
+  const src = `/api/v1/canvases/${encodeURIComponent(view.id)}/videos/${encodeURIComponent(w.id)}/download?v=${encodeURIComponent(w.hash || '')}`;
   if (!parts || parts.kind !== 'Video') {
     const video = h('video.video-el', { preload: 'metadata', playsinline: true, disablepictureinpicture: true });
     const status = h('div.media-status', { hidden: true });
