@@ -31,18 +31,18 @@ const VIEWER_COLOR = '#64748b';
 const CULL_MARGIN = 200;
 // Fields a widget of each type is re-created with (undo of a delete, paste).
 const CREATE_FIELDS = {
+  Pdf: ['location', 'size', 'depth', 'scale', 'pinned', 'title', 'index'],
+  Video: ['location', 'size', 'depth', 'scale', 'pinned', 'title'],
   Note: ['location', 'size', 'depth', 'scale', 'pinned', 'text', 'title', 'background_color', 'text_color'],
   Anchor: ['location', 'size', 'depth', 'scale', 'pinned', 'anchor_name'],
   Image: ['location', 'size', 'depth', 'scale', 'pinned', 'title'],
   Connector: ['src', 'dst', 'line_color', 'line_width', 'type'],
-  Pdf: ['location', 'size', 'depth', 'scale', 'pinned', 'title', 'index'],
-  Video: ['location', 'size', 'depth', 'scale', 'pinned', 'title'],
 };
-// Widget types made by uploading their file, and their upload route.
-const FILE_ROUTE = { Image: 'images', Pdf: 'pdfs', Video: 'videos' };
 const CREATE_PATH = { Note: 'notes', Anchor: 'anchors', Connector: 'connectors' };
 
 const EMPTY = new Set();
+// Widget types made by uploading their file, and their upload route.
+const FILE_ROUTE = { Image: 'images', Pdf: 'pdfs', Video: 'videos' };
 
 function num(v, d = 0) { return typeof v === 'number' && isFinite(v) ? v : d; }
 function clamp(v, a, b) { return Math.max(a, Math.min(b, v)); }
