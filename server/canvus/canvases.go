@@ -197,6 +197,18 @@ func (s *API) CreateCanvas(c *gin.Context) {
 
 func (s *API) GetCanvas(c *gin.Context) {
 	cv := core.CanvasOf(c)
+	// The auth cache's copy is current in its sharing settings, not in
+	// modified_at, which content edits move without touching auth.
+	if err := s.St.View(func(tx *store.Tx) error {
+		fresh, err := tx.Canvas(cv.ID)
+		if err == nil {
+			cv.ModifiedAt = fresh.ModifiedAt
+		}
+		return err
+	}); err != nil {
+		core.CanvusStoreError(c, err, "Canvas")
+		return
+	}
 	s.respond(c, canvasJSON(cv, core.AccessOf(c)), &streamSpec{topic: cv.ID, kind: "canvas", id: cv.ID})
 }
 
