@@ -254,7 +254,7 @@ function listPage() {
         h('div.card-title',
           h('a.card-name', { href: '/c/' + c.id, onclick: (e) => { e.preventDefault(); open(); } }, c.name),
           h('span.badge.' + c.access, c.access === 'view' ? 'view only' : c.access)),
-        h('p.muted.small.card-edited', { title: c.modified_at ? new Date(c.modified_at).toLocaleString() : '' }, 'Edited ' + timeAgo(c.modified_at)),
+        h('p.muted.small.card-edited', { title: c.modified_at ? new Date(c.modified_at).toLocaleString() : '', dataset: { modified: c.modified_at || '' } }, 'Edited ' + timeAgo(c.modified_at)),
         h('div.card-actions',
           canEdit ? h('button.btn.small.ghost', { type: 'button', dataset: { action: 'rename' }, onclick: () => rename(c) }, icon('edit'), 'Rename') : null,
           owner ? h('button.btn.small.ghost', { type: 'button', dataset: { action: 'share' }, onclick: () => shareDialog(c) }, icon('share'), 'Share') : null,
