@@ -61,11 +61,21 @@ bench-patch:
 	GOGC=300 $(GO) test -run '^$$' -bench 'ImagePatch64$$|BoltBatchPlain|HTTPFloor64' -benchtime 5s ./server/
 	GOGC=100 $(GO) test -run '^$$' -bench 'ImagePatch64$$' -benchtime 5s ./server/
 
-# Live fan-out: the three rows of the table (bin/canvasd, GOGC unset = 300).
+# Live fan-out: the rows of the tables (bin/canvasd, GOGC unset = 300); the last
+# three are issue 15's scenarios (19,000 idle: the 20,000 open-file hard limit here).
 bench-fanout: build
 	$(GO) run ./cmd/canvasbench -mode fanout -viewers 1000 -rate 10 -duration 20s
 	$(GO) run ./cmd/canvasbench -mode fanout -viewers 1000 -streams 1000 -rate 10 -duration 20s
-	$(GO) run ./cmd/canvasbench -mode fanout -viewers 10000 -rate 10 -duration 20s -settle 5s
+	$(GO) run ./cmd/canvasbench -mode fanout -viewers 10000 -rate 10 -duration 20s -settle 10s
+	$(GO) run ./cmd/canvasbench -mode fanout -viewers 10000 -canvases 1000 -rate 1 -duration 20s -settle 10s
+	$(GO) run ./cmd/canvasbench -mode fanout -viewers 19000 -rate 0 -dial-concurrency 128
+
+# canvasd and Centrifugo v6.9.1 under one load generator (issue 15). Builds
+# Centrifugo into a scratch folder outside the repository on first use
+# (Go module proxy, about 2 minutes); not part of `make bench` or `make test`.
+.PHONY: bench-centrifugo
+bench-centrifugo:
+	scripts/bench-centrifugo.sh
 
 # Hub alone (no sockets), default benchtime.
 bench-hub:

@@ -214,6 +214,27 @@ func readFixtures(t testing.TB) map[string]readFixture {
 			rc.ghost, rc.stream = c.path("/images/"+ghostUUID+"/download"), ""
 			return rc
 		},
+		"GET /api/v1/mipmaps/:hash": func(w *readWorld, r testUser) readCase {
+			return w.assetCase(r, "/api/v1/mipmaps/", "")
+		},
+		"GET /api/v1/mipmaps/:hash/:level": func(w *readWorld, r testUser) readCase {
+			return w.assetCase(r, "/api/v1/mipmaps/", "/0")
+		},
+		"GET /api/v1/assets/:hash": func(w *readWorld, r testUser) readCase {
+			return w.assetCase(r, "/api/v1/assets/", "")
+		},
+		"GET /api/v1/canvases/:id/pdfs/:wid/download": func(w *readWorld, r testUser) readCase {
+			return w.mediaDownloadCase(r, "pdfs")
+		},
+		"GET /api/v1/canvases/:id/videos/:wid/download": func(w *readWorld, r testUser) readCase {
+			return w.mediaDownloadCase(r, "videos")
+		},
+		"GET /api/v1/canvases/:id/preview": func(w *readWorld, r testUser) readCase {
+			c, n := w.viewCanvas(r)
+			rc := w.canvasCase(r, c, n, c.path("/preview"))
+			rc.stream = ""
+			return rc
+		},
 
 		// Deal-canvas dialect: the same canvas access, Bearer tokens.
 		"GET /api/canvas/:id/images/:wid/versions": func(w *readWorld, r testUser) readCase {
@@ -323,6 +344,28 @@ func (w *readWorld) canvasCase(r testUser, c testCanvas, note, path string) read
 		}}
 }
 
+// mediaDownloadCase is the download of a PDF or video on a canvas the
+// reader may view.
+func (w *readWorld) mediaDownloadCase(r testUser, kind string) readCase {
+	c, n := w.viewCanvas(r)
+	id := w.e.uploadMedia(w.alice.Token, c, kind, "m")
+	rc := w.canvasCase(r, c, n, c.path("/"+kind+"/"+id+"/download"))
+	rc.ghost, rc.stream = c.path("/"+kind+"/"+ghostUUID+"/download"), ""
+	return rc
+}
+
+// assetCase is a mipmaps or assets route of an image on a canvas the
+// reader may view; the canvas is named by the canvas-id header (carried in
+// the path's fragment, see rmRequest).
+func (w *readWorld) assetCase(r testUser, prefix, suffix string) readCase {
+	c, n := w.viewCanvas(r)
+	img := w.e.mustImage(w.alice.Token, c, "r.png", w.png).id()
+	hash := w.e.waitImageHash(w.alice.Token, c, img)
+	rc := w.canvasCase(r, c, n, prefix+hash+suffix+"#canvas-id="+c.ID)
+	rc.ghost, rc.stream = prefix+"ffffffffffff"+suffix+"#canvas-id="+c.ID, ""
+	return rc
+}
+
 func (w *readWorld) patchNote(c testCanvas, note string) func(string) string {
 	return func(m string) string {
 		w.e.mustJSON("PATCH", c.path("/notes/"+note), w.alice.Token, map[string]any{"text": m}, 200)
@@ -349,6 +392,8 @@ func (w *readWorld) createKind(c testCanvas, kind, marker string) (id, line stri
 		id := w.e.mustImage(w.alice.Token, c, "k.png", w.png).id()
 		w.e.waitImageHash(w.alice.Token, c, id) // its background update comes before any later change
 		return id, id
+	case "pdfs", "videos":
+		return w.e.uploadMedia(w.alice.Token, c, kind, marker), marker
 	}
 	panic("unknown widget kind " + kind)
 }
@@ -368,6 +413,9 @@ func (w *readWorld) patchKind(c testCanvas, kind, id string) func(string) string
 			w.e.mustJSON("PATCH", p, w.alice.Token, map[string]any{"line_width": 7}, 200)
 		case "images":
 			w.e.mustJSON("PATCH", p, w.alice.Token, map[string]any{"size": map[string]any{"width": 5, "height": 5}}, 200)
+		case "pdfs", "videos":
+			w.e.mustJSON("PATCH", p, w.alice.Token, map[string]any{"title": m}, 200)
+			return m
 		}
 		return id
 	}
@@ -450,9 +498,23 @@ func (a rmAnswer) String() string {
 }
 
 func rmRequest(ctx context.Context, e *testEnv, method, path, token string, bearer bool) (*http.Request, error) {
+	// A path may carry a canvas-id header after "#canvas-id=" (the mipmaps
+	// and assets routes name their canvas by header); the fragment itself
+	// is never sent.
+	canvasHeader := ""
+	if i := strings.Index(path, "#canvas-id="); i >= 0 {
+		id, q, _ := strings.Cut(path[i+len("#canvas-id="):], "?")
+		canvasHeader, path = id, path[:i]
+		if q != "" {
+			path += "?" + q
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, method, e.URL+path, nil)
 	if err != nil {
 		return nil, err
+	}
+	if canvasHeader != "" {
+		req.Header.Set("canvas-id", canvasHeader)
 	}
 	if token != "" {
 		if bearer {

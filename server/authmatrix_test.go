@@ -186,6 +186,16 @@ func matrixFixtures(t testing.TB) map[string]func(*matrixWorld) matrixCase {
 			return w.canvasCase(c.path("/connectors"), connector(w, c))
 		},
 		"POST /api/v1/canvases/:id/images": uploadCase,
+		"POST /api/v1/canvases/:id/pdfs": func(w *matrixWorld) matrixCase {
+			c := w.canvas()
+			body, ct := multipartBody(t, testPart{Name: "data", Filename: "m.pdf", Data: mediaFixture(t, "two-pages.pdf")})
+			return matrixCase{path: c.path("/pdfs"), body: body, ctype: ct, viewer: w.vera.Token, editor: w.ed.Token}
+		},
+		"POST /api/v1/canvases/:id/videos": func(w *matrixWorld) matrixCase {
+			c := w.canvas()
+			body, ct := multipartBody(t, testPart{Name: "data", Filename: "m.webm", Data: mediaFixture(t, "clip.webm")})
+			return matrixCase{path: c.path("/videos"), body: body, ctype: ct, viewer: w.vera.Token, editor: w.ed.Token}
+		},
 		"POST /api/v1/canvases/:id/images/:wid/uncrop": func(w *matrixWorld) matrixCase {
 			c := w.canvas()
 			id := w.e.mustImage(w.alice.Token, c, "u.png", pngBytes).id()
@@ -256,6 +266,13 @@ func matrixFixtures(t testing.TB) map[string]func(*matrixWorld) matrixCase {
 		return w.e.mustImage(w.alice.Token, c, "i.png", pngBytes).id()
 	}, map[string]any{"size": map[string]any{"width": 3, "height": 3}}) {
 		f[k] = v
+	}
+	for _, kind := range []string{"pdfs", "videos"} {
+		for k, v := range widgetFixtures(kind, func(w *matrixWorld, c testCanvas) string {
+			return w.e.uploadMedia(w.alice.Token, c, kind, "m")
+		}, map[string]any{"title": "t"}) {
+			f[k] = v
+		}
 	}
 	return f
 }

@@ -56,6 +56,7 @@ func (s *Server) routes() {
 	cv.POST("/move", s.canvus.CanvasOwner, s.canvus.MoveCanvas)
 	cv.POST("/copy", s.canvus.CopyCanvas)
 	cv.GET("/ws", s.canvus.Websocket)
+	cv.GET("/preview", s.canvus.NewPreviews().Get) // preview.go
 
 	// Widgets: one set of routes per kind (canvus.WidgetKinds), and
 	// the kind-less /widgets listing.
@@ -65,10 +66,14 @@ func (s *Server) routes() {
 		p := "/" + k.Path
 		cv.GET(p, s.canvus.ListWidgets(k.Typ))
 		cv.GET(p+"/:wid", s.canvus.GetWidget(k.Typ))
-		if k.Typ == "Image" {
+		switch k.Typ {
+		case "Image":
 			cv.POST(p, s.canvus.CreateImage)
 			cv.GET(p+"/:wid/download", s.canvus.DownloadImage)
-		} else {
+		case "Pdf", "Video": // canvus/media.go
+			cv.POST(p, s.canvus.CreateMedia(k.Typ))
+			cv.GET(p+"/:wid/download", s.canvus.DownloadMedia(k.Typ))
+		default:
 			cv.POST(p, s.canvus.CreateWidget(k))
 		}
 		cv.PATCH(p+"/:wid", s.canvus.PatchWidget(k))
@@ -110,6 +115,14 @@ func (s *Server) routes() {
 	// Audit log (canvus/audit.go): admin only.
 	authed.GET("/audit-log", s.canvus.GetAuditLog)
 	authed.GET("/audit-log/export-csv", s.canvus.ExportAuditCSV)
+
+	// Mipmaps and assets by hash (canvus/mipmaps.go): the canvas is named
+	// by the canvas-id header, not the path.
+	mip := s.canvus.NewMipmaps()
+	assets := v1.Group("", mip.CanvasFromHeader, s.Authenticated(core.CanvusScheme(true)), s.CanvasAccess(core.CanvusError, ""))
+	assets.GET("/mipmaps/:hash", mip.Info)
+	assets.GET("/mipmaps/:hash/:level", mip.Level)
+	assets.GET("/assets/:hash", mip.Asset)
 
 	// --- Admin (Canvus auth, admin users only): canvus/backup.go,
 	// canvus/uncrop.go.

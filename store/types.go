@@ -189,12 +189,17 @@ type Widget struct {
 	Type     string         `json:"widget_type"`
 	Props    map[string]any `json:"props"`
 
-	// File-backed widgets (Image).
+	// File-backed widgets (Image, Pdf, Video).
 	Blob     string `json:"blob,omitempty"`
 	Format   string `json:"format,omitempty"`
 	PixelW   int    `json:"pixel_w,omitempty"`
 	PixelH   int    `json:"pixel_h,omitempty"`
 	Filename string `json:"filename,omitempty"`
+	// Pages is a PDF's page count; DurationMS a video's duration in
+	// milliseconds, 0 when its container does not say. Read at upload
+	// (imaging/media), kept server-side.
+	Pages      int   `json:"pages,omitempty"`
+	DurationMS int64 `json:"duration_ms,omitempty"`
 
 	// Re-crop and uncrop state.
 	SourceBlob string          `json:"source_blob,omitempty"`

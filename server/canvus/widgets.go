@@ -23,6 +23,8 @@ var WidgetKinds = []widgetKind{
 	{"anchors", "Anchor"},
 	{"connectors", "Connector"},
 	{"images", "Image"},
+	{"pdfs", "Pdf"},
+	{"videos", "Video"},
 }
 
 type fieldKind int
@@ -36,8 +38,11 @@ const (
 	fSize
 	fParent
 	fEnd
-	fOneShot // accepted, acted on, never stored (auto_raise)
-	fColor   // a hex colour string (validColor)
+	fOneShot  // accepted, acted on, never stored (auto_raise)
+	fColor    // a hex colour string (validColor)
+	fPage     // a PDF's displayed page: an integer from 1 to its page count
+	fNonNeg   // a number >= 0
+	fPlayback // a video's playback_state: STOPPED, PLAYING or PAUSED
 )
 
 var commonFields = map[string]fieldKind{
@@ -49,6 +54,8 @@ var typeFields = map[string]map[string]fieldKind{
 	"Note":      {"text": fString, "title": fString, "background_color": fColor, "text_color": fColor, "auto_text_color": fBool},
 	"Anchor":    {"anchor_name": fString, "anchor_index": fNum},
 	"Image":     {"title": fString, "original_filename": fString},
+	"Pdf":       {"title": fString, "original_filename": fString, "index": fPage},
+	"Video":     {"title": fString, "original_filename": fString, "playback_position": fNonNeg, "playback_state": fPlayback},
 	"Connector": {"src": fEnd, "dst": fEnd, "line_color": fColor, "line_width": fPosNum, "type": fString},
 }
 
@@ -193,6 +200,27 @@ func applyProps(tx *store.Tx, w *store.Widget, body map[string]json.RawMessage, 
 				return false, err
 			}
 			w.Props[k] = pid
+		case fPage:
+			f, ok := asNum(raw)
+			if !ok || f != math.Trunc(f) || f < 1 {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' must be a page number from 1", k))
+			}
+			if w.Pages > 0 && f > float64(w.Pages) {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' is %s, but the PDF has %d pages", k, fmtNum(f), w.Pages))
+			}
+			w.Props[k] = f
+		case fNonNeg:
+			f, ok := asNum(raw)
+			if !ok || f < 0 {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' must be a number >= 0", k))
+			}
+			w.Props[k] = f
+		case fPlayback:
+			var st string
+			if err := json.Unmarshal(raw, &st); err != nil || (st != "STOPPED" && st != "PLAYING" && st != "PAUSED") {
+				return false, store.Invalidf(fmt.Sprintf("Field '%s' must be one of STOPPED, PLAYING, PAUSED", k))
+			}
+			w.Props[k] = st
 		case fEnd:
 			end, err := parseEnd(tx, w.CanvasID, k, raw)
 			if err != nil {

@@ -467,10 +467,11 @@ func docFixtures() map[string]func(f *fixtures) {
 			f.canvas("Presets", "cedff5c2-d6ae-4d71-ae13-d9d8b5fb4f6f")
 		},
 		"more/Mipmaps_API": func(f *fixtures) {
+			// The examples ask for ?page=1: the asset is a multi-page PDF.
 			cv := f.canvas("Mipmaps", "123")
-			img := f.upload(cv, "images", "photo.jpg", map[string]any{"title": "mipmapped"})
-			if img != nil {
-				if h := f.hashOf(cv, "images", fmt.Sprint(img["id"])); h != "" {
+			pdf := f.upload(cv, "pdfs", "sample.pdf", map[string]any{"title": "mipmapped"})
+			if pdf != nil {
+				if h := f.hashOf(cv, "pdfs", fmt.Sprint(pdf["id"])); h != "" {
 					f.alias(h, "abcdef123456")
 				}
 			}

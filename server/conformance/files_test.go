@@ -1,7 +1,7 @@
 package conformance_test
 
 // The files the examples upload (curl -F data=@file), made here with real
-// bytes: JPEG and PNG pictures, a one-page PDF, an MP4 container with a
+// bytes: JPEG and PNG pictures, a three-page PDF, an MP4 container with a
 // movie header (2 s) and a 1280x720 video track header.
 
 import (
@@ -37,7 +37,7 @@ func testFile(name string) ([]byte, string, error) {
 		}
 		return buf.Bytes(), "image/png", nil
 	case ".pdf":
-		return onePagePDF(), "application/pdf", nil
+		return samplePDF(), "application/pdf", nil
 	case ".mp4":
 		return tinyMP4(), "video/mp4", nil
 	}
@@ -59,15 +59,19 @@ func picture(w, h int) image.Image {
 	return img
 }
 
-// onePagePDF is a valid PDF 1.4 file (with its xref table) of one 200x100
-// page holding a filled rectangle.
-func onePagePDF() []byte {
+// samplePDF is a valid PDF 1.4 file (with its xref table) of three 200x100
+// pages, the first holding a filled rectangle: the PDF examples turn to
+// page 2 (index) and ask for mipmaps of page 1 (from 0), which a server
+// that reads the page count refuses on a one-page file.
+func samplePDF() []byte {
 	content := "0 0 1 rg 20 20 80 60 re f\n"
 	objs := []string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Pages /Kids [3 0 R 5 0 R 6 0 R] /Count 3 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents 4 0 R /Resources << >> >>",
 		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", len(content), content),
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Resources << >> >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Resources << >> >>",
 	}
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.4\n")

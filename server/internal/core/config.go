@@ -26,6 +26,13 @@ type Config struct {
 	LoginTTL time.Duration
 	// SourceCacheBytes bounds the decoded-source LRU of re-crop. Default 512 MiB.
 	SourceCacheBytes int64
+	// PreviewCacheBytes bounds the canvas preview PNGs kept in memory (one
+	// per canvas, valid until the canvas changes) and, separately, the
+	// scaled widget images they are drawn from. Default 64 MiB each.
+	PreviewCacheBytes int64
+	// MipmapCacheBytes bounds the encoded mipmap levels kept in memory.
+	// Default 64 MiB.
+	MipmapCacheBytes int64
 	// FetchAllowHosts are the hosts server-side image fetches may reach. Default none.
 	FetchAllowHosts []string
 	// UncropRatePerMinute is the per-key rate limit of /uncrop/v1. Default 60.
@@ -124,6 +131,8 @@ func (c *Config) defaults() {
 	orDefault(&c.MaxWSMessage, 32<<10)
 	orDefault(&c.LoginTTL, 24*time.Hour)
 	orDefault(&c.SourceCacheBytes, 512<<20)
+	orDefault(&c.PreviewCacheBytes, 64<<20)
+	orDefault(&c.MipmapCacheBytes, 64<<20)
 	orDefault(&c.UncropRatePerMinute, 60)
 	orDefault(&c.UncropMaxOutputPixels, 40_000_000)
 	orDefault(&c.JobWorkers, 2)

@@ -58,7 +58,7 @@ func NewMetrics() *Metrics {
 			Name: "canvasd_hub_replayed_events_total", Help: "Events replayed from the log to resuming subscribers.",
 		}),
 		OpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "canvasd_operation_duration_seconds", Help: "Image operation durations (recrop, uncrop, digitize, jobs).",
+			Name: "canvasd_operation_duration_seconds", Help: "Image operation durations (recrop, uncrop, digitize, jobs, preview renders, mipmap levels).",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
 		}, []string{"op"}),
 		CreditsConsumed: prometheus.NewCounter(prometheus.CounterOpts{

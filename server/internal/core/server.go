@@ -12,6 +12,7 @@ import (
 	"github.com/canvasd/canvasd/hub"
 	"github.com/canvasd/canvasd/imaging"
 	"github.com/canvasd/canvasd/imaging/ocr"
+	"github.com/canvasd/canvasd/internal/wsfan"
 	"github.com/canvasd/canvasd/store"
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
@@ -50,6 +51,7 @@ type Server struct {
 
 	Metrics         *Metrics     // this server's registry, see metrics.go
 	Viewers         sync.Map     // viewer id -> viewer, for HELLO (canvus/ws.go)
+	Fan             wsfan.Pool   // writes websocket frames (canvus/ws.go)
 	Batches         *LogRegistry // batch-digitize event logs kept for replay (deal/digitize.go)
 	DigitizeTimeout time.Duration
 	OCR             ocr.Engine // OCR setting of batch-digitize (WithOCR)

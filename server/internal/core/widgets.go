@@ -25,6 +25,14 @@ func DefaultProps(typ string) map[string]any {
 		p["size"] = map[string]any{"width": 1200.0, "height": 800.0}
 	case "Image":
 		p["title"], p["original_filename"], p["hash"] = "", "", ""
+	case "Pdf":
+		p["title"], p["original_filename"], p["hash"] = "", "", ""
+		p["index"] = 1.0
+		p["size"] = map[string]any{"width": 100.0, "height": 100.0}
+	case "Video":
+		p["title"], p["original_filename"], p["hash"] = "", "", ""
+		p["playback_position"], p["playback_state"] = 0.0, "STOPPED"
+		p["size"] = map[string]any{"width": 100.0, "height": 100.0}
 	case "Connector":
 		p = map[string]any{"line_color": "#e7e7f2ff", "line_width": 5.0, "type": "curve", "state": "normal"}
 	}
