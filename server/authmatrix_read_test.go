@@ -325,6 +325,9 @@ func readFixtures(t testing.TB) map[string]readFixture {
 		rc.sentinel = w.patchNote(c, n)
 		return rc
 	}
+	for k, v := range widgetsMoreReadFixtures() { // widgets_more_matrix_test.go
+		f[k] = v
+	}
 	return f
 }
 
@@ -395,6 +398,9 @@ func (w *readWorld) createKind(c testCanvas, kind, marker string) (id, line stri
 	case "pdfs", "videos":
 		return w.e.uploadMedia(w.alice.Token, c, kind, marker), marker
 	}
+	if id, line, ok := w.createMoreKind(c, kind, marker); ok { // widgets_more_matrix_test.go
+		return id, line
+	}
 	panic("unknown widget kind " + kind)
 }
 
@@ -416,6 +422,8 @@ func (w *readWorld) patchKind(c testCanvas, kind, id string) func(string) string
 		case "pdfs", "videos":
 			w.e.mustJSON("PATCH", p, w.alice.Token, map[string]any{"title": m}, 200)
 			return m
+		default:
+			return w.patchMoreKind(p, kind, m) // widgets_more_matrix_test.go
 		}
 		return id
 	}

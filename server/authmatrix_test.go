@@ -274,6 +274,9 @@ func matrixFixtures(t testing.TB) map[string]func(*matrixWorld) matrixCase {
 			f[k] = v
 		}
 	}
+	for k, v := range widgetsMoreWriteFixtures(t) { // widgets_more_matrix_test.go
+		f[k] = v
+	}
 	return f
 }
 

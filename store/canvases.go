@@ -192,6 +192,11 @@ func (t *Tx) DeleteCanvas(id string) error {
 			return err
 		}
 	}
+	if c.BackgroundBlob != "" {
+		if err := t.ReleaseBlob(c.BackgroundBlob); err != nil {
+			return err
+		}
+	}
 	if err := t.btx.Bucket(bucketWidgets).DeleteBucket([]byte(id)); err != nil {
 		return err
 	}
@@ -233,6 +238,21 @@ func (t *Tx) CopyCanvas(srcID, folderID string, owner uint64, name string) (*Can
 		return nil, err
 	}
 	dst := &Canvas{Name: name, Mode: src.Mode, FolderID: folderID, OwnerID: owner, LinkPermission: AccessNone, EditorsCanShare: src.EditorsCanShare}
+	if src.Background != nil {
+		dst.Background = deepCopy(src.Background).(map[string]any)
+	}
+	if src.BackgroundBlob != "" {
+		if err := t.AddBlobRef(src.BackgroundBlob); err != nil {
+			return nil, err
+		}
+		dst.BackgroundBlob = src.BackgroundBlob
+	}
+	for k, v := range src.ColorPresets {
+		if dst.ColorPresets == nil {
+			dst.ColorPresets = map[string][]string{}
+		}
+		dst.ColorPresets[k] = append([]string{}, v...)
+	}
 	if err := t.CreateCanvas(dst); err != nil {
 		return nil, err
 	}

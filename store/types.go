@@ -117,6 +117,14 @@ type Canvas struct {
 	Groups     map[uint64]string `json:"groups,omitempty"`
 	RootWidget string            `json:"root_widget"`
 	AssetSize  int64             `json:"asset_size"`
+	// Background is the canvas background as GET …/background shows it
+	// (nil: the default); BackgroundBlob the blob its image holds a
+	// reference to ("" for none).
+	Background     map[string]any `json:"background,omitempty"`
+	BackgroundBlob string         `json:"background_blob,omitempty"`
+	// ColorPresets are the canvas's colour presets by key (annotation,
+	// connector, note_background, note_text); a missing key has its default.
+	ColorPresets map[string][]string `json:"color_presets,omitempty"`
 
 	// guestBlocked is set when the canvas is read while the Guest user is
 	// blocked: link_permission then grants nothing (see AccessFor).

@@ -750,7 +750,9 @@ export class CanvasView {
     // Widgets, painted in depth order (parents before children).
     const items = [];
     for (const w of this.widgets.values()) {
-      if (w.widget_type === 'SharedCanvas' || w.widget_type === 'Connector') continue;
+      // Annotations (ink strokes) arrive over the websocket like widgets;
+      // they are not boxes of their own.
+      if (w.widget_type === 'SharedCanvas' || w.widget_type === 'Connector' || w.widget_type === 'Annotation') continue;
       items.push({ w, key: this.depthKey(w) });
     }
     items.sort((a, b) => {
