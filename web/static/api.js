@@ -151,6 +151,7 @@ export const api = {
   users: () => request('GET', '/api/v1/users'),
 
   widgets: (id) => request('GET', `/api/v1/canvases/${id}/widgets`),
+  widgetsWithStrokes: (id) => request('GET', `/api/v1/canvases/${id}/widgets?annotations=1`),
   widget: (id, wid) => request('GET', `/api/v1/canvases/${id}/widgets/${wid}`),
   createNote: (id, body) => request('POST', `/api/v1/canvases/${id}/notes`, body),
   createWidget: (id, path, body) => request('POST', `/api/v1/canvases/${id}/${path}`, body),

@@ -5,6 +5,7 @@
 // everyone's changes (ours included) back in seq order.
 
 import { api, upload, ApiError } from './api.js';
+import { strokeNodes, encodeNodes, decodeNodes, strokePath, previewPath, INK_COLOR } from './ink.js';
 import { h, svg, icon, toast, modal, confirmDialog, promptDialog, initials, safeColor } from './ui.js';
 import { Live } from './live.js';
 import { openRecrop, openUncrop, openDigitize } from './tools.js';
@@ -34,8 +35,29 @@ const CREATE_FIELDS = {
   Anchor: ['location', 'size', 'depth', 'scale', 'pinned', 'anchor_name'],
   Image: ['location', 'size', 'depth', 'scale', 'pinned', 'title'],
   Connector: ['src', 'dst', 'line_color', 'line_width', 'type'],
+  Annotation: ['points', 'line_color', 'depth'],
 };
-const CREATE_PATH = { Note: 'notes', Anchor: 'anchors', Connector: 'connectors' };
+const CREATE_PATH = { Note: 'notes', Anchor: 'anchors', Connector: 'connectors', Annotation: 'widgets' };
+
+/** isLine: connectors and ink strokes are drawn as lines, not boxes (selected by a click on the line, never moved or resized as boxes). */
+/**
+ * strokesAsWidgets flattens GET /widgets?annotations=1: each widget's
+ * "annotations" become Annotation widgets of their own (as the websocket
+ * sends them), parented to it.
+ */
+function strokesAsWidgets(list) {
+  const out = [];
+  for (const w of list || []) {
+    const { annotations, ...rest } = w;
+    out.push(rest);
+    for (const a of Array.isArray(annotations) ? annotations : []) {
+      if (a && a.id) out.push({ ...a, widget_type: 'Annotation', parent_id: w.id, state: 'normal' });
+    }
+  }
+  return out;
+}
+
+const isLine = (w) => !!w && (w.widget_type === 'Connector' || w.widget_type === 'Annotation');
 
 const EMPTY = new Set();
 
@@ -125,6 +147,7 @@ export class CanvasView {
       h('button.tool#tool-note', { type: 'button', title: 'Add a note (N)', onclick: () => this.addNoteAtCenter() }, icon('note'), h('span', 'Note')),
       h('button.tool#tool-image', { type: 'button', title: 'Upload images', onclick: () => this.fileInput.click() }, icon('image'), h('span', 'Image')),
       this.connectBtn = h('button.tool#tool-connector', { type: 'button', title: 'Connect two items: drag from one to the other (C)', onclick: () => this.setTool(this.tool === 'connector' ? null : 'connector') }, icon('link'), h('span', 'Connector')),
+      this.inkBtn = h('button.tool#tool-ink', { type: 'button', title: 'Draw with the pen (P); Esc stops', 'aria-pressed': 'false', onclick: () => this.setTool(this.tool === 'ink' ? null : 'ink') }, icon('pen'), h('span', 'Pen')),
       h('button.tool#tool-anchor', { type: 'button', title: 'Add an anchor: a named frame to jump to (F)', onclick: () => this.addAnchor() }, icon('frame'), h('span', 'Anchor')),
       this.fileInput);
     this.anchorsBtn = h('button.tool#anchors-btn', { type: 'button', title: 'Jump to an anchor', onclick: (e) => { e.stopPropagation(); this.toggleAnchorsMenu(); } }, icon('pin'), h('span', 'Anchors'));
@@ -211,7 +234,9 @@ export class CanvasView {
         seq: this.live ? this.live.seq : null,
         status: this.statusEl.dataset.state,
         access: this.access,
-        widgets: [...this.widgets.values()].filter((w) => w.widget_type !== 'SharedCanvas'),
+        // As GET /widgets lists them: ink strokes (annotations) apart.
+        widgets: [...this.widgets.values()].filter((w) => w.widget_type !== 'SharedCanvas' && w.widget_type !== 'Annotation'),
+        strokes: [...this.widgets.values()].filter((w) => w.widget_type === 'Annotation'),
         viewers: [...this.viewers.values()],
       }),
     });
@@ -302,7 +327,7 @@ export class CanvasView {
     this.buffer = [];
     let list;
     try {
-      list = await api.widgets(this.id);
+      list = strokesAsWidgets(await api.widgetsWithStrokes(this.id));
     } catch (e) {
       toast('Could not load the canvas: ' + e.message, 'error');
       this.loading = false;
@@ -522,7 +547,7 @@ export class CanvasView {
 
   /** rect returns a widget's world rectangle. */
   rect(w) {
-    if (w.widget_type === 'Connector') {
+    if (isLine(w)) {
       const e = this.connEnds(w);
       if (!e) return { x: 0, y: 0, w: 0, h: 0, s: 1 };
       return { x: Math.min(e.a.x, e.b.x), y: Math.min(e.a.y, e.b.y), w: Math.abs(e.a.x - e.b.x), h: Math.abs(e.a.y - e.b.y), s: 1 };
@@ -574,7 +599,7 @@ export class CanvasView {
   }
 
   fit(initial = false) {
-    const ws = [...this.widgets.values()].filter((w) => w.widget_type !== 'SharedCanvas' && w.widget_type !== 'Connector');
+    const ws = [...this.widgets.values()].filter((w) => w.widget_type !== 'SharedCanvas' && !isLine(w));
     const r = this.viewport.getBoundingClientRect();
     if (!ws.length) {
       this.view = { x: r.width / 2, y: r.height / 2, z: 1 };
@@ -978,6 +1003,18 @@ export class CanvasView {
       // A wide transparent stroke over the line: a click on it selects the connector.
       parts.push(svg('path', { d, fill: 'none', stroke: 'transparent', 'stroke-width': hitWidth, class: 'conn-hit', 'data-id': w.id }));
     }
+    // Ink strokes, over everything; a wide transparent copy takes the clicks.
+    for (const w of this.widgets.values()) {
+      if (w.widget_type !== 'Annotation') continue;
+      const st = this.strokeOf(w);
+      if (!st) continue;
+      const sel = this.selection.has(w.id);
+      const color = safeColor(w.line_color, INK_COLOR).slice(0, 7);
+      parts.push(svg('path', { d: st.d, fill: 'none', stroke: color, 'stroke-width': String(st.width), 'stroke-linecap': 'round', 'stroke-linejoin': 'round', 'data-id': w.id, class: 'ink-line' + (sel ? ' selected' : '') }));
+      parts.push(svg('path', { d: st.d, fill: 'none', stroke: 'transparent', 'stroke-width': String(Math.max(st.width, 12 / this.view.z)), class: 'conn-hit ink-hit', 'data-id': w.id }));
+    }
+    const ink = this.drag && this.drag.kind === 'ink' ? this.drag : null;
+    if (ink) parts.push(svg('path', { d: previewPath(ink.pts), fill: 'none', stroke: INK_COLOR, 'stroke-width': '3', 'stroke-linecap': 'round', 'stroke-linejoin': 'round', class: 'ink-preview' }));
     const c = this.drag && this.drag.kind === 'connect' ? this.drag : null;
     if (c && c.moved) {
       const a = this.widgets.get(c.src);
@@ -1030,12 +1067,47 @@ export class CanvasView {
     }
   }
 
+  /** strokeOf is an ink stroke's SVG path in world coordinates (cached per points), or null. */
+  strokeOf(w) {
+    const p = w.parent_id && w.parent_id !== this.rootId ? this.widgets.get(w.parent_id) : null;
+    const a = p && p.widget_type !== 'SharedCanvas' ? this.abs(p) : { x: 0, y: 0, s: 1 };
+    const key = `${w.points}|${a.x}|${a.y}|${a.s}`;
+    this.strokeCache = this.strokeCache || new Map();
+    const hit = this.strokeCache.get(w.id);
+    if (hit && hit.key === key) return hit.st;
+    const f = decodeNodes(w.points);
+    const st = f ? strokePath(f, a.x, a.y, a.s) : null;
+    this.strokeCache.set(w.id, { key, st });
+    return st;
+  }
+
+  /** addStroke saves what the pen drew as an annotation of the canvas; undo deletes it. */
+  addStroke(pts) { return this.history.track(this.doAddStroke(pts)); }
+
+  async doAddStroke(pts) {
+    if (!pts.length) return;
+    const body = { widget_type: 'Annotation', points: encodeNodes(strokeNodes(pts)), line_color: INK_COLOR };
+    try {
+      const w = await api.createWidget(this.id, 'widgets', body);
+      if (w && w.id) {
+        if (!this.widgets.has(w.id)) this.widgets.set(w.id, w);
+        this.history.push('Draw', [{ kind: 'create', ref: this.history.ref(w.id), snap: { ...w } }]);
+      }
+      this.schedule();
+    } catch (e) {
+      toast('Could not save the stroke: ' + e.message, 'error');
+    }
+  }
+
   setTool(tool) {
     if (tool && !this.canEdit) return;
     this.tool = tool;
     this.viewport.classList.toggle('tool-connector', tool === 'connector');
     this.connectBtn.classList.toggle('on', tool === 'connector');
     this.connectBtn.setAttribute('aria-pressed', String(tool === 'connector'));
+    this.viewport.classList.toggle('tool-ink', tool === 'ink');
+    this.inkBtn.classList.toggle('on', tool === 'ink');
+    this.inkBtn.setAttribute('aria-pressed', String(tool === 'ink'));
   }
 
   // -------------------------------------------------------------- anchors
@@ -1163,7 +1235,7 @@ export class CanvasView {
     const single = this.selection.size === 1 ? this.widgets.get([...this.selection][0]) : null;
     for (const id of this.selection) {
       const w = this.widgets.get(id);
-      if (!w || w.widget_type === 'Connector') continue;
+      if (!w || isLine(w)) continue;
       boxes.push(this.screenBox(w, 'sel-box', null, single && this.canEdit && !w.pinned && this.editing !== id));
     }
     // A multi-selection gets one box around it, with corner handles: group resize.
@@ -1173,7 +1245,7 @@ export class CanvasView {
     for (const c of this.cursors.values()) {
       for (const id of c.selection || []) {
         const w = this.widgets.get(id);
-        if (!w || this.selection.has(id) || w.widget_type === 'Connector') continue;
+        if (!w || this.selection.has(id) || isLine(w)) continue;
         boxes.push(this.screenBox(w, 'remote-sel', c.viewer));
       }
       // Who is typing in which note.
@@ -1232,9 +1304,10 @@ export class CanvasView {
     if (bar.dataset.key !== key) {
       bar.dataset.key = key;
       const items = [];
-      if (sel.every((x) => x.widget_type === 'Connector')) {
+      if (sel.every((x) => isLine(x))) {
         // A connector: only delete (undo brings it back).
-        items.push(h('span.fb-count', sel.length > 1 ? `${sel.length} connectors` : 'Connector'));
+        const inks = sel.every((x) => x.widget_type === 'Annotation');
+        items.push(h('span.fb-count', inks ? (sel.length > 1 ? `${sel.length} ink strokes` : 'Ink stroke') : sel.length > 1 ? `${sel.length} lines` : 'Connector'));
         items.push(h('button.fb-btn.danger-text#fb-delete', { type: 'button', title: 'Delete (Del)', onclick: () => this.deleteSelection() }, icon('trash')));
         bar.replaceChildren(...items);
       } else {
@@ -1342,6 +1415,12 @@ export class CanvasView {
       return;
     }
     const start = { x: e.clientX, y: e.clientY };
+    // The pen: a stroke follows the pointer until it is released.
+    if (this.tool === 'ink' && this.canEdit && e.button === 0 && !this.spaceDown) {
+      this.drag = { kind: 'ink', start, moved: true, id: null, pts: [this.toWorld(e.clientX, e.clientY)] };
+      e.preventDefault();
+      return;
+    }
     // A click on a connector's line selects it (Shift: adds or removes).
     const line = e.target.closest('.conn-hit');
     if (line && e.button === 0 && !this.spaceDown && this.tool !== 'connector') {
@@ -1429,7 +1508,7 @@ export class CanvasView {
   movable(ids) {
     const set = new Set(ids);
     return ids.map((id) => this.widgets.get(id)).filter((w) => {
-      if (!w || w.pinned || w.widget_type === 'Connector' || w.widget_type === 'SharedCanvas') return false;
+      if (!w || w.pinned || isLine(w) || w.widget_type === 'SharedCanvas') return false;
       for (let p = w.parent_id && this.widgets.get(w.parent_id), i = 0; p && i < 32; p = p.parent_id && this.widgets.get(p.parent_id), i++) {
         if (set.has(p.id)) return false;
       }
@@ -1455,6 +1534,12 @@ export class CanvasView {
     }
     const d = this.drag;
     if (!d) return;
+    if (d.kind === 'ink') {
+      const last = d.pts[d.pts.length - 1];
+      // A point per 1.5 screen pixels is smooth enough and keeps strokes small.
+      if (Math.hypot(world.x - last.x, world.y - last.y) * this.view.z >= 1.5) { d.pts.push(world); this.schedule(); }
+      return;
+    }
     const dx = e.clientX - d.start.x;
     const dy = e.clientY - d.start.y;
     if (!d.moved && Math.hypot(dx, dy) < DRAG_THRESHOLD) return;
@@ -1473,7 +1558,7 @@ export class CanvasView {
     if (d.kind === 'connect') {
       d.to = world;
       const o = this.hit(e.clientX, e.clientY);
-      d.over = o && o.id !== d.src && o.widget_type !== 'SharedCanvas' && o.widget_type !== 'Connector' ? o.id : null;
+      d.over = o && o.id !== d.src && o.widget_type !== 'SharedCanvas' && !isLine(o) ? o.id : null;
       this.schedule();
       return;
     }
@@ -1505,7 +1590,7 @@ export class CanvasView {
     // A widget is taken when the box holds all of it.
     const sel = new Set(d.base);
     for (const w of this.widgets.values()) {
-      if (w.widget_type === 'SharedCanvas' || w.widget_type === 'Connector') continue;
+      if (w.widget_type === 'SharedCanvas' || isLine(w)) continue;
       const b = this.rect(w);
       if (b.x >= x0 && b.y >= y0 && b.x + b.w <= x1 && b.y + b.h <= y1) sel.add(w.id);
     }
@@ -1579,6 +1664,11 @@ export class CanvasView {
       this.selection.clear();
     }
     if (d.kind === 'box' || d.kind === 'pan' || d.kind === 'move') this.sendPresence(this.lastCursor);
+    if (d.kind === 'ink') {
+      this.addStroke(d.pts);
+      this.schedule();
+      return;
+    }
     if (d.kind === 'connect') {
       if (d.moved && d.over) {
         this.setTool(null);
@@ -1939,6 +2029,7 @@ export class CanvasView {
         const name = snap.original_filename || `${snap.title || 'image'}.${(blob.type.split('/')[1] || 'png').replace('svg+xml', 'svg')}`;
         w = await upload(this.id, new File([blob], name, { type: blob.type }), body, () => {});
       } else {
+        if (t === 'Annotation') body.widget_type = 'Annotation';
         w = await api.createWidget(this.id, CREATE_PATH[t], body);
       }
       if (w && w.id && !this.widgets.has(w.id)) this.widgets.set(w.id, w);
@@ -2057,6 +2148,8 @@ export class CanvasView {
       this.toggleMinimap();
     } else if (key === 'n' && this.canEdit && !mod) {
       this.addNoteAtCenter();
+    } else if (key === 'p' && this.canEdit && !mod) {
+      this.setTool(this.tool === 'ink' ? null : 'ink');
     } else if (key === 'c' && this.canEdit && !mod) {
       this.setTool(this.tool === 'connector' ? null : 'connector');
     } else if (key === 'f' && this.canEdit && !mod) {
@@ -2085,7 +2178,7 @@ export class CanvasView {
   /** selectAll selects every widget of the canvas (not the page's text). */
   selectAll() {
     this.selection = new Set([...this.widgets.values()]
-      .filter((w) => w.widget_type !== 'SharedCanvas' && w.widget_type !== 'Connector').map((w) => w.id));
+      .filter((w) => w.widget_type !== 'SharedCanvas' && !isLine(w)).map((w) => w.id));
     this.sendPresence(this.lastCursor);
     this.schedule();
   }
@@ -2125,7 +2218,7 @@ export class CanvasView {
 
   /** clipItems describes widgets for a paste: their fields and world rectangle. */
   clipItems(ws) {
-    return ws.filter((w) => CREATE_FIELDS[w.widget_type] && w.widget_type !== 'Connector')
+    return ws.filter((w) => CREATE_FIELDS[w.widget_type] && !isLine(w))
       .sort((a, b) => num(a.depth) - num(b.depth))
       .map((w) => {
         const snap = { widget_type: w.widget_type };
@@ -2186,18 +2279,18 @@ export class CanvasView {
   }
 
   async bringToFront() {
-    const ws = this.selected().filter((w) => w.widget_type !== 'Connector').sort((a, b) => num(a.depth) - num(b.depth));
+    const ws = this.selected().filter((w) => !isLine(w)).sort((a, b) => num(a.depth) - num(b.depth));
     await this.edit('Bring to front', ws.map((w) => ({ w, body: { auto_raise: true } })), { sequential: true });
   }
 
   async sendToBack() {
-    const ws = this.selected().filter((w) => w.widget_type !== 'Connector').sort((a, b) => num(a.depth) - num(b.depth));
+    const ws = this.selected().filter((w) => !isLine(w)).sort((a, b) => num(a.depth) - num(b.depth));
     if (!ws.length) return;
     const ids = new Set(ws.map((w) => w.id));
     const parents = new Set(ws.map((w) => w.parent_id));
     let low = Infinity;
     for (const o of this.widgets.values()) {
-      if (!ids.has(o.id) && parents.has(o.parent_id) && o.widget_type !== 'Connector' && o.widget_type !== 'SharedCanvas') low = Math.min(low, num(o.depth));
+      if (!ids.has(o.id) && parents.has(o.parent_id) && !isLine(o) && o.widget_type !== 'SharedCanvas') low = Math.min(low, num(o.depth));
     }
     if (!isFinite(low)) return;
     const floor = ws.some((w) => w.widget_type === 'Image') ? 1 : 0;
@@ -2211,7 +2304,7 @@ export class CanvasView {
   }
 
   async toggleLock() {
-    const ws = this.selected().filter((w) => w.widget_type !== 'Connector');
+    const ws = this.selected().filter((w) => !isLine(w));
     if (!ws.length) return;
     const lock = !ws.every((w) => w.pinned);
     await this.edit(lock ? 'Lock' : 'Unlock', ws.map((w) => ({ w, body: { pinned: lock } })));
@@ -2236,7 +2329,7 @@ export class CanvasView {
   freeSpot(w, h, cx, cy) {
     const rects = [];
     for (const o of this.widgets.values()) {
-      if (o.widget_type === 'SharedCanvas' || o.widget_type === 'Connector' || o.widget_type === 'Anchor') continue;
+      if (o.widget_type === 'SharedCanvas' || isLine(o) || o.widget_type === 'Anchor') continue;
       rects.push(this.rect(o));
     }
     for (const r of this.placing || []) rects.push(r); // uploads under way
