@@ -155,6 +155,7 @@ export const api = {
   widget: (id, wid) => request('GET', `/api/v1/canvases/${id}/widgets/${wid}`),
   createNote: (id, body) => request('POST', `/api/v1/canvases/${id}/notes`, body),
   createWidget: (id, path, body) => request('POST', `/api/v1/canvases/${id}/${path}`, body),
+  patchTableCells: (id, wid, cells) => request('PATCH', `/api/v1/canvases/${id}/tables/${wid}`, { cells }),
   patchWidget: (id, w, body) => request('PATCH', `/api/v1/canvases/${id}/${pathOf(w)}/${w.id}`, body),
   // patchWidgetIf is patchWidget with If-Match: the widget's version the
   // change is based on (null: none, last writer wins). Answers {data, version}.

@@ -153,6 +153,7 @@ export const SHORTCUTS = [
     ['C', 'Connector tool: drag from one item to another'],
     ['P', 'Pen: draw ink strokes (others see them live; Ctrl/⌘ + Z removes the last)'],
     ['Click an ink stroke', 'Select it (Delete removes it)'],
+    ['Double-click a table cell', 'Edit it (Enter saves, Esc cancels)'],
     ['Drag the dot on a selected item', 'Connect it to another item'],
     ['Click a connector', 'Select it (Delete removes it)'],
     ['F', 'Add an anchor (a named frame)'],

@@ -40,6 +40,13 @@ const CREATE_FIELDS = {
 const CREATE_PATH = { Note: 'notes', Anchor: 'anchors', Connector: 'connectors', Annotation: 'widgets' };
 
 /** isLine: connectors and ink strokes are drawn as lines, not boxes (selected by a click on the line, never moved or resized as boxes). */
+/** cellText is the text of a Table widget's cell at row r, column c ("" when none). */
+export function cellText(w, r, c) {
+  const t = tableOf(w);
+  const cell = t && t.cells.find((x) => Number(x.r) === r && Number(x.c) === c);
+  return cell ? String(cell.text || '') : '';
+}
+
 /**
  * strokesAsWidgets flattens GET /widgets?annotations=1: each widget's
  * "annotations" become Annotation widgets of their own (as the websocket
@@ -862,7 +869,7 @@ export class CanvasView {
       case 'Table': sig = JSON.stringify([tableOf(w), w.title, w.size]); break;
       default: sig = JSON.stringify([w.title, w.widget_type]);
     }
-    if (this.editing === w.id) return;
+    if (this.editing === w.id || this.cellEditing === w.id) return;
     if (this.sigs.get(w.id) === sig) return;
     this.sigs.set(w.id, sig);
     switch (w.widget_type) {
@@ -937,6 +944,7 @@ export class CanvasView {
         colspan: c.colspan > 1 ? String(c.colspan) : null,
         class: numCol(c.c) && (c.colspan || 1) === 1 ? 'num' : null,
         title: c.text || null,
+        dataset: { r: String(c.r), c: String(c.c) },
       }, c.text)));
       (isHead ? thead : tbody).append(tr);
     });
@@ -1147,6 +1155,83 @@ export class CanvasView {
   }
 
   // ------------------------------------------------------ digitize results
+
+  /**
+   * editCell edits the table cell under the client point (x, y) in place:
+   * Enter (or leaving the cell) saves it as a PATCH of the Table widget
+   * (cells: [{r, c, text}]), Esc drops the change. One undo step.
+   */
+  editCell(w, x, y) {
+    const el = this.els.get(w.id);
+    if (!el || this.cellEditing || w.pinned) return;
+    const cell = document.elementsFromPoint(x, y).find((n) => (n.tagName === 'TD' || n.tagName === 'TH') && el.contains(n));
+    if (!cell || cell.dataset.r === undefined) return;
+    const r = Number(cell.dataset.r);
+    const c = Number(cell.dataset.c);
+    const before = cellText(this.widgets.get(w.id) || w, r, c);
+    this.cellEditing = w.id;
+    cell.textContent = before;
+    cell.classList.add('cell-editing');
+    cell.setAttribute('contenteditable', 'plaintext-only');
+    if (cell.contentEditable !== 'plaintext-only') cell.setAttribute('contenteditable', 'true');
+    cell.focus();
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    let done = false;
+    const finish = (save) => {
+      if (done) return;
+      done = true;
+      cell.removeEventListener('keydown', onKey);
+      cell.removeEventListener('blur', onBlur);
+      cell.removeAttribute('contenteditable');
+      cell.classList.remove('cell-editing');
+      this.cellEditing = null;
+      const text = cell.innerText.replace(/\n+$/, '');
+      // Repaint from the widget (the server's text, or ours once saved).
+      this.sigs.delete(w.id);
+      this.sigObj.delete(w.id);
+      if (save && text !== before) this.editCellText(w.id, r, c, before, text);
+      this.schedule();
+      this.viewport.focus({ preventScroll: true });
+    };
+    const onKey = (e) => {
+      if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); e.stopPropagation(); finish(true); }
+      else if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); finish(false); }
+    };
+    const onBlur = () => finish(true);
+    cell.addEventListener('keydown', onKey);
+    cell.addEventListener('blur', onBlur);
+  }
+
+  editCellText(id, r, c, before, after) { return this.history.track(this.doCellText(id, r, c, before, after)); }
+
+  async doCellText(id, r, c, before, after) {
+    const w = this.widgets.get(id);
+    if (!w) return;
+    if (await this.patchCells(w, [{ r, c, text: after }])) {
+      this.history.push('Edit cell', [{ kind: 'cell', ref: this.history.ref(id), r, c, before, after }]);
+    }
+  }
+
+  cellText(w, r, c) { return cellText(w, r, c); }
+
+  /** patchCells saves cell texts of a Table widget; answers the stored widget or null. */
+  async patchCells(w, cells) {
+    try {
+      const res = await api.patchTableCells(this.id, w.id, cells);
+      if (res && res.id) { this.widgets.set(res.id, res); this.schedule(); }
+      return res;
+    } catch (e) {
+      toast('Could not save the cell: ' + e.message, 'error');
+      this.sigs.delete(w.id);
+      this.sigObj.delete(w.id);
+      this.schedule();
+      return null;
+    }
+  }
 
   /** exportCSV downloads a Table widget's cells as CSV. */
   exportCSV(id) {
@@ -2068,6 +2153,7 @@ export class CanvasView {
     if (w) {
       if (w.widget_type === 'Note') this.editNote(w.id);
       else if (w.widget_type === 'Anchor') this.renameAnchor(w.id);
+      else if (w.widget_type === 'Table') this.editCell(w, e.clientX, e.clientY);
       return;
     }
     if (e.target.closest('.handle')) return;
