@@ -43,6 +43,11 @@ func (s *Server) routes() {
 	authed.GET("/canvas-folders/:fid", s.canvus.GetFolder)
 	authed.PATCH("/canvas-folders/:fid", s.canvus.PatchFolder)
 	authed.DELETE("/canvas-folders/:fid", s.canvus.DeleteFolder)
+	authed.POST("/canvas-folders/:fid/move", s.canvus.MoveFolder)
+	authed.POST("/canvas-folders/:fid/copy", s.canvus.CopyFolder)
+	authed.DELETE("/canvas-folders/:fid/children", s.canvus.DeleteFolderChildren)
+	authed.GET("/canvas-folders/:fid/permissions", s.canvus.GetFolderPermissions)
+	authed.POST("/canvas-folders/:fid/permissions", s.canvus.SetFolderPermissions)
 
 	authed.GET("/canvases", s.canvus.ListCanvases)
 	authed.POST("/canvases", s.canvus.CreateCanvas)
@@ -55,6 +60,8 @@ func (s *Server) routes() {
 	cv.POST("/permissions", s.canvus.SetPermissions)
 	cv.POST("/move", s.canvus.CanvasOwner, s.canvus.MoveCanvas)
 	cv.POST("/copy", s.canvus.CopyCanvas)
+	cv.POST("/save", s.canvus.SaveDemoState)
+	cv.POST("/restore", s.canvus.RestoreDemoState)
 	cv.GET("/ws", s.canvus.Websocket)
 	cv.GET("/preview", s.canvus.NewPreviews().Get) // preview.go
 

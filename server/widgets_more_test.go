@@ -8,6 +8,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -554,6 +555,16 @@ func TestCanvasBackground(t *testing.T) {
 	if refs() != 1 {
 		t.Fatalf("background blob refs = %d, want 1", refs())
 	}
+	// The image is an asset of the canvas: served by hash, with mipmaps.
+	onCanvas := withHeader("canvas-id", c.ID)
+	if r := e.do("GET", "/api/v1/assets/"+hash, vera.Token, nil, "", onCanvas).expect(t, 200); !bytes.Equal(r.Body, png) || r.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("background asset: %s, %d bytes", r.Header.Get("Content-Type"), len(r.Body))
+	}
+	if info := e.do("GET", "/api/v1/mipmaps/"+hash, vera.Token, nil, "", onCanvas).expect(t, 200).obj(t); info.obj("resolution").num("width") != 8 {
+		t.Fatalf("background mipmap info: %v", info)
+	}
+	other := e.createCanvas(alice.Token, "other")
+	e.do("GET", "/api/v1/assets/"+hash, alice.Token, nil, "", withHeader("canvas-id", other.ID)).expect(t, 404)
 	// Back to a colour and to the image again, without a new upload.
 	e.mustJSON("PATCH", c.path("/background"), alice.Token, map[string]any{"type": "solid_color"}, 200)
 	if got := e.mustJSON("PATCH", c.path("/background"), alice.Token, map[string]any{"type": "image", "fit": "center"}, 200); got.obj("image").str("hash") != hash || got.obj("image").str("fit") != "center" {

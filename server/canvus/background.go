@@ -301,7 +301,7 @@ func (s *API) PostBackground(c *gin.Context) {
 					return err
 				}
 			}
-			cv.Background, cv.BackgroundBlob, out = bg, hash, bg
+			cv.Background, cv.BackgroundBlob, cv.BackgroundFormat, out = bg, hash, string(up.format), bg
 			return tx.PutCanvas(cv)
 		})
 		if !errors.Is(err, store.ErrBlobGone) {

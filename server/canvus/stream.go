@@ -68,6 +68,10 @@ type resourceHead struct {
 // spec's topic (a nil spec: keep-alives only) until the client goes, the
 // server shuts down, or the caller's access is revoked.
 func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
+	if spec == nil {
+		s.ndjsonRefresh(c, body) // stream_live.go
+		return
+	}
 	// Every canvas-scoped stream is registered with its canvas, including
 	// those that follow nothing (permissions: a nil spec), so that losing
 	// access ends it like any other.
@@ -123,6 +127,18 @@ func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
 	msgs, errc := pump(ctx, sub)
 	tick := time.NewTicker(s.Cfg.KeepAlive)
 	defer tick.Stop()
+	// The canvas list also changes without a canvas event: a folder grant
+	// given or taken back shows or hides the canvases inside it.
+	// It starts closed: one check now catches a change made since the
+	// snapshot.
+	var authWake <-chan struct{}
+	var sent lastLines // canvas list: a grant change is seen by both paths
+	if shown != nil {
+		sent = lastLines{}
+		now := make(chan struct{})
+		close(now)
+		authWake = now
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -133,12 +149,29 @@ func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
 			if !write(nil) {
 				return
 			}
+		case <-authWake:
+			authWake = s.St.AuthChanged()
+			lines, ok := s.canvasListDelta(live, shown) // stream_live.go
+			if !ok {
+				return
+			}
+			for _, l := range lines {
+				if !sent.fresh(l) {
+					continue
+				}
+				if !write(l) {
+					return
+				}
+			}
 		case m := <-msgs:
 			if live.Check() != nil {
 				return // credentials or access revoked
 			}
 			lines, end := s.ndjsonLines(spec, live.CurrentUser(), m.Data, shown)
 			for _, l := range lines {
+				if !sent.fresh(l) {
+					continue
+				}
 				if !write(l) {
 					return
 				}

@@ -389,7 +389,12 @@ func docFixtures() map[string]func(f *fixtures) {
 			f.alias(f.admin, "1034")
 			f.alias("trash."+f.admin, "trash.1034")
 			f.canvas("New canvas", "020b063d-0086-49a5-8dd0-965b8e117216")
-			f.canvas("Demo", "9c21f153-ac8b-4ad3-83c5-60c282ee9359")
+			// A demo canvas: save and restore answer 400 on a normal one.
+			if demo := f.canvas("Demo", "9c21f153-ac8b-4ad3-83c5-60c282ee9359"); demo != "" {
+				if err := f.call("PATCH", "/api/v1/canvases/"+demo, map[string]any{"mode": "demo"}, nil); err != nil {
+					f.fail(err)
+				}
+			}
 			f.folder("Destination", f.admin, "47c0e2cb-a299-4f3b-ac9a-810cc7c242d3")
 		},
 		"CanvasFolders_API": func(f *fixtures) {

@@ -16,7 +16,9 @@ const session = { user: null, linkError: '' };
 const TOKEN_CHARS = /^[A-Za-z0-9._~-]+$/;
 let current = null; // the mounted page, with an optional unmount()
 
-window.__canvasd = window.__canvasd || {};
+// Browser tests read the client's state through window.__canvasd. It exists
+// only on a page the server marked for them (server.WithWebProbe).
+if (document.documentElement.dataset.probe === '1') window.__canvasd = window.__canvasd || {};
 
 /**
  * linkToken finds the token of a token link: #token=… (or ?token=…, as

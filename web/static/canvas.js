@@ -233,7 +233,7 @@ export class CanvasView {
     window.addEventListener('online', this.onOnline);
     this.onDocClick = (e) => { if (!this.anchorsMenu.hidden && !e.target.closest('.anchors-wrap')) this.anchorsMenu.hidden = true; };
     document.addEventListener('click', this.onDocClick);
-    window.__canvasd = Object.assign(window.__canvasd || {}, {
+    if (window.__canvasd) Object.assign(window.__canvasd, {
       view: this,
       dropSocket: (holdMs) => this.live && this.live.drop(holdMs),
       statusLog: [],

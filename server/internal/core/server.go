@@ -26,6 +26,7 @@ type Server struct {
 	Log         zerolog.Logger
 	Gin         *gin.Engine
 	Web         fs.FS
+	WebProbe    bool // WithWebProbe: the client page exposes window.__canvasd
 	Cache       *imaging.SourceCache
 	Fetcher     *Fetcher
 	Guard       *decodeGuard // every decode's slot and memory weight, see decodeguard.go
@@ -74,6 +75,11 @@ func WithOCR(e ocr.Engine) Option { return func(s *Server) { s.OCR = e } }
 
 // WithWeb mounts the browser client at /.
 func WithWeb(f fs.FS) Option { return func(s *Server) { s.Web = f } }
+
+// WithWebProbe marks the served client page (<html data-probe="1">) so the
+// client exposes its state as window.__canvasd for browser tests to read.
+// Off by default: a production page has no such handle.
+func WithWebProbe() Option { return func(s *Server) { s.WebProbe = true } }
 
 // New builds a Server. The store's commit hook is wired to the hub here.
 // gin's mode is left alone: it is process-wide, and main sets it.
