@@ -215,12 +215,19 @@ function listPage() {
     grid.replaceChildren(...list.map(card));
   }
 
+  // A stream that ends (a restart, a network drop) is opened again, a
+  // little later each time it fails at once (up to 30 s).
+  let retry = null;
+  let backoff = 1000;
+
   async function load() {
+    clearTimeout(retry);
     if (stream) stream.abort();
     stream = new AbortController();
     const signal = stream.signal;
     try {
       await api.canvasListStream(signal, (line, first) => {
+        backoff = 1000;
         if (first) {
           byId = new Map(line.map((c) => [c.id, c]));
         } else if (line && line.id) {
@@ -243,6 +250,9 @@ function listPage() {
         }
       }
     }
+    if (signal.aborted) return;
+    retry = setTimeout(load, backoff);
+    backoff = Math.min(backoff * 2, 30000);
   }
 
   function card(c) {
@@ -284,7 +294,7 @@ function listPage() {
     try { await api.deleteCanvas(c.id); toast('Canvas deleted', 'ok'); load(); } catch (e) { toast(e.message, 'error'); }
   }
 
-  return { node, mounted: load, unmount: () => { if (stream) stream.abort(); } };
+  return { node, mounted: load, unmount: () => { clearTimeout(retry); if (stream) stream.abort(); } };
 }
 
 /** shareDialog opens the Share dialog (share.js) for canvas c. */
