@@ -116,7 +116,7 @@ fuzz:
 
 # Digitize evaluation (needs tesseract): per-style table shape exact-match, cell
 # adjacency F1 and numeric accuracy, plus chart series-count and ±2% value share.
-.PHONY: eval-digitize eval-uncrop uncrop-photos
+.PHONY: eval-digitize eval-uncrop eval-uncrop-ghosts uncrop-photos
 eval-digitize:
 	$(GO) run ./cmd/eval-digitize -tables testdata/digitize/tables -charts testdata/digitize/charts
 	$(GO) run ./cmd/eval-digitize -scan-seed $(SCAN_HELDOUT_SEED)
@@ -158,6 +158,12 @@ uncrop-photos:
 eval-uncrop: uncrop-photos
 	$(GO) run ./cmd/eval-uncrop -dir /usr/share/backgrounds/mate/nature \
 	  $$(dpkg -L lomiri-wallpapers-16.04 | grep -E '^/usr/share/backgrounds/[^/]+\.jpg$$')
+
+# Ghosts (issue 17): 50 generated textures (seed 17), each with one distinct
+# object near the edge being extended; a ghost is NCC > 0.8 between the object
+# and a window of the new band. Needs no photos; -out DIR writes the outputs.
+eval-uncrop-ghosts:
+	$(GO) run ./cmd/eval-uncrop -ghosts 50
 
 # Regenerates the README before/after pairs in docs/uncrop (CC-BY-4.0, Aitzol Berasategi).
 eval-uncrop-examples: uncrop-photos

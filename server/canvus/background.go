@@ -250,9 +250,14 @@ func (s *API) PostBackground(c *gin.Context) {
 	if !s.allowUpload(c) {
 		return
 	}
-	parts, ok := s.MultipartParts(c, core.CanvusError, map[string]bool{"data": true}, map[string]bool{"json": true})
+	// "image" is taken as another name for the "data" part (a community
+	// client names the file part so); "data" wins when both are sent.
+	parts, ok := s.MultipartParts(c, core.CanvusError, map[string]bool{"data": true, "image": true}, map[string]bool{"json": true})
 	if !ok {
 		return
+	}
+	if parts["data"] == nil {
+		parts["data"] = parts["image"]
 	}
 	if parts["data"] == nil {
 		core.CanvusError(c, http.StatusBadRequest, "Missing 'data' part: the background image is required")

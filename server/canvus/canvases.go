@@ -255,6 +255,11 @@ func (s *API) PatchCanvas(c *gin.Context) {
 	if !core.CanvusJSON(c, &req) {
 		return
 	}
+	if req.Mode != nil && *req.Mode == "" {
+		// A client whose request struct has no omitempty sends "mode": ""
+		// with every rename: an empty mode leaves the mode as it is.
+		req.Mode = nil
+	}
 	if req.Mode != nil && *req.Mode != "normal" && *req.Mode != "demo" {
 		core.CanvusError(c, http.StatusBadRequest, "mode must be 'normal' or 'demo'")
 		return
