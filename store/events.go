@@ -94,6 +94,7 @@ func (t *Tx) appendEvent(canvasID, typ string, encode func(seq uint64) ([]byte, 
 	}
 	ev := Event{Seq: seq, CanvasID: canvasID, Type: typ, Data: data}
 	t.events = append(t.events, ev)
+	t.contentEdited(canvasID, typ)
 	return ev, nil
 }
 

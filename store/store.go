@@ -185,7 +185,9 @@ func (s *Store) Dir() string { return s.dir }
 func (s *Store) DB() *bolt.DB { return s.db }
 
 // SetOnCommit installs the hook that receives each commit's events, in seq
-// order, after the commit is durable. Call it before the first write.
+// order, after the commit is durable, followed by the commit's
+// EvCanvasEdited notices (Seq 0, not in any log). Call it before the first
+// write.
 func (s *Store) SetOnCommit(fn func([]Event)) { s.onCommit = fn }
 
 // Close stops the writer (waiting for queued writes) and closes bbolt.
@@ -278,6 +280,13 @@ func (s *Store) runBatch(batch []*writeReq) {
 					return errRetryBatch
 				}
 				events = append(events, t.events...)
+			}
+			if len(bs.edited) > 0 {
+				notices, err := touchEdited(&Tx{btx: btx, s: s, now: now}, bs.edited)
+				if err != nil {
+					return err
+				}
+				events = append(events, notices...)
 			}
 			if len(bs.touched) == 0 {
 				return nil
@@ -379,6 +388,7 @@ func (t *Tx) Author() uint64 { return t.author }
 type batchState struct {
 	touched     map[string]bool // blobs whose reference count changed
 	authChanged bool            // a user, token or canvas was written
+	edited      map[string]bool // canvases whose content changed (contentedit.go)
 }
 
 func (t *Tx) touchBlob(hash string) {

@@ -225,6 +225,18 @@ func (s *API) CreateCanvas(c *gin.Context) {
 
 func (s *API) GetCanvas(c *gin.Context) {
 	cv := core.CanvasOf(c)
+	// The auth cache's copy is current in its sharing settings, not in
+	// modified_at, which content edits move without touching auth.
+	if err := s.St.View(func(tx *store.Tx) error {
+		fresh, err := tx.Canvas(cv.ID)
+		if err == nil {
+			cv.ModifiedAt = fresh.ModifiedAt
+		}
+		return err
+	}); err != nil {
+		core.CanvusStoreError(c, err, "Canvas")
+		return
+	}
 	s.respond(c, canvasJSON(cv, core.AccessOf(c)), &streamSpec{topic: cv.ID, kind: "canvas", id: cv.ID})
 }
 
@@ -451,13 +463,10 @@ func (s *API) GetPermissions(c *gin.Context) {
 
 func (s *API) SetPermissions(c *gin.Context) {
 	var req struct {
-		EditorsCanShare *bool   `json:"editors_can_share"`
-		LinkPermission  *string `json:"link_permission"`
-		Users           []struct {
-			ID         *uint64 `json:"id"`
-			Permission string  `json:"permission"`
-		} `json:"users"`
-		Groups []groupGrant `json:"groups"`
+		EditorsCanShare *bool         `json:"editors_can_share"`
+		LinkPermission  *string       `json:"link_permission"`
+		Users           []grantTarget `json:"users"`
+		Groups          []groupGrant  `json:"groups"`
 	}
 	if !core.CanvusJSON(c, &req) {
 		return
@@ -472,8 +481,8 @@ func (s *API) SetPermissions(c *gin.Context) {
 		}
 	}
 	for _, p := range req.Users {
-		if p.ID == nil {
-			core.CanvusError(c, http.StatusBadRequest, "users[].id is required")
+		if msg := p.check(); msg != "" {
+			core.CanvusError(c, http.StatusBadRequest, msg)
 			return
 		}
 		if !store.ValidAccess(p.Permission) {
@@ -511,19 +520,20 @@ func (s *API) SetPermissions(c *gin.Context) {
 			cur.Users = map[uint64]string{}
 		}
 		for _, p := range req.Users {
-			if _, err := tx.User(*p.ID); err != nil {
-				return store.Invalidf("User " + strconv.FormatUint(*p.ID, 10) + " does not exist")
+			id, err := p.resolve(tx)
+			if err != nil {
+				return err
 			}
-			if msg := grantDenied(cur, owner, *p.ID, p.Permission); msg != "" {
+			if msg := grantDenied(cur, owner, id, p.Permission); msg != "" {
 				return &permissionError{msg}
 			}
-			if *p.ID == cur.OwnerID {
+			if id == cur.OwnerID {
 				continue // the owner stays owner
 			}
 			if p.Permission == store.AccessNone {
-				delete(cur.Users, *p.ID)
+				delete(cur.Users, id)
 			} else {
-				cur.Users[*p.ID] = p.Permission
+				cur.Users[id] = p.Permission
 			}
 		}
 		if err := applyGroupGrants(tx, &cur.Groups, req.Groups, owner); err != nil {
@@ -537,6 +547,10 @@ func (s *API) SetPermissions(c *gin.Context) {
 	})
 	if pe, ok := err.(*permissionError); ok {
 		core.CanvusError(c, http.StatusForbidden, pe.msg)
+		return
+	}
+	if ue, ok := err.(*unknownUserError); ok {
+		core.CanvusError(c, http.StatusNotFound, ue.msg)
 		return
 	}
 	if err != nil {

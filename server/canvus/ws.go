@@ -346,8 +346,10 @@ type clientMsg struct {
 	Editing *string `json:"editing"`
 	// Draft is the text the viewer has typed so far in the widget it is
 	// editing (live typing); relayed with editing, never stored.
-	Draft *string         `json:"draft"`
-	Extra json.RawMessage `json:"-"`
+	Draft *string `json:"draft"`
+	// Viewport is the part of the canvas the viewer sees (viewport.go).
+	Viewport *presenceViewport `json:"viewport"`
+	Extra    json.RawMessage   `json:"-"`
 }
 
 // MaxDraftBytes bounds a PRESENCE draft (the text being typed); longer
@@ -375,6 +377,11 @@ func parseClientMsg(data []byte) (clientMsg, error) {
 		}
 		if m.Draft != nil && len(*m.Draft) > MaxDraftBytes {
 			return m, errors.New("draft too long")
+		}
+		if m.Viewport != nil {
+			if err := m.Viewport.check(); err != nil {
+				return m, err
+			}
 		}
 	case "PING":
 	case "":
@@ -419,6 +426,9 @@ func (s *API) wsRead(ctx context.Context, conn *websocket.Conn, canvasID string,
 			}
 			if m.Selection != nil {
 				out["selection"] = m.Selection
+			}
+			if m.Viewport != nil {
+				out["viewport"] = m.Viewport
 			}
 			if m.Editing != nil {
 				out["editing"] = *m.Editing

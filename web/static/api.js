@@ -102,12 +102,45 @@ export async function requestMeta(method, path, body, extra = {}) {
   return { data, version };
 }
 
+/**
+ * ndjson follows a ?subscribe stream: onLine(value, first) for each line
+ * (first: the snapshot). It resolves when the stream ends and rejects on an
+ * error or when signal aborts it.
+ */
+export async function ndjson(path, signal, onLine) {
+  const res = await fetch(path, { headers: authHeaders(path), credentials: 'same-origin', signal });
+  if (!res.ok || !res.body) {
+    let data = null;
+    try { data = await res.json(); } catch { /* not JSON */ }
+    throw new ApiError(res.status, messageOf(res.status, data), data);
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  let first = true;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buf += value;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (!line) { if (!first) onLine(null, false); continue; }
+      let v;
+      try { v = JSON.parse(line); } catch { continue; }
+      onLine(v, first);
+      first = false;
+    }
+  }
+}
+
 export const api = {
   login: (email, password) => request('POST', '/api/v1/users/login', { email, password }),
   loginToken: (token) => request('POST', '/api/v1/users/login', { token }),
   logout: () => request('POST', '/api/v1/users/logout', {}),
 
   canvases: () => request('GET', '/api/v1/canvases'),
+  canvasListStream: (signal, onLine) => ndjson('/api/v1/canvases?subscribe', signal, onLine),
   canvas: (id) => request('GET', `/api/v1/canvases/${id}`),
   createCanvas: (name) => request('POST', '/api/v1/canvases', { name }),
   renameCanvas: (id, name) => request('PATCH', `/api/v1/canvases/${id}`, { name }),
@@ -118,9 +151,11 @@ export const api = {
   users: () => request('GET', '/api/v1/users'),
 
   widgets: (id) => request('GET', `/api/v1/canvases/${id}/widgets`),
+  widgetsWithStrokes: (id) => request('GET', `/api/v1/canvases/${id}/widgets?annotations=1`),
   widget: (id, wid) => request('GET', `/api/v1/canvases/${id}/widgets/${wid}`),
   createNote: (id, body) => request('POST', `/api/v1/canvases/${id}/notes`, body),
   createWidget: (id, path, body) => request('POST', `/api/v1/canvases/${id}/${path}`, body),
+  patchTableCells: (id, wid, cells) => request('PATCH', `/api/v1/canvases/${id}/tables/${wid}`, { cells }),
   patchWidget: (id, w, body) => request('PATCH', `/api/v1/canvases/${id}/${pathOf(w)}/${w.id}`, body),
   // patchWidgetIf is patchWidget with If-Match: the widget's version the
   // change is based on (null: none, last writer wins). Answers {data, version}.

@@ -199,22 +199,64 @@ function listPage() {
         h('button.btn.primary#new-canvas', { type: 'button', onclick: create }, icon('plus'), 'New canvas')),
       grid));
 
-  async function load() {
-    try {
-      const list = (await api.canvases()).filter((c) => !c.in_trash);
-      list.sort((a, b) => String(b.modified_at).localeCompare(String(a.modified_at)));
-      if (!list.length) {
-        grid.replaceChildren(h('div.empty',
-          h('div.empty-art', icon('grid')),
-          h('h2', 'No canvases yet'),
-          h('p.muted', 'Create one and invite others with a link.'),
-          h('button.btn.primary', { type: 'button', onclick: create }, 'Create a canvas')));
-        return;
-      }
-      grid.replaceChildren(...list.map(card));
-    } catch (e) {
-      grid.replaceChildren(h('p.form-error', e.message));
+  // byId is the list as shown; the canvas-list stream (?subscribe) keeps it
+  // current: a content edit moves a canvas's modified_at and its card to the
+  // top, a rename or share shows at once, a deleted canvas goes.
+  let byId = new Map();
+  let stream = null;
+
+  function render() {
+    const list = [...byId.values()].filter((c) => !c.in_trash);
+    list.sort((a, b) => String(b.modified_at).localeCompare(String(a.modified_at)));
+    if (!list.length) {
+      grid.replaceChildren(h('div.empty',
+        h('div.empty-art', icon('grid')),
+        h('h2', 'No canvases yet'),
+        h('p.muted', 'Create one and invite others with a link.'),
+        h('button.btn.primary', { type: 'button', onclick: create }, 'Create a canvas')));
+      return;
     }
+    grid.replaceChildren(...list.map(card));
+  }
+
+  // A stream that ends (a restart, a network drop) is opened again, a
+  // little later each time it fails at once (up to 30 s).
+  let retry = null;
+  let backoff = 1000;
+
+  async function load() {
+    clearTimeout(retry);
+    if (stream) stream.abort();
+    stream = new AbortController();
+    const signal = stream.signal;
+    try {
+      await api.canvasListStream(signal, (line, first) => {
+        backoff = 1000;
+        if (first) {
+          byId = new Map(line.map((c) => [c.id, c]));
+        } else if (line && line.id) {
+          if (line.state === 'deleted') byId.delete(line.id);
+          else byId.set(line.id, line);
+        } else {
+          return; // keep-alive
+        }
+        render();
+      });
+    } catch (e) {
+      if (signal.aborted) return;
+      if (!byId.size) {
+        // No stream (a proxy that buffers, say): one plain read.
+        try {
+          byId = new Map((await api.canvases()).map((c) => [c.id, c]));
+          render();
+        } catch (e2) {
+          grid.replaceChildren(h('p.form-error', e2.message));
+        }
+      }
+    }
+    if (signal.aborted) return;
+    retry = setTimeout(load, backoff);
+    backoff = Math.min(backoff * 2, 30000);
   }
 
   function card(c) {
@@ -228,7 +270,7 @@ function listPage() {
         h('div.card-title',
           h('a.card-name', { href: '/c/' + c.id, onclick: (e) => { e.preventDefault(); open(); } }, c.name),
           h('span.badge.' + c.access, c.access === 'view' ? 'view only' : c.access)),
-        h('p.muted.small', 'Edited ' + timeAgo(c.modified_at)),
+        h('p.muted.small.card-edited', { title: c.modified_at ? new Date(c.modified_at).toLocaleString() : '', dataset: { modified: c.modified_at || '' } }, 'Edited ' + timeAgo(c.modified_at)),
         h('div.card-actions',
           canEdit ? h('button.btn.small.ghost', { type: 'button', dataset: { action: 'rename' }, onclick: () => rename(c) }, icon('edit'), 'Rename') : null,
           owner ? h('button.btn.small.ghost', { type: 'button', dataset: { action: 'share' }, onclick: () => shareDialog(c) }, icon('share'), 'Share') : null,
@@ -256,7 +298,7 @@ function listPage() {
     try { await api.deleteCanvas(c.id); toast('Canvas deleted', 'ok'); load(); } catch (e) { toast(e.message, 'error'); }
   }
 
-  return { node, mounted: load };
+  return { node, mounted: load, unmount: () => { clearTimeout(retry); if (stream) stream.abort(); } };
 }
 
 /** shareDialog opens the Share dialog (share.js) for canvas c. */

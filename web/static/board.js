@@ -151,8 +151,10 @@ export const SHORTCUTS = [
   ]],
   ['Tools', [
     ['C', 'Connector tool: drag from one item to another'],
+    ['P', 'Pen: draw ink'],
     ['Drag the dot on a selected item', 'Connect it to another item'],
-    ['Click a connector', 'Select it (Delete removes it)'],
+    ['Click a connector or ink', 'Select it (Delete removes it)'],
+    ['Double-click a table cell', 'Edit it (Enter saves)'],
     ['F', 'Add an anchor (a named frame)'],
     ['Double-click an anchor\'s name', 'Rename it'],
     ['Anchors menu', 'Jump to an anchor'],

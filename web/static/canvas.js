@@ -5,6 +5,7 @@
 // everyone's changes (ours included) back in seq order.
 
 import { api, upload, ApiError } from './api.js';
+import { strokeNodes, encodeNodes, decodeNodes, strokePath, previewPath, INK_COLOR } from './ink.js';
 import { h, svg, icon, toast, modal, confirmDialog, promptDialog, initials, safeColor } from './ui.js';
 import { Live } from './live.js';
 import { openRecrop, openUncrop, openDigitize } from './tools.js';
@@ -37,8 +38,36 @@ const CREATE_FIELDS = {
   Anchor: ['location', 'size', 'depth', 'scale', 'pinned', 'anchor_name'],
   Image: ['location', 'size', 'depth', 'scale', 'pinned', 'title'],
   Connector: ['src', 'dst', 'line_color', 'line_width', 'type'],
+  Annotation: ['points', 'line_color', 'depth'],
 };
-const CREATE_PATH = { Note: 'notes', Anchor: 'anchors', Connector: 'connectors' };
+const CREATE_PATH = { Note: 'notes', Anchor: 'anchors', Connector: 'connectors', Annotation: 'widgets' };
+
+/** isLine: connectors and ink strokes are drawn as lines, not boxes (selected by a click on the line, never moved or resized as boxes). */
+/** cellText is the text of a Table widget's cell at row r, column c ("" when none). */
+export function cellText(w, r, c) {
+  const t = tableOf(w);
+  const cell = t && t.cells.find((x) => Number(x.r) === r && Number(x.c) === c);
+  return cell ? String(cell.text || '') : '';
+}
+
+/**
+ * strokesAsWidgets flattens GET /widgets?annotations=1: each widget's
+ * "annotations" become Annotation widgets of their own (as the websocket
+ * sends them), parented to it.
+ */
+function strokesAsWidgets(list) {
+  const out = [];
+  for (const w of list || []) {
+    const { annotations, ...rest } = w;
+    out.push(rest);
+    for (const a of Array.isArray(annotations) ? annotations : []) {
+      if (a && a.id) out.push({ ...a, widget_type: 'Annotation', parent_id: w.id, state: 'normal' });
+    }
+  }
+  return out;
+}
+
+const isLine = (w) => !!w && (w.widget_type === 'Connector' || w.widget_type === 'Annotation');
 
 const EMPTY = new Set();
 // Widget types made by uploading their file, and their upload route.
@@ -130,6 +159,7 @@ export class CanvasView {
       h('button.tool#tool-note', { type: 'button', title: 'Add a note (N)', onclick: () => this.addNoteAtCenter() }, icon('note'), h('span', 'Note')),
       h('button.tool#tool-image', { type: 'button', title: 'Upload images, PDFs or videos', onclick: () => this.fileInput.click() }, icon('image'), h('span', 'Image')),
       this.connectBtn = h('button.tool#tool-connector', { type: 'button', title: 'Connect two items: drag from one to the other (C)', onclick: () => this.setTool(this.tool === 'connector' ? null : 'connector') }, icon('link'), h('span', 'Connector')),
+      this.inkBtn = h('button.tool#tool-ink', { type: 'button', title: 'Draw with the pen (P); Esc stops', 'aria-pressed': 'false', onclick: () => this.setTool(this.tool === 'ink' ? null : 'ink') }, icon('pen'), h('span', 'Pen')),
       h('button.tool#tool-anchor', { type: 'button', title: 'Add an anchor: a named frame to jump to (F)', onclick: () => this.addAnchor() }, icon('frame'), h('span', 'Anchor')),
       this.fileInput);
     this.anchorsBtn = h('button.tool#anchors-btn', { type: 'button', title: 'Jump to an anchor', onclick: (e) => { e.stopPropagation(); this.toggleAnchorsMenu(); } }, icon('pin'), h('span', 'Anchors'));
@@ -216,7 +246,9 @@ export class CanvasView {
         seq: this.live ? this.live.seq : null,
         status: this.statusEl.dataset.state,
         access: this.access,
-        widgets: [...this.widgets.values()].filter((w) => w.widget_type !== 'SharedCanvas'),
+        // As GET /widgets lists them: ink strokes (annotations) apart.
+        widgets: [...this.widgets.values()].filter((w) => w.widget_type !== 'SharedCanvas' && w.widget_type !== 'Annotation'),
+        strokes: [...this.widgets.values()].filter((w) => w.widget_type === 'Annotation'),
         viewers: [...this.viewers.values()],
       }),
     });
@@ -308,7 +340,7 @@ export class CanvasView {
     this.buffer = [];
     let list;
     try {
-      list = await api.widgets(this.id);
+      list = strokesAsWidgets(await api.widgetsWithStrokes(this.id));
     } catch (e) {
       toast('Could not load the canvas: ' + e.message, 'error');
       this.loading = false;
@@ -528,7 +560,7 @@ export class CanvasView {
 
   /** rect returns a widget's world rectangle. */
   rect(w) {
-    if (w.widget_type === 'Connector') {
+    if (isLine(w)) {
       const e = this.connEnds(w);
       if (!e) return { x: 0, y: 0, w: 0, h: 0, s: 1 };
       return { x: Math.min(e.a.x, e.b.x), y: Math.min(e.a.y, e.b.y), w: Math.abs(e.a.x - e.b.x), h: Math.abs(e.a.y - e.b.y), s: 1 };
@@ -580,7 +612,7 @@ export class CanvasView {
   }
 
   fit(initial = false) {
-    const ws = [...this.widgets.values()].filter((w) => w.widget_type !== 'SharedCanvas' && w.widget_type !== 'Connector');
+    const ws = [...this.widgets.values()].filter((w) => w.widget_type !== 'SharedCanvas' && !isLine(w));
     const r = this.viewport.getBoundingClientRect();
     if (!ws.length) {
       this.view = { x: r.width / 2, y: r.height / 2, z: 1 };
@@ -843,7 +875,7 @@ export class CanvasView {
       case 'Table': sig = JSON.stringify([tableOf(w), w.title, w.size]); break;
       default: sig = MEDIA_TYPES.has(w.widget_type) ? mediaSig(w) : JSON.stringify([w.title, w.widget_type]);
     }
-    if (this.editing === w.id) return;
+    if (this.editing === w.id || this.cellEditing === w.id) return;
     if (this.sigs.get(w.id) === sig) return;
     this.sigs.set(w.id, sig);
     switch (w.widget_type) {
@@ -923,6 +955,7 @@ export class CanvasView {
         colspan: c.colspan > 1 ? String(c.colspan) : null,
         class: numCol(c.c) && (c.colspan || 1) === 1 ? 'num' : null,
         title: c.text || null,
+        dataset: { r: String(c.r), c: String(c.c) },
       }, c.text)));
       (isHead ? thead : tbody).append(tr);
     });
@@ -989,6 +1022,18 @@ export class CanvasView {
       // A wide transparent stroke over the line: a click on it selects the connector.
       parts.push(svg('path', { d, fill: 'none', stroke: 'transparent', 'stroke-width': hitWidth, class: 'conn-hit', 'data-id': w.id }));
     }
+    // Ink strokes, over everything; a wide transparent copy takes the clicks.
+    for (const w of this.widgets.values()) {
+      if (w.widget_type !== 'Annotation') continue;
+      const st = this.strokeOf(w);
+      if (!st) continue;
+      const sel = this.selection.has(w.id);
+      const color = safeColor(w.line_color, INK_COLOR).slice(0, 7);
+      parts.push(svg('path', { d: st.d, fill: 'none', stroke: color, 'stroke-width': String(st.width), 'stroke-linecap': 'round', 'stroke-linejoin': 'round', 'data-id': w.id, class: 'ink-line' + (sel ? ' selected' : '') }));
+      parts.push(svg('path', { d: st.d, fill: 'none', stroke: 'transparent', 'stroke-width': String(Math.max(st.width, 12 / this.view.z)), class: 'conn-hit ink-hit', 'data-id': w.id }));
+    }
+    const ink = this.drag && this.drag.kind === 'ink' ? this.drag : null;
+    if (ink) parts.push(svg('path', { d: previewPath(ink.pts), fill: 'none', stroke: INK_COLOR, 'stroke-width': '3', 'stroke-linecap': 'round', 'stroke-linejoin': 'round', class: 'ink-preview' }));
     const c = this.drag && this.drag.kind === 'connect' ? this.drag : null;
     if (c && c.moved) {
       const a = this.widgets.get(c.src);
@@ -1041,12 +1086,47 @@ export class CanvasView {
     }
   }
 
+  /** strokeOf is an ink stroke's SVG path in world coordinates (cached per points), or null. */
+  strokeOf(w) {
+    const p = w.parent_id && w.parent_id !== this.rootId ? this.widgets.get(w.parent_id) : null;
+    const a = p && p.widget_type !== 'SharedCanvas' ? this.abs(p) : { x: 0, y: 0, s: 1 };
+    const key = `${w.points}|${a.x}|${a.y}|${a.s}`;
+    this.strokeCache = this.strokeCache || new Map();
+    const hit = this.strokeCache.get(w.id);
+    if (hit && hit.key === key) return hit.st;
+    const f = decodeNodes(w.points);
+    const st = f ? strokePath(f, a.x, a.y, a.s) : null;
+    this.strokeCache.set(w.id, { key, st });
+    return st;
+  }
+
+  /** addStroke saves what the pen drew as an annotation of the canvas; undo deletes it. */
+  addStroke(pts) { return this.history.track(this.doAddStroke(pts)); }
+
+  async doAddStroke(pts) {
+    if (!pts.length) return;
+    const body = { widget_type: 'Annotation', points: encodeNodes(strokeNodes(pts)), line_color: INK_COLOR };
+    try {
+      const w = await api.createWidget(this.id, 'widgets', body);
+      if (w && w.id) {
+        if (!this.widgets.has(w.id)) this.widgets.set(w.id, w);
+        this.history.push('Draw', [{ kind: 'create', ref: this.history.ref(w.id), snap: { ...w } }]);
+      }
+      this.schedule();
+    } catch (e) {
+      toast('Could not save the stroke: ' + e.message, 'error');
+    }
+  }
+
   setTool(tool) {
     if (tool && !this.canEdit) return;
     this.tool = tool;
     this.viewport.classList.toggle('tool-connector', tool === 'connector');
     this.connectBtn.classList.toggle('on', tool === 'connector');
     this.connectBtn.setAttribute('aria-pressed', String(tool === 'connector'));
+    this.viewport.classList.toggle('tool-ink', tool === 'ink');
+    this.inkBtn.classList.toggle('on', tool === 'ink');
+    this.inkBtn.setAttribute('aria-pressed', String(tool === 'ink'));
   }
 
   // -------------------------------------------------------------- anchors
@@ -1086,6 +1166,83 @@ export class CanvasView {
   }
 
   // ------------------------------------------------------ digitize results
+
+  /**
+   * editCell edits the table cell under the client point (x, y) in place:
+   * Enter (or leaving the cell) saves it as a PATCH of the Table widget
+   * (cells: [{r, c, text}]), Esc drops the change. One undo step.
+   */
+  editCell(w, x, y) {
+    const el = this.els.get(w.id);
+    if (!el || this.cellEditing || w.pinned) return;
+    const cell = document.elementsFromPoint(x, y).find((n) => (n.tagName === 'TD' || n.tagName === 'TH') && el.contains(n));
+    if (!cell || cell.dataset.r === undefined) return;
+    const r = Number(cell.dataset.r);
+    const c = Number(cell.dataset.c);
+    const before = cellText(this.widgets.get(w.id) || w, r, c);
+    this.cellEditing = w.id;
+    cell.textContent = before;
+    cell.classList.add('cell-editing');
+    cell.setAttribute('contenteditable', 'plaintext-only');
+    if (cell.contentEditable !== 'plaintext-only') cell.setAttribute('contenteditable', 'true');
+    cell.focus();
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    let done = false;
+    const finish = (save) => {
+      if (done) return;
+      done = true;
+      cell.removeEventListener('keydown', onKey);
+      cell.removeEventListener('blur', onBlur);
+      cell.removeAttribute('contenteditable');
+      cell.classList.remove('cell-editing');
+      this.cellEditing = null;
+      const text = cell.innerText.replace(/\n+$/, '');
+      // Repaint from the widget (the server's text, or ours once saved).
+      this.sigs.delete(w.id);
+      this.sigObj.delete(w.id);
+      if (save && text !== before) this.editCellText(w.id, r, c, before, text);
+      this.schedule();
+      this.viewport.focus({ preventScroll: true });
+    };
+    const onKey = (e) => {
+      if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); e.stopPropagation(); finish(true); }
+      else if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); finish(false); }
+    };
+    const onBlur = () => finish(true);
+    cell.addEventListener('keydown', onKey);
+    cell.addEventListener('blur', onBlur);
+  }
+
+  editCellText(id, r, c, before, after) { return this.history.track(this.doCellText(id, r, c, before, after)); }
+
+  async doCellText(id, r, c, before, after) {
+    const w = this.widgets.get(id);
+    if (!w) return;
+    if (await this.patchCells(w, [{ r, c, text: after }])) {
+      this.history.push('Edit cell', [{ kind: 'cell', ref: this.history.ref(id), r, c, before, after }]);
+    }
+  }
+
+  cellText(w, r, c) { return cellText(w, r, c); }
+
+  /** patchCells saves cell texts of a Table widget; answers the stored widget or null. */
+  async patchCells(w, cells) {
+    try {
+      const res = await api.patchTableCells(this.id, w.id, cells);
+      if (res && res.id) { this.widgets.set(res.id, res); this.schedule(); }
+      return res;
+    } catch (e) {
+      toast('Could not save the cell: ' + e.message, 'error');
+      this.sigs.delete(w.id);
+      this.sigObj.delete(w.id);
+      this.schedule();
+      return null;
+    }
+  }
 
   /** exportCSV downloads a Table widget's cells as CSV. */
   exportCSV(id) {
@@ -1174,7 +1331,7 @@ export class CanvasView {
     const single = this.selection.size === 1 ? this.widgets.get([...this.selection][0]) : null;
     for (const id of this.selection) {
       const w = this.widgets.get(id);
-      if (!w || w.widget_type === 'Connector') continue;
+      if (!w || isLine(w)) continue;
       boxes.push(this.screenBox(w, 'sel-box', null, single && this.canEdit && !w.pinned && this.editing !== id));
     }
     // A multi-selection gets one box around it, with corner handles: group resize.
@@ -1184,7 +1341,7 @@ export class CanvasView {
     for (const c of this.cursors.values()) {
       for (const id of c.selection || []) {
         const w = this.widgets.get(id);
-        if (!w || this.selection.has(id) || w.widget_type === 'Connector') continue;
+        if (!w || this.selection.has(id) || isLine(w)) continue;
         boxes.push(this.screenBox(w, 'remote-sel', c.viewer));
       }
       // Who is typing in which note.
@@ -1243,9 +1400,10 @@ export class CanvasView {
     if (bar.dataset.key !== key) {
       bar.dataset.key = key;
       const items = [];
-      if (sel.every((x) => x.widget_type === 'Connector')) {
+      if (sel.every((x) => isLine(x))) {
         // A connector: only delete (undo brings it back).
-        items.push(h('span.fb-count', sel.length > 1 ? `${sel.length} connectors` : 'Connector'));
+        const inks = sel.every((x) => x.widget_type === 'Annotation');
+        items.push(h('span.fb-count', inks ? (sel.length > 1 ? `${sel.length} ink strokes` : 'Ink stroke') : sel.length > 1 ? `${sel.length} lines` : 'Connector'));
         items.push(h('button.fb-btn.danger-text#fb-delete', { type: 'button', title: 'Delete (Del)', onclick: () => this.deleteSelection() }, icon('trash')));
         bar.replaceChildren(...items);
       } else {
@@ -1353,6 +1511,12 @@ export class CanvasView {
       return;
     }
     const start = { x: e.clientX, y: e.clientY };
+    // The pen: a stroke follows the pointer until it is released.
+    if (this.tool === 'ink' && this.canEdit && e.button === 0 && !this.spaceDown) {
+      this.drag = { kind: 'ink', start, moved: true, id: null, pts: [this.toWorld(e.clientX, e.clientY)] };
+      e.preventDefault();
+      return;
+    }
     // A click on a connector's line selects it (Shift: adds or removes).
     const line = e.target.closest('.conn-hit');
     if (line && e.button === 0 && !this.spaceDown && this.tool !== 'connector') {
@@ -1440,7 +1604,7 @@ export class CanvasView {
   movable(ids) {
     const set = new Set(ids);
     return ids.map((id) => this.widgets.get(id)).filter((w) => {
-      if (!w || w.pinned || w.widget_type === 'Connector' || w.widget_type === 'SharedCanvas') return false;
+      if (!w || w.pinned || isLine(w) || w.widget_type === 'SharedCanvas') return false;
       for (let p = w.parent_id && this.widgets.get(w.parent_id), i = 0; p && i < 32; p = p.parent_id && this.widgets.get(p.parent_id), i++) {
         if (set.has(p.id)) return false;
       }
@@ -1466,6 +1630,12 @@ export class CanvasView {
     }
     const d = this.drag;
     if (!d) return;
+    if (d.kind === 'ink') {
+      const last = d.pts[d.pts.length - 1];
+      // A point per 1.5 screen pixels is smooth enough and keeps strokes small.
+      if (Math.hypot(world.x - last.x, world.y - last.y) * this.view.z >= 1.5) { d.pts.push(world); this.schedule(); }
+      return;
+    }
     const dx = e.clientX - d.start.x;
     const dy = e.clientY - d.start.y;
     if (!d.moved && Math.hypot(dx, dy) < DRAG_THRESHOLD) return;
@@ -1484,7 +1654,7 @@ export class CanvasView {
     if (d.kind === 'connect') {
       d.to = world;
       const o = this.hit(e.clientX, e.clientY);
-      d.over = o && o.id !== d.src && o.widget_type !== 'SharedCanvas' && o.widget_type !== 'Connector' ? o.id : null;
+      d.over = o && o.id !== d.src && o.widget_type !== 'SharedCanvas' && !isLine(o) ? o.id : null;
       this.schedule();
       return;
     }
@@ -1516,7 +1686,7 @@ export class CanvasView {
     // A widget is taken when the box holds all of it.
     const sel = new Set(d.base);
     for (const w of this.widgets.values()) {
-      if (w.widget_type === 'SharedCanvas' || w.widget_type === 'Connector') continue;
+      if (w.widget_type === 'SharedCanvas' || isLine(w)) continue;
       const b = this.rect(w);
       if (b.x >= x0 && b.y >= y0 && b.x + b.w <= x1 && b.y + b.h <= y1) sel.add(w.id);
     }
@@ -1590,6 +1760,11 @@ export class CanvasView {
       this.selection.clear();
     }
     if (d.kind === 'box' || d.kind === 'pan' || d.kind === 'move') this.sendPresence(this.lastCursor);
+    if (d.kind === 'ink') {
+      this.addStroke(d.pts);
+      this.schedule();
+      return;
+    }
     if (d.kind === 'connect') {
       if (d.moved && d.over) {
         this.setTool(null);
@@ -1950,6 +2125,7 @@ export class CanvasView {
         const name = snap.original_filename || `${snap.title || 'image'}.${(blob.type.split('/')[1] || 'png').replace('svg+xml', 'svg')}`;
         w = await upload(this.id, new File([blob], name, { type: blob.type }), body, () => {}, FILE_ROUTE[t]);
       } else {
+        if (t === 'Annotation') body.widget_type = 'Annotation';
         w = await api.createWidget(this.id, CREATE_PATH[t], body);
       }
       if (w && w.id && !this.widgets.has(w.id)) this.widgets.set(w.id, w);
@@ -1988,6 +2164,7 @@ export class CanvasView {
     if (w) {
       if (w.widget_type === 'Note') this.editNote(w.id);
       else if (w.widget_type === 'Anchor') this.renameAnchor(w.id);
+      else if (w.widget_type === 'Table') this.editCell(w, e.clientX, e.clientY);
       return;
     }
     if (e.target.closest('.handle')) return;
@@ -2068,6 +2245,8 @@ export class CanvasView {
       this.toggleMinimap();
     } else if (key === 'n' && this.canEdit && !mod) {
       this.addNoteAtCenter();
+    } else if (key === 'p' && this.canEdit && !mod) {
+      this.setTool(this.tool === 'ink' ? null : 'ink');
     } else if (key === 'c' && this.canEdit && !mod) {
       this.setTool(this.tool === 'connector' ? null : 'connector');
     } else if (key === 'f' && this.canEdit && !mod) {
@@ -2096,7 +2275,7 @@ export class CanvasView {
   /** selectAll selects every widget of the canvas (not the page's text). */
   selectAll() {
     this.selection = new Set([...this.widgets.values()]
-      .filter((w) => w.widget_type !== 'SharedCanvas' && w.widget_type !== 'Connector').map((w) => w.id));
+      .filter((w) => w.widget_type !== 'SharedCanvas' && !isLine(w)).map((w) => w.id));
     this.sendPresence(this.lastCursor);
     this.schedule();
   }
@@ -2136,7 +2315,7 @@ export class CanvasView {
 
   /** clipItems describes widgets for a paste: their fields and world rectangle. */
   clipItems(ws) {
-    return ws.filter((w) => CREATE_FIELDS[w.widget_type] && w.widget_type !== 'Connector')
+    return ws.filter((w) => CREATE_FIELDS[w.widget_type] && !isLine(w))
       .sort((a, b) => num(a.depth) - num(b.depth))
       .map((w) => {
         const snap = { widget_type: w.widget_type };
@@ -2197,18 +2376,18 @@ export class CanvasView {
   }
 
   async bringToFront() {
-    const ws = this.selected().filter((w) => w.widget_type !== 'Connector').sort((a, b) => num(a.depth) - num(b.depth));
+    const ws = this.selected().filter((w) => !isLine(w)).sort((a, b) => num(a.depth) - num(b.depth));
     await this.edit('Bring to front', ws.map((w) => ({ w, body: { auto_raise: true } })), { sequential: true });
   }
 
   async sendToBack() {
-    const ws = this.selected().filter((w) => w.widget_type !== 'Connector').sort((a, b) => num(a.depth) - num(b.depth));
+    const ws = this.selected().filter((w) => !isLine(w)).sort((a, b) => num(a.depth) - num(b.depth));
     if (!ws.length) return;
     const ids = new Set(ws.map((w) => w.id));
     const parents = new Set(ws.map((w) => w.parent_id));
     let low = Infinity;
     for (const o of this.widgets.values()) {
-      if (!ids.has(o.id) && parents.has(o.parent_id) && o.widget_type !== 'Connector' && o.widget_type !== 'SharedCanvas') low = Math.min(low, num(o.depth));
+      if (!ids.has(o.id) && parents.has(o.parent_id) && !isLine(o) && o.widget_type !== 'SharedCanvas') low = Math.min(low, num(o.depth));
     }
     if (!isFinite(low)) return;
     const floor = ws.some((w) => w.widget_type === 'Image') ? 1 : 0;
@@ -2222,7 +2401,7 @@ export class CanvasView {
   }
 
   async toggleLock() {
-    const ws = this.selected().filter((w) => w.widget_type !== 'Connector');
+    const ws = this.selected().filter((w) => !isLine(w));
     if (!ws.length) return;
     const lock = !ws.every((w) => w.pinned);
     await this.edit(lock ? 'Lock' : 'Unlock', ws.map((w) => ({ w, body: { pinned: lock } })));
@@ -2247,7 +2426,7 @@ export class CanvasView {
   freeSpot(w, h, cx, cy) {
     const rects = [];
     for (const o of this.widgets.values()) {
-      if (o.widget_type === 'SharedCanvas' || o.widget_type === 'Connector' || o.widget_type === 'Anchor') continue;
+      if (o.widget_type === 'SharedCanvas' || isLine(o) || o.widget_type === 'Anchor') continue;
       rects.push(this.rect(o));
     }
     for (const r of this.placing || []) rects.push(r); // uploads under way

@@ -6,6 +6,8 @@
 // A re-crop is undone by re-cropping to the previous version's box (the
 // deal API has no route that makes an older version current again).
 //
+// A table cell's edit is undone by a PATCH of that cell's text.
+//
 // An undo never reverts someone else's later change: before a step, the
 // fields it would overwrite are compared with what our edit set; if anyone
 // changed them since, that step is skipped and a toast says so.
@@ -46,6 +48,7 @@ export function contentOf(snap) {
 export class History {
   /**
    * view provides: current(id) -> widget|null (gone)|undefined (unknown), patchRaw(w, body) -> widget|null,
+   * cellText(w, r, c) -> string, patchCells(w, [{r, c, text}]) -> widget|null,
    * removeRaw(w) -> bool, recreate(snap, blob) -> widget|null, recropRaw(w, box, mode) -> {version}|null.
    */
   constructor(view) {
@@ -167,6 +170,12 @@ export class History {
         this.rebind(op.ref, nw.id);
         op.snap = { ...op.snap, ...nw };
         return true;
+      }
+      case 'cell': {
+        // A table cell's text: undone only while it still holds ours.
+        const want = undo ? op.after : op.before;
+        if (!w || v.cellText(w, op.r, op.c) !== want) return false;
+        return !!(await v.patchCells(w, [{ r: op.r, c: op.c, text: undo ? op.before : op.after }]));
       }
       case 'recrop': {
         // A re-crop makes a new version; its inverse re-crops the same

@@ -3,8 +3,9 @@
 // the owner change or remove each person's role, invite a user by e-mail (or
 // name) with a role, and set what the canvas's link allows.
 //
-// Names and e-mail addresses come from GET /api/v1/users: the server shows
-// e-mail addresses to admins only, so a non-admin finds people by name.
+// Names come from GET /api/v1/users, which shows e-mail addresses to admins
+// only: an e-mail address typed here is sent as is (users[].email) and the
+// server finds its account, so anyone allowed to share invites by address.
 
 import { api } from './api.js';
 import { h, toast, modal, initials } from './ui.js';
@@ -106,7 +107,24 @@ export async function shareDialog(c, me) {
   const inviteRole = h('select.input#share-invite-role', { 'aria-label': 'Role' }, ROLES.slice(0, 2).map(([v, label]) => h('option', { value: v, selected: v === 'edit' }, label)));
   const invite = async () => {
     err.textContent = '';
-    const r = findUser(users || [], who.value, me && me.id);
+    const typed = who.value.trim();
+    if (EMAIL.test(typed)) {
+      // The server resolves the address (exact, any case) to its account.
+      const before = new Set((perms.users || []).map((p) => Number(p.id)));
+      const known = (users || []).find((u) => typeof u.email === 'string' && u.email.toLowerCase() === typed.toLowerCase());
+      if (known) {
+        const cur = (perms.users || []).find((p) => Number(p.id) === Number(known.id));
+        if (cur && cur.permission === 'owner') { err.textContent = `${nameOf(known.id)} is already an owner.`; return; }
+      }
+      if (await post({ users: [{ email: typed, permission: inviteRole.value }] })) {
+        const added = (perms.users || []).find((p) => !before.has(Number(p.id)));
+        const label = known ? nameOf(known.id) : added && byId.has(Number(added.id)) ? `${nameOf(added.id)} (${typed})` : typed;
+        toast(`${label} ${inviteRole.value === 'edit' ? 'can edit' : 'can view'} “${c.name}”.`, 'ok');
+        who.value = '';
+      }
+      return;
+    }
+    const r = findUser(users || [], typed, me && me.id);
     if (r.error) { err.textContent = r.error; return; }
     const cur = (perms.users || []).find((p) => Number(p.id) === Number(r.user.id));
     if (cur && cur.permission === 'owner') { err.textContent = `${nameOf(r.user.id)} is already an owner.`; return; }

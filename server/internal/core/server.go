@@ -44,6 +44,8 @@ type Server struct {
 
 	auth authCache // tokens' users and canvases' sharing, see authenticate
 
+	edits editNotices // canvas-list notices of content edits, see editnotices.go
+
 	Anon       anonCounter    // requests in progress without a valid token, per IP (anonConns)
 	Logins     *loginThrottle // failed password sign-ins, see throttle.go
 	PwCompares atomic.Int64   // bcrypt comparisons made by sign-in (real and dummy)
@@ -101,6 +103,7 @@ func New(cfg Config, st *store.Store, h *hub.Hub, log zerolog.Logger, opts ...Op
 		s.Metrics = NewMetrics()
 	}
 	s.Batches = newLogRegistry(batchReplayTTL, batchReplayBytes, func() time.Time { return s.Now() })
+	s.edits.publish = func(data []byte) { s.Hub.Publish(hub.Message{Canvas: CanvasListTopic, Data: data}) }
 	st.SetOnCommit(s.publish)
 	s.Gin = gin.New()
 	s.Gin.HandleMethodNotAllowed = false
@@ -132,6 +135,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // publish hands committed events to the hub, in seq order.
 func (s *Server) publish(evs []store.Event) {
 	for _, e := range evs {
+		if e.Type == store.EvCanvasEdited {
+			// Not in the canvas's log: only the list hears of it.
+			s.edits.add(e.CanvasID, e.Data)
+			continue
+		}
 		s.Hub.Publish(hub.Message{Canvas: e.CanvasID, Seq: e.Seq, Data: e.Data})
 		if e.Type == store.EvCanvasUpdated || e.Type == store.EvCanvasDeleted {
 			// The canvas list has its own topic: ephemeral copies of canvas events.
