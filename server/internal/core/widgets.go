@@ -48,9 +48,14 @@ func Round6(v float64) float64 {
 	return math.Round(v*1e6) / 1e6
 }
 
-// TopDepth returns the highest depth among the children of parent.
-func TopDepth(tx *store.Tx, canvasID, parent, except string) float64 {
-	ws, _ := tx.Widgets(canvasID)
+// TopDepth returns the highest depth among the children of parent. A
+// failed read of the canvas's widgets is returned (the write answers 500),
+// never taken for an empty canvas.
+func TopDepth(tx *store.Tx, canvasID, parent, except string) (float64, error) {
+	ws, err := tx.Widgets(canvasID)
+	if err != nil {
+		return 0, fmt.Errorf("top depth: %w", err)
+	}
 	top := 0.0
 	for _, w := range ws {
 		if w.ParentID() == parent && w.ID != except {
@@ -59,7 +64,7 @@ func TopDepth(tx *store.Tx, canvasID, parent, except string) float64 {
 			}
 		}
 	}
-	return top
+	return top, nil
 }
 
 func IDOf(u *store.User) uint64 {
@@ -87,7 +92,10 @@ func (s *Server) NewVersionSized(c *gin.Context, canvasID, widgetID string, png 
 		}
 		err = s.St.WriteAs(IDOf(UserOf(c)), func(tx *store.Tx) error {
 			w, err := tx.Widget(canvasID, widgetID)
-			if err != nil || w.Type != "Image" {
+			if err != nil {
+				return err // ErrNotFound is a 404; a failed read a 500
+			}
+			if w.Type != "Image" {
 				return store.ErrNotFound
 			}
 			if err := tx.AddBlobRef(hash); err != nil {
