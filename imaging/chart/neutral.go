@@ -29,8 +29,8 @@ const (
 	// frame, at most this thick, is a gridline or a zero line.
 	gridMaxThick = 3
 	gridMinSpan  = 0.85
-	// neutralLineSpan: a polyline series spans this share of the frame's
-	// width (a legend sample or a word spans much less).
+	// neutralLineSpan: a polyline series has pixels in this share of the
+	// frame's columns (a legend sample or a word in much fewer).
 	neutralLineSpan = 0.4
 	// neutralBarFill, neutralBarMin, neutralBaseTol: a bar is a component
 	// at least neutralBarMin px on each side, filled to neutralBarFill of
@@ -94,7 +94,7 @@ func (d *digitizer) addNeutralSeries(ax axes) {
 		}
 	}
 	// Grey levels: peaks of the luminance histogram of solid neutral ink
-	// (a pixel whose 4 neighbours are within neutralLevelTol of it).
+	// (a pixel with at least two of its 8 neighbours within neutralLevelTol).
 	var hist [256]int
 	for y := y0; y <= y1; y++ {
 		for x := x0; x <= x1; x++ {
@@ -102,15 +102,15 @@ func (d *digitizer) addNeutralSeries(ax axes) {
 			if !ink(i) || grid[i] {
 				continue
 			}
-			l := int(r.lum[i])
-			solid := true
-			for _, j := range [4]int{i - 1, i + 1, i - r.w, i + r.w} {
-				if d := int(r.lum[j]) - l; d > neutralLevelTol || d < -neutralLevelTol {
-					solid = false
-					break
+			l, sim := int(r.lum[i]), 0
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					if d := int(r.lum[i+dy*r.w+dx]) - l; (dx != 0 || dy != 0) && d <= neutralLevelTol && d >= -neutralLevelTol {
+						sim++
+					}
 				}
 			}
-			if solid {
+			if sim >= 2 { // two like neighbours: a stroke or a fill, not a stray pixel
 				hist[l]++
 			}
 		}
@@ -166,17 +166,26 @@ func (d *digitizer) addNeutralSeries(ax axes) {
 		if n < neutralMinPixels {
 			continue
 		}
+		// A polyline has pixels of its grey in most columns of the frame
+		// (anti-aliasing may break it into pieces); a legend or a word in
+		// few.
+		cols := 0
+		for x := x0; x <= x1; x++ {
+			for y := y0; y <= y1; y++ {
+				if lm.lab[y*r.w+x] >= 0 {
+					cols++
+					break
+				}
+			}
+		}
+		bars := 0
 		comps, _ := components(lm)
-		lines, bars := 0, 0
 		for _, c := range comps {
-			switch {
-			case float64(c.w()) >= neutralLineSpan*float64(fw):
-				lines++
-			case c.w() >= neutralBarMin && c.h() >= neutralBarMin && c.fill() >= neutralBarFill && d.standsOnBase(c, ax):
+			if c.w() >= neutralBarMin && c.h() >= neutralBarMin && c.fill() >= neutralBarFill && d.standsOnBase(c, ax) {
 				bars++
 			}
 		}
-		if lines == 0 && bars < 2 {
+		if float64(cols) < neutralLineSpan*float64(fw) && bars < 2 {
 			continue
 		}
 		gv := float64(g)
