@@ -32,6 +32,11 @@ const (
 	// neutralLineSpan: a polyline series has pixels in this share of the
 	// frame's columns (a legend sample or a word in much fewer).
 	neutralLineSpan = 0.4
+	// neutralPieceMin, neutralPieceMinPx: only pieces at least this wide
+	// (share of the frame, and pixels) count toward a polyline; a glyph,
+	// even a few touching digits, is narrower.
+	neutralPieceMin   = 0.05
+	neutralPieceMinPx = 24
 	// neutralBarFill, neutralBarMin, neutralBaseTol: a bar is a component
 	// at least neutralBarMin px on each side, filled to neutralBarFill of
 	// its box, ending within neutralBaseTol px of the base line.
@@ -166,23 +171,25 @@ func (d *digitizer) addNeutralSeries(ax axes) {
 		if n < neutralMinPixels {
 			continue
 		}
-		// A polyline has pixels of its grey in most columns of the frame
-		// (anti-aliasing may break it into pieces); a legend or a word in
-		// few.
-		cols := 0
-		for x := x0; x <= x1; x++ {
-			for y := y0; y <= y1; y++ {
-				if lm.lab[y*r.w+x] >= 0 {
-					cols++
-					break
-				}
-			}
-		}
+		// A polyline has pieces of its grey in most columns of the frame
+		// (anti-aliasing may break it into pieces); a legend or a word has
+		// few columns, and value labels over bars, which may spread over
+		// the whole plot, are glyphs: pieces narrower than a line piece.
 		bars := 0
-		comps, _ := components(lm)
+		comps, ids := components(lm)
+		pieceMin := max(neutralPieceMinPx, int(neutralPieceMin*float64(fw)))
 		for _, c := range comps {
 			if c.w() >= neutralBarMin && c.h() >= neutralBarMin && c.fill() >= neutralBarFill && d.standsOnBase(c, ax) {
 				bars++
+			}
+		}
+		cols := 0
+		for x := x0; x <= x1; x++ {
+			for y := y0; y <= y1; y++ {
+				if id := ids[y*r.w+x]; id >= 0 && comps[id].w() >= pieceMin {
+					cols++
+					break
+				}
 			}
 		}
 		if float64(cols) < neutralLineSpan*float64(fw) && bars < 2 {
