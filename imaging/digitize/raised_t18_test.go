@@ -12,6 +12,7 @@ package digitize
 import (
 	"encoding/json"
 	"image"
+	_ "image/jpeg"
 	_ "image/png"
 	"math"
 	"os"
@@ -21,7 +22,18 @@ import (
 )
 
 func TestRaisedSuffixOnRenderedCrops(t *testing.T) {
-	dir := filepath.Join("..", "..", "testdata", "digitize", "independent", "dev", "tables")
+	// The dev slice (Chromium), and the committed corpus (the generator's
+	// own footnotes, which the rule was first written for: it must keep
+	// reading them).
+	for _, dir := range []string{
+		filepath.Join("..", "..", "testdata", "digitize", "independent", "dev", "tables"),
+		filepath.Join("..", "..", "testdata", "digitize", "tables"),
+	} {
+		t.Run(filepath.Base(filepath.Dir(dir))+"/"+filepath.Base(dir), func(t *testing.T) { raisedSuffixOnCorpus(t, dir) })
+	}
+}
+
+func raisedSuffixOnCorpus(t *testing.T, dir string) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no dev tables in %s (%v)", dir, err)
@@ -51,7 +63,7 @@ func TestRaisedSuffixOnRenderedCrops(t *testing.T) {
 				continue
 			}
 			if p == nil {
-				fh, err := os.Open(strings.TrimSuffix(f, ".json") + ".png")
+				fh, err := os.Open(imgPath(f))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -94,8 +106,8 @@ func TestRaisedSuffixOnRenderedCrops(t *testing.T) {
 		}
 	}
 	t.Logf("%% kept %d/%d (%d parenthesised); raised * misread as %% corrected %d/%d", pctKept, pcts, parenPcts, starFixed, stars)
-	if pcts < 20 || parenPcts < 5 || stars < 20 {
-		t.Fatalf("the dev slice holds %d %% cells (%d parenthesised) and %d footnote cells: too few to test the rule", pcts, parenPcts, stars)
+	if pcts < 20 || stars < 20 {
+		t.Fatalf("%s holds %d %% cells and %d footnote cells: too few to test the rule", dir, pcts, stars)
 	}
 	// The rule still does its job on most raised asterisks (a narrowed rule
 	// may give up on a glyph that touches its digit: then "%" stays).
@@ -197,4 +209,11 @@ func TestRaisedSuffixParenthesisedPercent(t *testing.T) {
 	if stars < 29 { // 80%: the narrowed rule may give up on a few, never rewrite a %
 		t.Errorf("only %d of 36 raised asterisks misread as %% were corrected", stars)
 	}
+}
+func imgPath(f string) string {
+	p := strings.TrimSuffix(f, ".json") + ".png"
+	if _, err := os.Stat(p); err != nil {
+		return strings.TrimSuffix(f, ".json") + ".jpg"
+	}
+	return p
 }

@@ -26,19 +26,20 @@ const (
 	minReadHeight = 0.45
 )
 
-// fixRaisedSuffix's test, in shares of the digit height (baseline to the
-// digits' top, read from the word's ink): a "%" sits on the baseline (its
-// lowest ink is within a pixel of it) and is as tall as a digit; a raised
-// "*" ends at least raisedMinLift above the baseline (it sits about the
-// digits' upper half), is at least raisedMinWidth wide (an asterisk is
-// about half a digit wide; a "%" whose slash sticks out at the top right
-// has a column or two) and under raisedMaxHeight tall. Below
-// raisedMinDigitH pixels of digit height the ink is too coarse to tell.
+// fixRaisedSuffix's test, in shares of one glyph's width and of the digit
+// height (the digits' top to the baseline, both read from the word's ink:
+// parentheses and commas reach below the baseline, so the word's box is no
+// measure): the right suffixProbeWidth of the last glyph holds a "%" down
+// to the baseline (its lower circle; a round glyph may overshoot it by a
+// pixel); a raised "*" ends at least raisedMinLift (and raisedMinLiftPx)
+// above it and is under raisedMaxHeight tall. Below raisedMinDigitH pixels
+// of digit height the ink is too coarse to tell.
 const (
-	raisedMinLift   = 0.4
-	raisedMinWidth  = 0.25
-	raisedMaxHeight = 0.9
-	raisedMinDigitH = 5
+	suffixProbeWidth = 0.45
+	raisedMinLift    = 0.15
+	raisedMinLiftPx  = 2
+	raisedMaxHeight  = 0.7
+	raisedMinDigitH  = 5
 )
 
 // recoverMissed finds ink blobs that no OCR word covers (tesseract tends to
@@ -245,24 +246,18 @@ func (p *page) fixRaisedSuffix(w *word) {
 	if xr < 0 || digitH < raisedMinDigitH {
 		return
 	}
-	// The raised part: the columns, from the rightmost ink leftwards, whose
-	// ink all ends raisedMinLift above the baseline (a raised "*" may touch
-	// its digit; a "%" reaches the baseline in its rightmost columns, so
-	// its raised part is empty).
-	lift := raisedMinLift * digitH
+	// The right part of the last glyph, from the rightmost ink column:
+	// "%" has ink from the digits' top to the baseline there (slash and
+	// lower circle), a raised asterisk is short and ends above the
+	// baseline.
+	glyphW := float64(x1-x0) / float64(len([]rune(w.text)))
 	gTop, gBottom := y1, y0
-	xg := xr
-	for ; xg >= x0; xg-- {
-		t, b, ok := column(xg)
-		if !ok {
-			continue
+	for x := xr; x >= x0 && float64(xr-x) <= suffixProbeWidth*glyphW; x-- {
+		if t, b, ok := column(x); ok {
+			gTop, gBottom = min(gTop, t), max(gBottom, b)
 		}
-		if float64(base-b) < lift {
-			break
-		}
-		gTop, gBottom = min(gTop, t), max(gBottom, b)
 	}
-	if float64(xr-xg) >= raisedMinWidth*digitH && float64(gBottom-gTop) < raisedMaxHeight*digitH {
+	if float64(base-gBottom) >= max(raisedMinLiftPx, raisedMinLift*digitH) && float64(gBottom-gTop) < raisedMaxHeight*digitH {
 		w.text = w.text[:n-1] + "*"
 	}
 }
