@@ -23,7 +23,10 @@
 // so a single node behaves as if there were no broker. A multi-node broker
 // delivers every message to every node's handler and the same ordering rules
 // below apply. If Broker.Publish fails the hub delivers locally anyway and
-// reports the error through Options.OnBrokerError.
+// reports the error through Options.OnBrokerError. A TopicBroker (the NATS
+// one) delivers only the canvases a node joined: the hub joins a topic when
+// it is created, before its subscribers read History, and leaves it when it
+// is dropped.
 //
 // # Ordering
 //
@@ -49,6 +52,17 @@
 // (History is nil, answers ErrTooOld, or keeps failing) the topic skips ahead,
 // and every subscriber that needed the skipped events is ended with
 // *SlowError: a subscriber never silently misses a sequenced event.
+//
+// A lost last message leaves no hole for a later one to reveal. With a
+// multi-node broker, set Options.HeadCheck (and give a History that is a
+// HeadReader): every HeadCheck the hub reads the heads of its active canvases
+// in one query and fills any canvas whose head is beyond what it delivered,
+// through the same fill as a gap. A node that committed but died before
+// publishing, or a broker outage, is thus repaired within one HeadCheck.
+// Before a topic has seen a sequenced message, "delivered" is the lowest
+// since its subscribers resumed from. If History no longer holds what the
+// head check found missing (the node lagged past the log's retention), the
+// topic's subscribers are ended with *SlowError, as for an unfillable gap.
 //
 // # Resume
 //
@@ -82,7 +96,22 @@
 // while calling History, the Broker, or the metrics hooks, except that
 // delivery to a topic's subscribers runs under that topic's lock so that
 // concurrent publishers cannot interleave. The hub starts no goroutine per
-// subscriber: the transport's writer loop calling Next is the only one. An
+// subscriber: the transport's writer loop calling Next is the only one, and
+// with SubscribeWake there is none: the hub calls the subscription's wake
+// function (under its locks; it must only schedule) whenever Drain has
+// something, and a pool of the transport's goroutines drains ready
+// subscriptions (the websocket transport does, see internal/wsfan). An
 // idle subscription is a few hundred bytes: its queue is a slice grown on
-// demand and released after a burst, and its wake-up channel has one slot.
+// demand and released after a burst, and its wake-up channel has one slot
+// (none with SubscribeWake).
+//
+// # Framing once
+//
+// Options.Frame, when set, turns each delivered message's Data into the
+// bytes a transport puts on the wire (the websocket transport sets it to a
+// websocket text frame) once per message, in Message.Frame, shared by every
+// subscriber like Data. Replayed messages have no Frame; the transport
+// frames those itself. The seam this needs in coder/websocket (writing
+// pre-framed bytes to the hijacked connection beneath it) is described in
+// internal/wsfan.
 package hub

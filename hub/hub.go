@@ -18,6 +18,10 @@ type Message struct {
 	Seq  uint64
 	Data []byte // encoded JSON envelope, encoded once
 	From string // optional subscriber ID that must NOT receive this message (presence relay)
+	// Frame is Data as a transport puts it on the wire (a websocket frame),
+	// made once per message by Options.Frame and shared by every
+	// subscriber; nil for replayed messages and without Options.Frame.
+	Frame []byte
 }
 
 var (
@@ -62,6 +66,18 @@ type PagedHistory interface {
 	SincePage(canvas string, since uint64, maxBytes int) (msgs []Message, more bool, err error)
 }
 
+// HeadReader is a History that can also tell the current heads of several
+// canvases in one read. When Options.History implements it and
+// Options.HeadCheck is set, the hub compares, every HeadCheck, the head of
+// each canvas that has local subscribers with the last Seq it delivered, and
+// fills the difference from History: that catches a message a multi-node
+// broker lost when no later message comes to reveal the hole.
+type HeadReader interface {
+	// Heads returns the last committed Seq of each canvas (0, or absent,
+	// for a canvas without events).
+	Heads(ctx context.Context, canvases []string) (map[string]uint64, error)
+}
+
 // Options configures a Hub. The zero value is usable.
 type Options struct {
 	// QueueBytes bounds each subscriber's queue, counted in bytes of Data.
@@ -84,6 +100,16 @@ type Options struct {
 	// ReplayPageBytes is the page size, in bytes of Data, of a replay read
 	// from a PagedHistory. Default 1 MiB.
 	ReplayPageBytes int
+	// HeadCheck is how often the hub reads the heads of its active canvases
+	// from History (which must be a HeadReader) to repair a lost last
+	// message. Default 0: off, which is right for a single node, whose
+	// MemoryBroker loses nothing. Multi-node brokers want about 1 s.
+	HeadCheck time.Duration
+
+	// Frame, if set, is called once per delivered message (on each node,
+	// only when the canvas has subscribers) to fill Message.Frame, so that
+	// a transport frames an event once rather than once per subscriber.
+	Frame func(data []byte) []byte
 
 	// Metrics hooks; each may be nil. They are called from publishing or
 	// subscribing goroutines, never under a hub lock, and must not block.
@@ -100,6 +126,14 @@ type Options struct {
 	// OnBrokerError is called when Broker.Publish fails; the message is then
 	// delivered to local subscribers only.
 	OnBrokerError func(err error)
+	// OnFill is called with the number of events a topic filled from
+	// History (a gap, or a head-check repair).
+	OnFill func(canvas string, n int)
+	// OnHeadRepair is called when a head check found a canvas behind its
+	// head and started filling it from History.
+	OnHeadRepair func(canvas string)
+	// OnHeadCheckError is called when a head check could not read the heads.
+	OnHeadCheckError func(err error)
 }
 
 const (
@@ -132,6 +166,7 @@ type Hub struct {
 	closed  bool
 	nsubs   int           // subscriptions not yet released by Subscription.Close
 	drained chan struct{} // closed once closed && nsubs == 0
+	stop    chan struct{} // closed by Close: ends the head-check loop
 }
 
 // topic is one canvas's subscribers and sequence state.
@@ -147,6 +182,10 @@ type topic struct {
 	gapGen    uint64 // invalidates stale gap timers
 	filling   bool   // a History fill is in flight
 	fillFails int
+	headSeen  uint64 // highest head a head check read: committed, so History holds it
+	// joined is closed once TopicBroker.Join returned for this topic; nil
+	// when the broker is not a TopicBroker.
+	joined chan struct{}
 }
 
 // New returns a running hub. If the broker refuses the hub's handler, the
@@ -171,6 +210,7 @@ func New(opts Options) *Hub {
 		opts:    opts,
 		topics:  make(map[string]*topic),
 		drained: make(chan struct{}),
+		stop:    make(chan struct{}),
 	}
 	cancel, err := opts.Broker.Subscribe(h.deliver)
 	if err != nil {
@@ -178,6 +218,9 @@ func New(opts Options) *Hub {
 		cancel = func() {}
 	}
 	h.cancelBroker = cancel
+	if _, ok := opts.History.(HeadReader); ok && opts.HeadCheck > 0 {
+		go h.headCheckLoop()
+	}
 	return h
 }
 
@@ -220,6 +263,9 @@ func (h *Hub) deliver(m Message) {
 	h.mu.RUnlock()
 	if t == nil {
 		return
+	}
+	if h.opts.Frame != nil && m.Frame == nil {
+		m.Frame = h.opts.Frame(m.Data)
 	}
 	var d delivery
 	t.mu.Lock()
@@ -319,7 +365,8 @@ func (h *Hub) fill(t *topic) {
 	from := t.next - 1
 	// Every buffered Seq up to seen was published, hence committed, before
 	// the read below, so History must hold the hole beneath it.
-	seen := uint64(0)
+	// So must the head a head check read.
+	seen := t.headSeen
 	for seq := range t.pending {
 		seen = max(seen, seq)
 	}
@@ -334,11 +381,12 @@ func (h *Hub) fill(t *topic) {
 	var d delivery
 	t.mu.Lock()
 	t.filling = false
-	if t.dead || len(t.pending) == 0 {
+	if t.dead || (len(t.pending) == 0 && t.next > t.headSeen) {
 		t.mu.Unlock()
 		h.finish(t, &d)
 		return
 	}
+	filled := 0
 	if err == nil {
 		for _, m := range events {
 			if m.Seq < t.next {
@@ -347,11 +395,26 @@ func (h *Hub) fill(t *topic) {
 			if m.Seq > t.next {
 				break // hole in History too
 			}
+			if _, live := t.pending[m.Seq]; !live {
+				filled++
+			}
 			delete(t.pending, m.Seq)
 			h.fanoutLocked(t, m, false, &d)
 			t.next++
 		}
 		h.drainLocked(t, &d)
+	}
+	if filled > 0 && h.opts.OnFill != nil {
+		defer h.opts.OnFill(t.canvas, filled) // after the topic lock is released
+	}
+	transient := err != nil && err != errNoHistory && !errors.Is(err, ErrTooOld)
+	if len(t.pending) == 0 && t.next <= t.headSeen && !transient {
+		// A head check saw events that History cannot give (trimmed
+		// beneath a node that lagged too far): nobody here can have them,
+		// so every subscriber ends and resumes (or RESYNCs) from its last
+		// Seq, and the topic goes on after the head.
+		t.next = t.headSeen + 1
+		h.endAllLocked(t, &d)
 	}
 	if len(t.pending) > 0 {
 		lowest := uint64(0)
@@ -360,7 +423,6 @@ func (h *Hub) fill(t *topic) {
 				lowest = seq
 			}
 		}
-		transient := err != nil && err != errNoHistory && !errors.Is(err, ErrTooOld)
 		switch {
 		case lowest > seen:
 			// A newer hole opened after the read; give it its own time.
@@ -384,6 +446,20 @@ func (h *Hub) fill(t *topic) {
 	}
 	t.mu.Unlock()
 	h.finish(t, &d)
+}
+
+// endAllLocked ends every subscriber of t with *SlowError.
+func (h *Hub) endAllLocked(t *topic, d *delivery) {
+	for len(t.subs) > 0 {
+		s := t.subs[len(t.subs)-1]
+		s.mu.Lock()
+		if s.err == nil {
+			s.endLocked(&SlowError{LastSeq: s.lastSeq})
+		}
+		s.mu.Unlock()
+		removeLocked(t, s)
+		d.removed = true
+	}
 }
 
 // fanoutLocked enqueues m to every subscriber of t. noCatchUp ends, instead
@@ -451,6 +527,7 @@ func removeLocked(t *topic, s *Subscription) {
 // dropIfEmpty removes t from the registry once it has no subscribers, so
 // that idle canvases cost nothing.
 func (h *Hub) dropIfEmpty(t *topic) {
+	dropped := false
 	h.mu.Lock()
 	t.mu.Lock()
 	if len(t.subs) == 0 && !t.dead {
@@ -460,9 +537,13 @@ func (h *Hub) dropIfEmpty(t *topic) {
 		if h.topics[t.canvas] == t {
 			delete(h.topics, t.canvas)
 		}
+		dropped = true
 	}
 	t.mu.Unlock()
 	h.mu.Unlock()
+	if dropped {
+		h.leave(t)
+	}
 }
 
 // Subscribe registers a subscriber of canvas identified by id (used by
@@ -484,6 +565,20 @@ func (h *Hub) dropIfEmpty(t *topic) {
 //
 // The caller must call Close on the returned subscription when done.
 func (h *Hub) Subscribe(canvas string, since *uint64, id string) (*Subscription, error) {
+	return h.subscribe(canvas, since, id, nil)
+}
+
+// SubscribeWake is Subscribe for a transport that drains subscriptions from
+// a pool of goroutines instead of parking one in Next per subscriber: wake
+// is called whenever the subscription may have something for Drain (a
+// message was queued, or it ended). wake runs under hub locks: it must not
+// block and must not call back into the hub. Use Drain, not Next, on the
+// returned subscription.
+func (h *Hub) SubscribeWake(canvas string, since *uint64, id string, wake func()) (*Subscription, error) {
+	return h.subscribe(canvas, since, id, wake)
+}
+
+func (h *Hub) subscribe(canvas string, since *uint64, id string, wake func()) (*Subscription, error) {
 	if h.brokerErr != nil {
 		return nil, h.brokerErr
 	}
@@ -495,7 +590,10 @@ func (h *Hub) Subscribe(canvas string, since *uint64, id string) (*Subscription,
 		canvas: canvas,
 		id:     id,
 		idx:    -1,
-		notify: make(chan struct{}, 1),
+		wake:   wake,
+	}
+	if wake == nil {
+		s.notify = make(chan struct{}, 1)
 	}
 	replay := since != nil && h.opts.History != nil
 	if since != nil {
@@ -528,8 +626,24 @@ func (h *Hub) Subscribe(canvas string, since *uint64, id string) (*Subscription,
 	return s, nil
 }
 
-// attach adds s to its canvas's topic, creating the topic if needed.
+// attach adds s to its canvas's topic, creating the topic if needed; then
+// it joins the topic on a TopicBroker (see join).
 func (h *Hub) attach(s *Subscription) error {
+	created, err := h.attachTopic(s)
+	if err != nil {
+		return err
+	}
+	if created {
+		h.join(s.t)
+	} else if s.t.joined != nil {
+		<-s.t.joined
+	}
+	return nil
+}
+
+// attachTopic adds s to its canvas's topic and reports whether it created
+// the topic.
+func (h *Hub) attachTopic(s *Subscription) (bool, error) {
 	counted := false
 	for {
 		h.mu.Lock()
@@ -538,15 +652,19 @@ func (h *Hub) attach(s *Subscription) error {
 				h.releaseLocked()
 			}
 			h.mu.Unlock()
-			return ErrClosed
+			return false, ErrClosed
 		}
 		if !counted {
 			h.nsubs++
 			counted = true
 		}
 		t := h.topics[s.canvas]
-		if t == nil {
+		created := t == nil
+		if created {
 			t = &topic{canvas: s.canvas}
+			if _, ok := h.opts.Broker.(TopicBroker); ok {
+				t.joined = make(chan struct{})
+			}
 			h.topics[s.canvas] = t
 		}
 		h.mu.Unlock()
@@ -560,7 +678,7 @@ func (h *Hub) attach(s *Subscription) error {
 		s.idx = len(t.subs)
 		t.subs = append(t.subs, s)
 		t.mu.Unlock()
-		return nil
+		return created, nil
 	}
 }
 
@@ -716,7 +834,10 @@ func (h *Hub) Close(ctx context.Context) error {
 		}
 	}
 	h.mu.Unlock()
-	h.closeOnce.Do(h.cancelBroker)
+	h.closeOnce.Do(func() {
+		h.cancelBroker()
+		close(h.stop)
+	})
 
 	for _, t := range topics {
 		t.mu.Lock()

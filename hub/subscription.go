@@ -14,7 +14,8 @@ type Subscription struct {
 	canvas string
 	id     string
 	idx    int           // position in t.subs, -1 when detached; guarded by t.mu
-	notify chan struct{} // one slot: "the queue or the state changed"
+	notify chan struct{} // one slot: "the queue or the state changed"; nil with wake
+	wake   func()        // SubscribeWake's callback, instead of notify
 
 	mu       sync.Mutex
 	q        []entry // queue, read from q[head]
@@ -114,6 +115,15 @@ func (s *Subscription) pushLocked(m Message, replay bool) {
 		s.head = 0
 	}
 	s.q = append(s.q, entry{m: m, replay: replay})
+	s.signalLocked()
+}
+
+// signalLocked tells the reader that the queue or the state changed.
+func (s *Subscription) signalLocked() {
+	if s.wake != nil {
+		s.wake()
+		return
+	}
 	select {
 	case s.notify <- struct{}{}:
 	default:
@@ -216,10 +226,7 @@ func (s *Subscription) endLocked(err error) {
 	if s.done != nil {
 		close(s.done)
 	}
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
+	s.signalLocked()
 }
 
 // popLocked takes the next queued message.
@@ -276,6 +283,44 @@ func (s *Subscription) Next(ctx context.Context) (Message, error) {
 		case <-ctx.Done():
 			return Message{}, ctx.Err()
 		}
+	}
+}
+
+// Drain appends every queued message to dst and returns it, without
+// blocking; it is Next for a SubscribeWake subscription, and like Next it
+// reads the next page of a replay when the queue ran dry (and calls wake
+// when it returns a page with more to come, so that the caller comes back
+// for the next one once it has sent this one). It returns the
+// error Next would (*SlowError, ErrClosed) once the subscription has ended
+// and nothing is left to hand out. Only one goroutine at a time may call
+// Drain.
+func (s *Subscription) Drain(dst []Message) ([]Message, error) {
+	for {
+		s.mu.Lock()
+		if s.err != nil {
+			err := s.err
+			s.mu.Unlock()
+			return dst, err
+		}
+		n := len(dst)
+		for {
+			m, ok := s.popLocked()
+			if !ok {
+				break
+			}
+			dst = append(dst, m)
+		}
+		paging := len(dst) == n && s.paging
+		if !paging && s.paging && s.wake != nil {
+			// The replay goes on: the next Drain reads the next page,
+			// once these messages are written.
+			s.wake()
+		}
+		s.mu.Unlock()
+		if !paging {
+			return dst, nil
+		}
+		s.h.nextPage(s)
 	}
 }
 

@@ -487,10 +487,9 @@ func TestWidgetsReadOnlyAndRoot(t *testing.T) {
 		e.doJSON("GET", c.path("/widgets/"+id), e.Admin, nil).expect(t, 200)
 	}
 	e.doJSON("GET", c.path("/widgets/"+uuid.NewString()), e.Admin, nil).expect(t, 404)
-	// /widgets is read-only.
-	e.doJSON("PATCH", c.path("/widgets/"+n.id()), e.Admin, map[string]any{"text": "x"}).expect(t, 404)
-	e.doJSON("DELETE", c.path("/widgets/"+n.id()), e.Admin, nil).expect(t, 404)
-	e.doJSON("POST", c.path("/widgets"), e.Admin, map[string]any{}).expect(t, 404)
+	// /widgets writes dispatch on the type (issue #12; TestGenericWidgetsDispatch).
+	e.doJSON("PATCH", c.path("/widgets/"+n.id()), e.Admin, map[string]any{"text": "x"}).expect(t, 200)
+	e.doJSON("POST", c.path("/widgets"), e.Admin, map[string]any{}).expectMsg(t, 400, "widget_type")
 	// Typed routes only serve their own type.
 	e.doJSON("GET", c.path("/anchors/"+n.id()), e.Admin, nil).expectMsg(t, 404, "Anchor not found")
 	e.doJSON("PATCH", c.path("/notes/"+a.id()), e.Admin, map[string]any{"text": "x"}).expect(t, 404)

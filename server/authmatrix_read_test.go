@@ -140,17 +140,23 @@ func readFixtures(t testing.TB) map[string]readFixture {
 		"GET /api/v1/users": func(w *readWorld, r testUser) readCase {
 			return readCase{path: "/api/v1/users", reader: r.Token, other: w.bob.Token, otherWant: 200,
 				otherHides: []string{r.Email, w.alice.Email}, stream: "ndjson",
-				change: func(s string) { w.rename(r, s) }}
+				sentinel: func(m string) string { w.rename(r, m); return m },
+				change:   func(s string) { w.rename(r, s) }}
 		},
 		"GET /api/v1/users/:uid": func(w *readWorld, r testUser) readCase {
 			return readCase{path: fmt.Sprintf("/api/v1/users/%d", r.ID), reader: r.Token, other: w.bob.Token, otherWant: 200,
-				otherHides: []string{r.Email}, stream: "ndjson", change: func(s string) { w.rename(r, s) }}
+				otherHides: []string{r.Email}, stream: "ndjson", change: func(s string) { w.rename(r, s) },
+				sentinel: func(m string) string { w.rename(r, m); return m }}
 		},
 		"GET /api/v1/users/:uid/access-tokens": func(w *readWorld, r testUser) readCase {
 			w.e.mustJSON("POST", fmt.Sprintf("/api/v1/users/%d/access-tokens", r.ID), r.Token, map[string]any{"description": "mine-" + r.Name}, 200)
 			return readCase{path: fmt.Sprintf("/api/v1/users/%d/access-tokens", r.ID), reader: r.Token, other: w.bob.Token,
 				otherHides: []string{"mine-" + r.Name}, ghost: "/api/v1/users/987654/access-tokens", stream: "ndjson",
-				change: func(s string) { w.rename(r, s) }}
+				change: func(s string) { w.rename(r, s) },
+				sentinel: func(m string) string {
+					w.e.mustJSON("POST", fmt.Sprintf("/api/v1/users/%d/access-tokens", r.ID), r.Token, map[string]any{"description": m}, 200)
+					return m
+				}}
 		},
 		"GET /api/v1/users/:uid/access-tokens/:tid": func(w *readWorld, r testUser) readCase {
 			p := fmt.Sprintf("/api/v1/users/%d/access-tokens/", r.ID)
@@ -159,11 +165,19 @@ func readFixtures(t testing.TB) map[string]readFixture {
 				ghost: p + "ffffffffffffffffffffffffffffffff", stream: "ndjson",
 				change: func(s string) {
 					w.e.doJSON("PATCH", p+id, w.e.Admin, map[string]any{"description": s})
+				},
+				sentinel: func(m string) string {
+					w.e.mustJSON("PATCH", p+id, w.e.Admin, map[string]any{"description": m}, 200)
+					return m
 				}}
 		},
 		"GET /api/v1/canvas-folders": func(w *readWorld, r testUser) readCase {
 			return readCase{path: "/api/v1/canvas-folders", reader: r.Token, other: w.bob.Token, otherWant: 200,
-				otherHides: []string{w.privFolderName}, stream: "ndjson", change: func(s string) { w.rename(r, s) }}
+				otherHides: []string{w.privFolderName}, stream: "ndjson", change: func(s string) { w.rename(r, s) },
+				sentinel: func(m string) string {
+					w.e.mustJSON("POST", "/api/v1/canvas-folders", r.Token, map[string]any{"name": m}, 200)
+					return m
+				}}
 		},
 		"GET /api/v1/canvas-folders/:fid": func(w *readWorld, r testUser) readCase {
 			name := w.e.unique("folder-of-" + r.Name)
@@ -171,7 +185,31 @@ func readFixtures(t testing.TB) map[string]readFixture {
 			return readCase{path: "/api/v1/canvas-folders/" + id, reader: r.Token, other: w.bob.Token, otherHides: []string{name},
 				stream: "ndjson", change: func(s string) {
 					w.e.doJSON("PATCH", "/api/v1/canvas-folders/"+id, w.e.Admin, map[string]any{"name": s})
+				},
+				sentinel: func(m string) string {
+					w.e.mustJSON("PATCH", "/api/v1/canvas-folders/"+id, w.e.Admin, map[string]any{"name": m}, 200)
+					return m
 				}}
+		},
+		"GET /api/v1/canvas-folders/:fid/permissions": func(w *readWorld, r testUser) readCase {
+			// alice's folder, shared with the reader (view): the folder's
+			// grants, and the stream follows them.
+			id := w.e.mustJSON("POST", "/api/v1/canvas-folders", w.alice.Token, map[string]any{"name": w.e.unique("shared-folder")}, 200).id()
+			p := "/api/v1/canvas-folders/" + id + "/permissions"
+			grant := func(uid uint64, perm string) {
+				w.e.mustJSON("POST", p, w.alice.Token, map[string]any{"users": []any{map[string]any{"id": uid, "permission": perm}}}, 200)
+			}
+			grant(r.ID, "view")
+			return readCase{path: p, reader: r.Token, other: w.bob.Token, stream: "ndjson",
+				sentinel: func(string) string {
+					u := w.e.createUser("grantee", false)
+					grant(u.ID, "edit")
+					return fmt.Sprintf(`"id":%d,"inherited":false,"permission":"edit"`, u.ID)
+				},
+				change: func(s string) {
+					w.e.doJSON("PATCH", "/api/v1/canvas-folders/"+id, w.alice.Token, map[string]any{"name": s})
+				},
+				unshare: func() { grant(r.ID, "none") }}
 		},
 		"GET /api/v1/canvases": func(w *readWorld, r testUser) readCase {
 			c, _ := w.viewCanvas(r)
@@ -198,7 +236,13 @@ func readFixtures(t testing.TB) map[string]readFixture {
 		},
 		"GET /api/v1/canvases/:id/permissions": func(w *readWorld, r testUser) readCase {
 			c, n := w.viewCanvas(r)
-			return w.canvasCase(r, c, n, c.path("/permissions"))
+			rc := w.canvasCase(r, c, n, c.path("/permissions"))
+			rc.sentinel = func(string) string {
+				u := w.e.createUser("grantee", false)
+				w.e.share(w.alice.Token, c, u.ID, "edit")
+				return fmt.Sprintf(`"id":%d,"inherited":false,"permission":"edit"`, u.ID)
+			}
+			return rc
 		},
 		"GET /api/v1/canvases/:id/ws": func(w *readWorld, r testUser) readCase {
 			c, n := w.viewCanvas(r)
@@ -325,6 +369,9 @@ func readFixtures(t testing.TB) map[string]readFixture {
 		rc.sentinel = w.patchNote(c, n)
 		return rc
 	}
+	for k, v := range widgetsMoreReadFixtures() { // widgets_more_matrix_test.go
+		f[k] = v
+	}
 	return f
 }
 
@@ -395,6 +442,9 @@ func (w *readWorld) createKind(c testCanvas, kind, marker string) (id, line stri
 	case "pdfs", "videos":
 		return w.e.uploadMedia(w.alice.Token, c, kind, marker), marker
 	}
+	if id, line, ok := w.createMoreKind(c, kind, marker); ok { // widgets_more_matrix_test.go
+		return id, line
+	}
 	panic("unknown widget kind " + kind)
 }
 
@@ -416,6 +466,8 @@ func (w *readWorld) patchKind(c testCanvas, kind, id string) func(string) string
 		case "pdfs", "videos":
 			w.e.mustJSON("PATCH", p, w.alice.Token, map[string]any{"title": m}, 200)
 			return m
+		default:
+			return w.patchMoreKind(p, kind, m) // widgets_more_matrix_test.go
 		}
 		return id
 	}
@@ -1061,7 +1113,7 @@ func TestAuthMatrixListStreamsNoPrivateNames(t *testing.T) {
 	e.createNote(w.alice.Token, c, map[string]any{"text": secret})
 	e.doJSON("DELETE", c.path(""), w.alice.Token, nil).expect(t, 200)
 	// The canvas list must show the sentinel rename of the shared canvas;
-	// the other lists follow nothing and only keep alive.
+	// the other lists show nothing of alice's and keep alive.
 	marker := e.unique("sentinel")
 	e.mustJSON("PATCH", shared.path(""), w.alice.Token, map[string]any{"name": marker}, 200)
 	secrets := []string{secret, c.ID, w.privCanvas.ID}

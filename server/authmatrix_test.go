@@ -147,6 +147,30 @@ func matrixFixtures(t testing.TB) map[string]func(*matrixWorld) matrixCase {
 			id := w.e.mustJSON("POST", "/api/v1/canvas-folders", w.alice.Token, map[string]any{"name": "m"}, 200).id()
 			return matrixCase{path: "/api/v1/canvas-folders/" + id, viewer: w.vera.Token, editor: w.alice.Token}
 		},
+		"POST /api/v1/canvas-folders/:fid/move": func(w *matrixWorld) matrixCase {
+			id := w.e.mustJSON("POST", "/api/v1/canvas-folders", w.alice.Token, map[string]any{"name": w.e.unique("m")}, 200).id()
+			dst := w.e.mustJSON("POST", "/api/v1/canvas-folders", w.alice.Token, map[string]any{"name": w.e.unique("dst")}, 200).id()
+			return matrixCase{path: "/api/v1/canvas-folders/" + id + "/move", body: jsonBody(map[string]any{"folder_id": dst}), ctype: "application/json", viewer: w.vera.Token, editor: w.alice.Token}
+		},
+		"POST /api/v1/canvas-folders/:fid/copy": func(w *matrixWorld) matrixCase {
+			// Copying needs view on the folder (ed has it, inherited by
+			// nothing else) and edit on the destination (ed's home).
+			id := w.e.mustJSON("POST", "/api/v1/canvas-folders", w.alice.Token, map[string]any{"name": w.e.unique("m")}, 200).id()
+			w.e.mustJSON("POST", "/api/v1/canvas-folders/"+id+"/permissions", w.alice.Token, map[string]any{"users": []any{map[string]any{"id": w.ed.ID, "permission": "view"}}}, 200)
+			return matrixCase{path: "/api/v1/canvas-folders/" + id + "/copy", body: jsonBody(map[string]any{"folder_id": store.HomeFolderID(w.ed.ID)}), ctype: "application/json", viewer: w.vera.Token, editor: w.ed.Token}
+		},
+		"DELETE /api/v1/canvas-folders/:fid/children": func(w *matrixWorld) matrixCase {
+			id := w.e.mustJSON("POST", "/api/v1/canvas-folders", w.alice.Token, map[string]any{"name": "m"}, 200).id()
+			w.e.mustJSON("POST", "/api/v1/canvases", w.alice.Token, map[string]any{"name": "in", "folder_id": id}, 200)
+			return matrixCase{path: "/api/v1/canvas-folders/" + id + "/children", viewer: w.vera.Token, editor: w.alice.Token}
+		},
+		"POST /api/v1/canvas-folders/:fid/permissions": func(w *matrixWorld) matrixCase {
+			// vera has view on the folder: viewers may not share.
+			id := w.e.mustJSON("POST", "/api/v1/canvas-folders", w.alice.Token, map[string]any{"name": "m"}, 200).id()
+			p := "/api/v1/canvas-folders/" + id + "/permissions"
+			w.e.mustJSON("POST", p, w.alice.Token, map[string]any{"users": []any{map[string]any{"id": w.vera.ID, "permission": "view"}, map[string]any{"id": w.ed.ID, "permission": "edit"}}}, 200)
+			return matrixCase{path: p, body: jsonBody(map[string]any{"users": []any{map[string]any{"id": w.alice.ID, "permission": "owner"}}}), ctype: "application/json", viewer: w.vera.Token, editor: w.ed.Token}
+		},
 		"POST /api/v1/canvases": func(w *matrixWorld) matrixCase {
 			return matrixCase{path: "/api/v1/canvases", body: jsonBody(map[string]any{"name": w.e.unique("m"), "folder_id": store.HomeFolderID(w.alice.ID)}), ctype: "application/json", viewer: w.vera.Token, editor: w.alice.Token}
 		},
@@ -174,6 +198,16 @@ func matrixFixtures(t testing.TB) map[string]func(*matrixWorld) matrixCase {
 		},
 		"POST /api/v1/canvases/:id/copy": func(w *matrixWorld) matrixCase {
 			return w.canvasCase(w.canvas().path("/copy"), map[string]any{"folder_id": store.HomeFolderID(w.ed.ID)})
+		},
+		"POST /api/v1/canvases/:id/save": func(w *matrixWorld) matrixCase {
+			c := w.canvas()
+			w.e.mustJSON("PATCH", c.path(""), w.alice.Token, map[string]any{"mode": "demo"}, 200)
+			return w.canvasCase(c.path("/save"), nil)
+		},
+		"POST /api/v1/canvases/:id/restore": func(w *matrixWorld) matrixCase {
+			c := w.canvas()
+			w.e.mustJSON("PATCH", c.path(""), w.alice.Token, map[string]any{"mode": "demo"}, 200)
+			return w.canvasCase(c.path("/restore"), nil)
 		},
 		"POST /api/v1/canvases/:id/notes": func(w *matrixWorld) matrixCase {
 			return w.canvasCase(w.canvas().path("/notes"), map[string]any{"text": "m"})
@@ -273,6 +307,9 @@ func matrixFixtures(t testing.TB) map[string]func(*matrixWorld) matrixCase {
 		}, map[string]any{"title": "t"}) {
 			f[k] = v
 		}
+	}
+	for k, v := range widgetsMoreWriteFixtures(t) { // widgets_more_matrix_test.go
+		f[k] = v
 	}
 	return f
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/canvasd/canvasd/hub"
+	"github.com/canvasd/canvasd/internal/wsfan"
 	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 )
@@ -61,7 +62,7 @@ func HubMetrics(m *core.Metrics) HubOption {
 // NewHub builds the hub the server expects: store-backed history, and
 // without HubMetrics no metrics hooks.
 func NewHub(st *store.Store, queueBytes int, opts ...HubOption) *hub.Hub {
-	o := hub.Options{QueueBytes: queueBytes, History: History{St: st}}
+	o := hub.Options{QueueBytes: queueBytes, History: History{St: st}, Frame: wsfan.Frame}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -43,6 +43,11 @@ func (s *Server) routes() {
 	authed.GET("/canvas-folders/:fid", s.canvus.GetFolder)
 	authed.PATCH("/canvas-folders/:fid", s.canvus.PatchFolder)
 	authed.DELETE("/canvas-folders/:fid", s.canvus.DeleteFolder)
+	authed.POST("/canvas-folders/:fid/move", s.canvus.MoveFolder)
+	authed.POST("/canvas-folders/:fid/copy", s.canvus.CopyFolder)
+	authed.DELETE("/canvas-folders/:fid/children", s.canvus.DeleteFolderChildren)
+	authed.GET("/canvas-folders/:fid/permissions", s.canvus.GetFolderPermissions)
+	authed.POST("/canvas-folders/:fid/permissions", s.canvus.SetFolderPermissions)
 
 	authed.GET("/canvases", s.canvus.ListCanvases)
 	authed.POST("/canvases", s.canvus.CreateCanvas)
@@ -55,31 +60,46 @@ func (s *Server) routes() {
 	cv.POST("/permissions", s.canvus.SetPermissions)
 	cv.POST("/move", s.canvus.CanvasOwner, s.canvus.MoveCanvas)
 	cv.POST("/copy", s.canvus.CopyCanvas)
+	cv.POST("/save", s.canvus.SaveDemoState)
+	cv.POST("/restore", s.canvus.RestoreDemoState)
 	cv.GET("/ws", s.canvus.Websocket)
 	cv.GET("/preview", s.canvus.NewPreviews().Get) // preview.go
 
 	// Widgets: one set of routes per kind (canvus.WidgetKinds), and
 	// the kind-less /widgets listing.
+	// /widgets dispatches on widget_type (canvus/widgettypes.go; annotations
+	// are made, changed and deleted there); ?annotations=1 on the GETs.
 	cv.GET("/widgets", s.canvus.ListWidgets(""))
 	cv.GET("/widgets/:wid", s.canvus.GetWidget(""))
+	cv.POST("/widgets", s.canvus.CreateAnyWidget)
+	cv.PATCH("/widgets/:wid", s.canvus.PatchAnyWidget)
+	cv.DELETE("/widgets/:wid", s.canvus.DeleteWidget(""))
 	for _, k := range canvus.WidgetKinds {
 		p := "/" + k.Path
 		cv.GET(p, s.canvus.ListWidgets(k.Typ))
 		cv.GET(p+"/:wid", s.canvus.GetWidget(k.Typ))
-		switch k.Typ {
-		case "Image":
+		switch {
+		case k.Typ == "Image":
 			cv.POST(p, s.canvus.CreateImage)
 			cv.GET(p+"/:wid/download", s.canvus.DownloadImage)
-		case "Pdf", "Video": // canvus/media.go
+		case k.Typ == "Pdf" || k.Typ == "Video": // canvus/media.go
 			cv.POST(p, s.canvus.CreateMedia(k.Typ))
 			cv.GET(p+"/:wid/download", s.canvus.DownloadMedia(k.Typ))
-		default:
+		case !k.NoCreate:
 			cv.POST(p, s.canvus.CreateWidget(k))
 		}
 		cv.PATCH(p+"/:wid", s.canvus.PatchWidget(k))
 		cv.DELETE(p+"/:wid", s.canvus.DeleteWidget(k.Typ))
 	}
 	cv.POST("/images/:wid/uncrop", s.Expensive(core.CanvusError), s.canvus.CanvasUncrop)
+	// Background, colour presets, uploads folder: canvus/background.go,
+	// canvus/uploads.go.
+	cv.GET("/background", s.canvus.GetBackground)
+	cv.PATCH("/background", s.canvus.PatchBackground)
+	cv.POST("/background", s.canvus.PostBackground)
+	cv.GET("/color-presets", s.canvus.GetColorPresets)
+	cv.PATCH("/color-presets", s.canvus.PatchColorPresets)
+	cv.POST("/uploads-folder", s.canvus.UploadToFolder)
 
 	// Account flows (canvus/accounts.go): public ones on v1, the rest signed
 	// in. /users/register takes an optional token (an admin may set admin

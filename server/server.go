@@ -56,6 +56,10 @@ func WithOCR(e ocr.Engine) Option { return core.WithOCR(e) }
 // WithWeb mounts the browser client at /.
 func WithWeb(f fs.FS) Option { return core.WithWeb(f) }
 
+// WithWebProbe makes the browser client expose its state to tests
+// (window.__canvasd); see core.WithWebProbe.
+func WithWebProbe() Option { return core.WithWebProbe() }
+
 // New builds a Server. The store's commit hook is wired to the hub here.
 // gin's mode is left alone: it is process-wide, and main sets it.
 func New(cfg Config, st *store.Store, h *hub.Hub, log zerolog.Logger, opts ...Option) *Server {

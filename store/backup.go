@@ -2,6 +2,7 @@ package store
 
 import (
 	"archive/tar"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,10 +24,14 @@ func (s *Store) Backup(w io.Writer) error {
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	var files []*os.File
+	type blobFile struct {
+		hash string
+		r    BlobReader
+	}
+	var files []blobFile
 	defer func() {
 		for _, f := range files {
-			f.Close()
+			f.r.Close()
 		}
 	}()
 	s.gcMu.RLock()
@@ -36,11 +41,11 @@ func (s *Store) Backup(w io.Writer) error {
 		}
 		t := &Tx{btx: tx, s: s}
 		for _, h := range t.ReferencedBlobs() {
-			f, err := os.Open(s.BlobPath(h))
+			f, err := s.blobs.Open(context.Background(), h)
 			if err != nil {
 				return fmt.Errorf("blob %s: %w", h, err)
 			}
-			files = append(files, f)
+			files = append(files, blobFile{h, f})
 		}
 		return nil
 	})
@@ -49,7 +54,7 @@ func (s *Store) Backup(w io.Writer) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	tw := tar.NewWriter(w)
-	add := func(name string, f *os.File) error {
+	add := func(name string, f BlobReader) error {
 		st, err := f.Stat()
 		if err != nil {
 			return err
@@ -67,8 +72,8 @@ func (s *Store) Backup(w io.Writer) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	for _, f := range files {
-		h := filepath.Base(f.Name())
-		if err := add("blobs/"+h[:2]+"/"+h, f); err != nil {
+		h := f.hash
+		if err := add("blobs/"+h[:2]+"/"+h, f.r); err != nil {
 			return fmt.Errorf("backup: %w", err)
 		}
 	}

@@ -1,66 +1,33 @@
 package store
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// BlobPath is where the blob with this sha256 hex lives.
+// BlobPath is where the blob with this sha256 hex lives with the local
+// blob store (the default); with another Options.Blobs it names no file.
 func (s *Store) BlobPath(hash string) string {
-	if len(hash) < 2 {
-		return filepath.Join(s.dir, "blobs", "invalid")
-	}
-	return filepath.Join(s.dir, "blobs", hash[:2], hash)
+	return (&fileBlobs{root: filepath.Join(s.dir, "blobs")}).path(hash)
 }
 
-// PutBlobFile writes data as a content-addressed file (temp file, fsync,
-// rename, fsync dir) and returns its sha256 hex. It does not reference the
-// blob: the metadata transaction must call Tx.AddBlobRef.
+// PutBlobFile stores data as a content-addressed blob and returns its
+// sha256 hex: with the local blob store a file (temp file, fsync, rename,
+// fsync dir). It does not reference the blob: the metadata transaction must
+// call Tx.AddBlobRef.
 func (s *Store) PutBlobFile(data []byte) (string, error) {
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
-	final := s.BlobPath(hash)
-	if _, err := os.Stat(final); err == nil {
-		return hash, nil
-	}
-	dir := filepath.Dir(final)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := s.blobs.Put(context.Background(), hash, data); err != nil {
 		return "", fmt.Errorf("put blob: %w", err)
-	}
-	f, err := os.CreateTemp(filepath.Join(s.dir, "blobs", "tmp"), "blob-*")
-	if err != nil {
-		return "", fmt.Errorf("put blob: %w", err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	if werr == nil && !s.opts.NoSync {
-		werr = s.fsync(f, "blob-file")
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("put blob: %w", werr)
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("put blob: %w", err)
-	}
-	if !s.opts.NoSync {
-		if d, err := os.Open(dir); err == nil {
-			s.fsync(d, "blob-dir")
-			d.Close()
-		}
 	}
 	return hash, nil
 }
@@ -74,9 +41,9 @@ func (s *Store) fsync(f *os.File, kind string) error {
 	return err
 }
 
-// OpenBlob opens a blob file for reading.
-func (s *Store) OpenBlob(hash string) (*os.File, error) {
-	f, err := os.Open(s.BlobPath(hash))
+// OpenBlob opens a blob for reading.
+func (s *Store) OpenBlob(hash string) (BlobReader, error) {
+	f, err := s.blobs.Open(context.Background(), hash)
 	if err != nil {
 		return nil, fmt.Errorf("open blob %s: %w", hash, err)
 	}
@@ -97,7 +64,7 @@ func (s *Store) ReadBlob(hash string) ([]byte, error) {
 // ErrBlobGone when the file was collected in the meantime; the caller writes
 // the file again and retries.
 func (t *Tx) AddBlobRef(hash string) error {
-	st, err := os.Stat(t.s.BlobPath(hash))
+	size, err := t.s.blobs.Stat(context.Background(), hash)
 	if err != nil {
 		return ErrBlobGone
 	}
@@ -109,7 +76,7 @@ func (t *Tx) AddBlobRef(hash string) error {
 		}
 	}
 	ref.Refs++
-	ref.Size = st.Size()
+	ref.Size = size
 	t.touchBlob(hash)
 	return putJSON(b, []byte(hash), ref)
 }
@@ -165,8 +132,9 @@ func (t *Tx) ReferencedBlobs() []string {
 	return out
 }
 
-// collectOrphans removes blob files no committed metadata references, temp
-// files left by a crash, and zero-count entries.
+// collectOrphans removes blobs no committed metadata references and
+// zero-count entries (the local blob store cleared its temp files when it
+// was opened).
 func (s *Store) collectOrphans() error {
 	refs := map[string]bool{}
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -191,15 +159,20 @@ func (s *Store) collectOrphans() error {
 	if err != nil {
 		return fmt.Errorf("collect orphans: %w", err)
 	}
-	root := filepath.Join(s.dir, "blobs")
-	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, path)
-		if strings.HasPrefix(rel, "tmp"+string(filepath.Separator)) || !refs[d.Name()] {
-			os.Remove(path)
+	ctx := context.Background()
+	var orphans []string
+	if err := s.blobs.List(ctx, func(hash string) error {
+		if !refs[hash] {
+			orphans = append(orphans, hash)
 		}
 		return nil
-	})
+	}); err != nil {
+		return fmt.Errorf("collect orphans: list blobs: %w", err)
+	}
+	for _, h := range orphans {
+		if err := s.blobs.Delete(ctx, h); err != nil {
+			return fmt.Errorf("collect orphans: %w", err)
+		}
+	}
+	return nil
 }

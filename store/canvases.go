@@ -21,6 +21,7 @@ func FormatTime(t time.Time) string {
 
 // PutFolder creates or replaces a folder.
 func (t *Tx) PutFolder(f *Folder) error {
+	t.authChanged() // folder grants are inherited by the canvases inside
 	if f.ID == "" {
 		f.ID = uuid.NewString()
 	}
@@ -58,6 +59,7 @@ func (t *Tx) DeleteFolder(id string) error {
 	if err := t.DeleteFolderChildren(id); err != nil {
 		return err
 	}
+	t.authChanged()
 	return t.btx.Bucket(bucketFolders).Delete([]byte(id))
 }
 
@@ -140,7 +142,7 @@ func (t *Tx) CreateCanvas(c *Canvas) error {
 func (t *Tx) PutCanvas(c *Canvas) error {
 	t.authChanged()
 	c.ModifiedAt = t.now
-	c.InTrash = IsTrashFolder(c.FolderID)
+	c.InTrash = t.InTrashFolder(c.FolderID)
 	if err := putJSON(t.btx.Bucket(bucketCanvases), []byte(c.ID), c); err != nil {
 		return err
 	}
@@ -155,6 +157,7 @@ func (t *Tx) Canvas(id string) (*Canvas, error) {
 		return nil, err
 	}
 	c.guestBlocked = t.GuestBlocked()
+	c.Inherited, c.InheritedGroups = t.FolderGrants(c.FolderID)
 	return c, nil
 }
 
@@ -162,12 +165,20 @@ func (t *Tx) Canvas(id string) (*Canvas, error) {
 func (t *Tx) Canvases() ([]*Canvas, error) {
 	var out []*Canvas
 	guestBlocked := t.GuestBlocked()
+	type grants struct{ users, groups map[uint64]string }
+	inherited := map[string]grants{}
 	err := t.btx.Bucket(bucketCanvases).ForEach(func(k, v []byte) error {
 		c := &Canvas{}
 		if err := getJSON(t.btx.Bucket(bucketCanvases), k, c); err != nil {
 			return err
 		}
 		c.guestBlocked = guestBlocked
+		g, ok := inherited[c.FolderID]
+		if !ok {
+			g.users, g.groups = t.FolderGrants(c.FolderID)
+			inherited[c.FolderID] = g
+		}
+		c.Inherited, c.InheritedGroups = g.users, g.groups
 		out = append(out, c)
 		return nil
 	})
@@ -192,6 +203,11 @@ func (t *Tx) DeleteCanvas(id string) error {
 			return err
 		}
 	}
+	if c.BackgroundBlob != "" {
+		if err := t.ReleaseBlob(c.BackgroundBlob); err != nil {
+			return err
+		}
+	}
 	if err := t.btx.Bucket(bucketWidgets).DeleteBucket([]byte(id)); err != nil {
 		return err
 	}
@@ -201,6 +217,9 @@ func (t *Tx) DeleteCanvas(id string) error {
 		}
 	}
 	if err := t.btx.Bucket(bucketCanvases).Delete([]byte(id)); err != nil {
+		return err
+	}
+	if err := t.dropDemoState(id); err != nil {
 		return err
 	}
 	pub := c.Public()
@@ -233,6 +252,21 @@ func (t *Tx) CopyCanvas(srcID, folderID string, owner uint64, name string) (*Can
 		return nil, err
 	}
 	dst := &Canvas{Name: name, Mode: src.Mode, FolderID: folderID, OwnerID: owner, LinkPermission: AccessNone, EditorsCanShare: src.EditorsCanShare}
+	if src.Background != nil {
+		dst.Background = deepCopy(src.Background).(map[string]any)
+	}
+	if src.BackgroundBlob != "" {
+		if err := t.AddBlobRef(src.BackgroundBlob); err != nil {
+			return nil, err
+		}
+		dst.BackgroundBlob, dst.BackgroundFormat = src.BackgroundBlob, src.BackgroundFormat
+	}
+	for k, v := range src.ColorPresets {
+		if dst.ColorPresets == nil {
+			dst.ColorPresets = map[string][]string{}
+		}
+		dst.ColorPresets[k] = append([]string{}, v...)
+	}
 	if err := t.CreateCanvas(dst); err != nil {
 		return nil, err
 	}

@@ -54,6 +54,7 @@ func (t *Tx) Group(id uint64) (*Group, error) {
 // CreateGroup stores a new group with the next id. The name is required
 // and unique (case-insensitive, All Users included).
 func (t *Tx) CreateGroup(g *Group) error {
+	t.authChanged() // ?subscribe streams of /groups re-read on AuthGen moves
 	name := strings.TrimSpace(g.Name)
 	if name == "" {
 		return Invalidf("name is required")
@@ -82,6 +83,7 @@ func (t *Tx) CreateGroup(g *Group) error {
 // DeleteGroup removes a group, its memberships and every canvas and folder
 // grant to it. All Users cannot be deleted.
 func (t *Tx) DeleteGroup(id uint64) error {
+	t.authChanged()
 	if id == AllUsersGroupID {
 		return Invalidf("The All Users group cannot be deleted")
 	}

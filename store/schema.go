@@ -49,6 +49,10 @@ var (
 	// = written by the server itself (or before authors were kept). Trimmed
 	// and deleted with the canvas's log.
 	bucketEventAuthors = []byte("event_authors")
+	// bucketDemo holds each demo canvas's saved state (POST
+	// /canvases/:id/save): canvas id -> demoState JSON (its widgets). The
+	// saved widgets hold one blob ref each, like live widgets.
+	bucketDemo = []byte("demo")
 
 	metaServerID   = []byte("server_id")
 	metaSchema     = []byte("schema")
@@ -64,7 +68,7 @@ var (
 
 var allBuckets = [][]byte{bucketMeta, bucketUsers, bucketUserEmail, bucketTokens, bucketTokenIDs,
 	bucketFolders, bucketCanvases, bucketWidgets, bucketEvents, bucketBlobs, bucketCredits, bucketJobs, bucketJobOrder, bucketOutputs, bucketUserCredits, bucketWidgetSeq,
-	bucketGroups, bucketUserTokens, bucketAudit, bucketEventAuthors}
+	bucketGroups, bucketUserTokens, bucketAudit, bucketEventAuthors, bucketDemo}
 
 const schemaVersion = "1"
 

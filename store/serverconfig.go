@@ -89,5 +89,6 @@ func (t *Tx) ServerConfig() (ServerConfig, error) {
 
 // PutServerConfig stores cfg.
 func (t *Tx) PutServerConfig(cfg ServerConfig) error {
+	t.authChanged() // sign-in rules live here; ?subscribe streams re-read it
 	return putJSON(t.btx.Bucket(bucketMeta), metaServerConfig, cfg)
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -28,6 +29,10 @@ type Options struct {
 	Now func() time.Time
 	// Logf receives what Open repaired or migrated (one line each). Default: discarded.
 	Logf func(format string, args ...any)
+	// Blobs keeps the blob bytes. Default: files under dir/blobs, fsynced.
+	// The caller owns (and closes) a BlobStore it passes; it must belong to
+	// this store alone, because Open deletes the blobs it does not reference.
+	Blobs BlobStore
 
 	// onSync, set only by this package's tests, sees every durability step
 	// before the write it covers is acknowledged; see syncEvent.
@@ -49,6 +54,7 @@ type syncEvent struct {
 type Store struct {
 	db       *bolt.DB
 	dir      string
+	blobs    BlobStore
 	opts     Options
 	reqs     chan *writeReq
 	quit     chan struct{}
@@ -97,10 +103,20 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Store{db: db, dir: dir, opts: opts, reqs: make(chan *writeReq, 4096), quit: make(chan struct{})}
+	s := &Store{db: db, dir: dir, opts: opts, blobs: opts.Blobs, reqs: make(chan *writeReq, 4096), quit: make(chan struct{})}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if s.blobs == nil {
+		s.blobs = &fileBlobs{root: filepath.Join(dir, "blobs"), noSync: opts.NoSync, fsync: s.fsync}
+	}
+	if fb, ok := s.blobs.(*fileBlobs); ok {
+		fb.noSync = fb.noSync || opts.NoSync
+		if err := fb.init(); err != nil { // after bolt.Open: a running server holds the lock
+			db.Close()
+			return nil, fmt.Errorf("open store: %w", err)
+		}
 	}
 	if err := s.collectOrphans(); err != nil {
 		db.Close()
@@ -312,7 +328,7 @@ func (s *Store) runBatch(batch []*writeReq) {
 		if len(removals) > 0 {
 			s.gcMu.Lock()
 			for _, h := range removals {
-				os.Remove(s.BlobPath(h)) // a crash here leaves an orphan that the next start collects
+				s.blobs.Delete(context.Background(), h) // a crash or failure here leaves an orphan that the next start collects
 			}
 			s.gcMu.Unlock()
 		}

@@ -97,6 +97,8 @@ type Folder struct {
 	Users    map[uint64]string `json:"users,omitempty"`
 	// Groups are the folder's group grants: group id -> access.
 	Groups map[uint64]string `json:"groups,omitempty"`
+	// NoEditorsShare turns editors_can_share off (the zero value: on).
+	NoEditorsShare bool `json:"no_editors_share,omitempty"`
 }
 
 // Canvas is a canvas and its sharing settings.
@@ -117,6 +119,21 @@ type Canvas struct {
 	Groups     map[uint64]string `json:"groups,omitempty"`
 	RootWidget string            `json:"root_widget"`
 	AssetSize  int64             `json:"asset_size"`
+	// Inherited and InheritedGroups are what the canvas's folder and the
+	// folders above it grant (their owners as owner, their user and group
+	// grants), filled by Tx.Canvas and Tx.Canvases; never stored.
+	Inherited       map[uint64]string `json:"-"`
+	InheritedGroups map[uint64]string `json:"-"`
+	// Background is the canvas background as GET …/background shows it
+	// (nil: the default); BackgroundBlob the blob its image holds a
+	// reference to ("" for none).
+	Background     map[string]any `json:"background,omitempty"`
+	BackgroundBlob string         `json:"background_blob,omitempty"`
+	// BackgroundFormat is the image format of BackgroundBlob (png, jpeg, ...).
+	BackgroundFormat string `json:"background_format,omitempty"`
+	// ColorPresets are the canvas's colour presets by key (annotation,
+	// connector, note_background, note_text); a missing key has its default.
+	ColorPresets map[string][]string `json:"color_presets,omitempty"`
 
 	// guestBlocked is set when the canvas is read while the Guest user is
 	// blocked: link_permission then grants nothing (see AccessFor).
@@ -136,6 +153,12 @@ func (c *Canvas) AccessFor(u *User) string {
 		return AccessOwner
 	}
 	if p, ok := c.Users[u.ID]; ok && AccessRank(p) > AccessRank(best) {
+		best = p
+	}
+	if p, ok := c.Inherited[u.ID]; ok && AccessRank(p) > AccessRank(best) {
+		best = p
+	}
+	if p := GroupAccess(c.InheritedGroups, u); AccessRank(p) > AccessRank(best) {
 		best = p
 	}
 	if p := GroupAccess(c.Groups, u); AccessRank(p) > AccessRank(best) {

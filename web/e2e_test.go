@@ -66,7 +66,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	h := server.NewHub(st, 0)
-	srv := server.New(server.Config{}, st, h, zerolog.Nop(), server.WithWeb(web.FS()))
+	srv := server.New(server.Config{}, st, h, zerolog.Nop(), server.WithWeb(web.FS()), server.WithWebProbe())
 	srv.Start()
 	ts := httptest.NewServer(srv.Handler())
 	admin, _, err := server.Bootstrap(st, "tok")

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/canvasd/canvasd/hub"
 	"github.com/canvasd/canvasd/server"
 	"github.com/canvasd/canvasd/store"
 	"github.com/canvasd/canvasd/web"
@@ -95,6 +96,9 @@ type serveConfig struct {
 	// Account emails.
 	smtpURL                           string
 	passwordResetTTL, emailConfirmTTL time.Duration
+	// Cluster mode (cluster.go).
+	broker, blobs string
+	headCheck     time.Duration
 }
 
 func serveFlags(args []string) (*serveConfig, error) {
@@ -144,6 +148,10 @@ func serveFlags(args []string) (*serveConfig, error) {
 	fs.StringVar(&c.smtpURL, "smtp-url", "", "mail server for account emails, smtp://[user:pass@]host[:port][?from=addr]; when empty, email links are logged instead")
 	fs.DurationVar(&c.passwordResetTTL, "password-reset-ttl", time.Hour, "how long a password reset token works")
 	fs.DurationVar(&c.emailConfirmTTL, "email-confirm-ttl", 48*time.Hour, "how long an email confirmation token works")
+	// Cluster mode (cluster.go).
+	fs.StringVar(&c.broker, "broker", "memory", "event fan-out between nodes: memory (one node) or nats://host:port (refused until a shared store exists)")
+	fs.StringVar(&c.blobs, "blobs", "", "where blobs live: file://DIR or s3://bucket?region=…&prefix=…; default file://<data>/blobs")
+	fs.DurationVar(&c.headCheck, "head-check", time.Second, "with a nats broker, how often each node compares canvas heads with what it delivered")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -152,6 +160,9 @@ func serveFlags(args []string) (*serveConfig, error) {
 	}
 	if err := server.CheckSMTPURL(c.smtpURL); err != nil {
 		return nil, fmt.Errorf("--smtp-url: %w", err)
+	}
+	if err := checkClusterFlags(c); err != nil {
+		return nil, err
 	}
 	for _, p := range splitList(c.trustedProxies) {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
@@ -226,12 +237,25 @@ func serve(args []string, out io.Writer) error {
 		// back down after a spike instead of staying at GOGC's 4x the live heap.
 		debug.SetMemoryLimit(int64(c.memoryLimit))
 	}
-	st, err := store.Open(c.data, store.Options{EventRetention: c.retention, Logf: func(f string, a ...any) { log.Warn().Msgf(f, a...) }})
+	blobs, closeBlobs, err := openBlobs(context.Background(), c.blobs)
 	if err != nil {
 		return err
 	}
+	defer closeBlobs()
+	st, err := store.Open(c.data, store.Options{EventRetention: c.retention, Blobs: blobs, Logf: func(f string, a ...any) { log.Warn().Msgf(f, a...) }})
+	if err != nil {
+		return err
+	}
+	var h *hub.Hub
+	hubOpts, closeBroker, err := brokerOptions(c, log, &h)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	defer closeBroker()
 	m := server.NewMetrics()
-	h := server.NewHub(st, 0, server.HubMetrics(m))
+	clusterMetrics := server.ClusterHubMetrics(m, func(what string, err error) { log.Warn().Err(err).Msg(what) })
+	h = server.NewHub(st, 0, append([]server.HubOption{server.HubMetrics(m), clusterMetrics}, hubOpts...)...)
 	srv := server.New(server.Config{
 		PublicURL: c.publicURL, MaxBodyBytes: c.maxBody, MaxPixels: c.maxPixels,
 		AllowedOrigins: splitList(c.origins), FetchAllowHosts: splitList(c.fetchHosts),

@@ -38,6 +38,10 @@ func run() error {
 		"instead of -tables and -charts; \"\" in -tables or -charts still skips that half")
 	independent := flag.String("generate-independent", "", "write one slice of the independent corpus (Chromium tables, gnuplot charts) from -seed "+
 		"into this directory (tables/ and charts/), -n tables per style and -chart-n charts, instead of evaluating")
+	scanSeed := flag.Uint64("scan-seed", 0, "evaluate the scanned-look slice generated from this seed (issue 17: skewed, "+
+		"downscaled, blurred, noisy, JPEG tables on grey paper, and KPI cards and slide titles) instead of -tables and -charts")
+	scanN := flag.Int("scan-n", 10, "with -scan-seed: tables per style")
+	textN := flag.Int("text-n", 12, "with -scan-seed: text images per kind (KPI cards, slide titles)")
 	sysFonts := flag.Bool("system-fonts", true, "with -generate or -seed: also draw tables with installed Liberation/DejaVu fonts")
 	flag.Parse()
 	seedSet := false
@@ -47,6 +51,9 @@ func run() error {
 	fams := gen.GoFamilies
 	if *sysFonts {
 		fams = append(append([]gen.Family(nil), fams...), gen.SystemFamilies()...)
+	}
+	if *scanSeed != 0 {
+		return evalScanned(ctx, *scanSeed, *scanN, *textN, fams, *verbose)
 	}
 	if *independent != "" {
 		return generateIndependent(ctx, *independent, *seed, *n, *chartN)

@@ -26,6 +26,9 @@ type Score struct {
 	// Body cells whose truth is numeric, and how many of them the result
 	// reads to the exact value (num and pct) at the same position.
 	NumCells, NumCorrect int
+	// Header cells with text in the truth, and how many of them the result
+	// reads exactly (spaces collapsed) at the same position.
+	HeaderCells, HeaderCorrect int
 	// Errors lists the numeric cells read wrongly, for diagnosis.
 	Errors []string
 	// Heuristics counts what two generator-shaped rules do, over every truth
@@ -141,6 +144,23 @@ func Compare(truth, got *Table) Score {
 		}
 		s.Errors = append(s.Errors, fmt.Sprintf("r%d c%d %q -> %q", c.R, c.C, c.Text, gotText))
 	}
+	for _, c := range truth.Cells {
+		want := strings.Join(strings.Fields(c.Text), " ")
+		if c.R >= truth.HeaderRows || want == "" {
+			continue
+		}
+		s.HeaderCells++
+		hit := cellAtPoint(got, c.BBox[0]+c.BBox[2]/2, c.BBox[1]+c.BBox[3]/2)
+		gotText := "<no cell>"
+		if hit != nil {
+			gotText = strings.Join(strings.Fields(hit.Text), " ")
+		}
+		if gotText == want {
+			s.HeaderCorrect++
+			continue
+		}
+		s.Errors = append(s.Errors, fmt.Sprintf("header r%d c%d %q -> %q", c.R, c.C, c.Text, gotText))
+	}
 	s.heuristics(truth, got)
 	return s
 }
@@ -210,6 +230,8 @@ type CategoryReport struct {
 	Tables, ShapeExact   int
 	AdjTP, AdjFP, AdjFN  int
 	NumCells, NumCorrect int
+	HeaderCells          int
+	HeaderCorrect        int
 	Failures             int
 	Durations            []time.Duration
 	// CPU is process plus tesseract CPU time per table; on a loaded
@@ -235,6 +257,9 @@ func (c *CategoryReport) AdjF1() float64 {
 // NumAccuracy is the numeric-cell exact-value accuracy.
 func (c *CategoryReport) NumAccuracy() float64 { return ratio(c.NumCorrect, c.NumCells) }
 
+// HeaderAccuracy is the share of header cells read exactly.
+func (c *CategoryReport) HeaderAccuracy() float64 { return ratio(c.HeaderCorrect, c.HeaderCells) }
+
 func ratio(a, b int) float64 {
 	if b == 0 {
 		return 0
@@ -251,16 +276,16 @@ type EvalReport struct {
 
 func (r *EvalReport) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-12s %6s %11s %8s %13s %8s %8s %8s\n", "tables", "count", "shape_exact", "adj_f1", "numeric_acc", "p50_ms", "max_ms", "cpu_p50")
+	fmt.Fprintf(&b, "%-12s %6s %11s %8s %13s %10s %8s %8s %8s\n", "tables", "count", "shape_exact", "adj_f1", "numeric_acc", "header_acc", "p50_ms", "max_ms", "cpu_p50")
 	var all, allCPU []time.Duration
 	for _, c := range r.Categories {
 		p50, mx := percentile(c.Durations, 0.5), percentile(c.Durations, 1)
 		all = append(all, c.Durations...)
 		allCPU = append(allCPU, c.CPU...)
-		fmt.Fprintf(&b, "%-12s %6d %10.1f%% %8.3f %12.1f%% %8d %8d %8d\n", c.Category, c.Tables, 100*c.ShapeRate(), c.AdjF1(),
-			100*c.NumAccuracy(), p50.Milliseconds(), mx.Milliseconds(), percentile(c.CPU, 0.5).Milliseconds())
+		fmt.Fprintf(&b, "%-12s %6d %10.1f%% %8.3f %12.1f%% %9.1f%% %8d %8d %8d\n", c.Category, c.Tables, 100*c.ShapeRate(), c.AdjF1(),
+			100*c.NumAccuracy(), 100*c.HeaderAccuracy(), p50.Milliseconds(), mx.Milliseconds(), percentile(c.CPU, 0.5).Milliseconds())
 	}
-	fmt.Fprintf(&b, "%-12s %6d %11s %8s %13s %8d %8d %8d\n", "all", len(all), "", "", "", percentile(all, 0.5).Milliseconds(),
+	fmt.Fprintf(&b, "%-12s %6d %11s %8s %13s %10s %8d %8d %8d\n", "all", len(all), "", "", "", "", percentile(all, 0.5).Milliseconds(),
 		percentile(all, 1).Milliseconds(), percentile(allCPU, 0.5).Milliseconds())
 	var h Heuristics
 	for _, c := range r.Categories {
@@ -345,6 +370,8 @@ func EvalDir(ctx context.Context, dir string) (*EvalReport, error) {
 		c.AdjFN += s.AdjFN
 		c.NumCells += s.NumCells
 		c.NumCorrect += s.NumCorrect
+		c.HeaderCells += s.HeaderCells
+		c.HeaderCorrect += s.HeaderCorrect
 		c.Heuristics.add(s.Heuristics)
 		errs := s.Errors
 		if len(errs) > 4 {

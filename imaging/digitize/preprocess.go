@@ -179,3 +179,55 @@ func scaleGray(g *image.Gray, s float64) *image.Gray {
 	xdraw.BiLinear.Scale(dst, dst.Bounds(), g, g.Rect, xdraw.Src, nil)
 	return dst
 }
+
+// noiseSigma estimates the grey-level noise of g on the paper from the
+// median absolute difference between a paper pixel and the mean of its left
+// and right neighbours (robust to the sparse ringing JPEG leaves around
+// glyphs, which a standard deviation would count).
+func noiseSigma(g *image.Gray, bg uint8) float64 {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	lo := int(bg) - 40
+	var hist [512]int
+	n := 0
+	for y := 1; y < h-1; y += 2 {
+		row := g.Pix[y*g.Stride : y*g.Stride+w]
+		for x := 1; x < w-1; x++ {
+			a, b, c := int(row[x-1]), int(row[x]), int(row[x+1])
+			if a < lo || b < lo || c < lo {
+				continue
+			}
+			hist[min(511, abs(2*b-a-c))]++ // twice the difference
+			n++
+		}
+	}
+	if n < 100 {
+		return 0
+	}
+	acc := 0
+	for v, c := range hist {
+		acc += c
+		if 2*acc >= n {
+			// For Gaussian noise the median |d| is 0.674 σ_d and
+			// σ_d = 1.22 σ.
+			return float64(v) / 2 / 0.674 / 1.22
+		}
+	}
+	return 0
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// scaleGrayCubic resizes g by s with Catmull-Rom filtering, which keeps
+// upscaled strokes sharper than bilinear.
+func scaleGrayCubic(g *image.Gray, s float64) *image.Gray {
+	w := int(float64(g.Rect.Dx())*s + 0.5)
+	h := int(float64(g.Rect.Dy())*s + 0.5)
+	dst := image.NewGray(image.Rect(0, 0, w, h))
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), g, g.Rect, xdraw.Src, nil)
+	return dst
+}

@@ -47,6 +47,15 @@ func (r Reader) ReadTable(ctx context.Context, img image.Image) (*TableResult, e
 		res.Warnings = append(res.Warnings, WarnNoTable)
 		t = &Table{Cells: []Cell{}}
 	}
+	if p.scanned() && len(warnings) == 0 && p.clean != nil {
+		if err := p.rereadNumeric(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	fixCurrencyS(t)
+	if p.scanned() {
+		repunctuate(t)
+	}
 	applyDecimalComma(t)
 	res.Table = *t
 	return res, nil

@@ -27,6 +27,16 @@ func (r Reader) ReadText(ctx context.Context, img image.Image) (*TextResult, err
 		return nil, err
 	}
 	p.ocr = r.OCR
+	if p.ocr.Available() && p.inkFraction() >= 0.0002 && p.inkFraction() <= 0.3 {
+		clean, t := p.cleanForText()
+		if segs := textSegments(clean, t); displayText(segs) {
+			lines, err := p.readSegments(ctx, clean, segs)
+			if err != nil {
+				return nil, err
+			}
+			return p.displayResult(lines), nil
+		}
+	}
 	words, warnings, err := p.words(ctx, textPSM, false)
 	if err != nil {
 		return nil, err
@@ -36,7 +46,7 @@ func (r Reader) ReadText(ctx context.Context, img image.Image) (*TextResult, err
 		// Blobs: group into lines by vertical overlap, no text.
 		for _, l := range groupLines(words) {
 			x0, y0, x1, y1 := bounds(l)
-			res.Lines = append(res.Lines, Line{BBox: p.frac(x0, y0, x1, y1)})
+			res.Lines = append(res.Lines, Line{BBox: p.frac(x0, y0, x1, y1), Words: []Word{}})
 		}
 		return res, nil
 	}
@@ -59,13 +69,15 @@ func (r Reader) ReadText(ctx context.Context, img image.Image) (*TextResult, err
 		i = j
 		var parts []string
 		sum := 0.0
+		toks := make([]Word, 0, len(lw))
 		for _, w := range lw {
 			parts = append(parts, w.text)
 			sum += w.conf
+			toks = append(toks, Word{Text: w.text, BBox: p.frac(w.x0, w.y0, w.x1, w.y1), Conf: math.Round(w.conf) / 100})
 		}
 		x0, y0, x1, y1 := bounds(lw)
 		text := strings.Join(parts, " ")
-		res.Lines = append(res.Lines, Line{Text: text, BBox: p.frac(x0, y0, x1, y1), Conf: math.Round(sum/float64(len(lw))) / 100})
+		res.Lines = append(res.Lines, Line{Text: text, BBox: p.frac(x0, y0, x1, y1), Conf: math.Round(sum/float64(len(lw))) / 100, Words: toks})
 		par := lw[0].line / 1000
 		if b.Len() > 0 {
 			b.WriteString("\n")
@@ -115,4 +127,39 @@ func groupLines(ws []word) [][]word {
 		}
 	}
 	return lines
+}
+
+// displayResult builds the result of display text from its lines (see
+// readSegments): a blank line in Content where the vertical gap to the
+// previous line exceeds its height.
+func (p *page) displayResult(lines [][]word) *TextResult {
+	res := &TextResult{Lines: []Line{}, Engine: p.engine("text"), Warnings: []string{}}
+	var b strings.Builder
+	prevY1, prevH := math.Inf(-1), 0.0
+	for _, lw := range lines {
+		var parts []string
+		sum := 0.0
+		toks := make([]Word, 0, len(lw))
+		for _, w := range lw {
+			parts = append(parts, w.text)
+			sum += w.conf
+			toks = append(toks, Word{Text: w.text, BBox: p.frac(w.x0, w.y0, w.x1, w.y1), Conf: math.Round(w.conf) / 100})
+		}
+		x0, y0, x1, y1 := bounds(lw)
+		text := strings.Join(parts, " ")
+		res.Lines = append(res.Lines, Line{Text: text, BBox: p.frac(x0, y0, x1, y1), Conf: math.Round(sum/float64(len(lw))) / 100, Words: toks})
+		if b.Len() > 0 {
+			b.WriteString("\n")
+			if y0-prevY1 > math.Max(prevH, y1-y0) {
+				b.WriteString("\n")
+			}
+		}
+		prevY1, prevH = y1, y1-y0
+		b.WriteString(text)
+	}
+	res.Content = b.String()
+	if len(res.Lines) == 0 {
+		res.Warnings = append(res.Warnings, WarnNoText)
+	}
+	return res
 }

@@ -57,6 +57,16 @@ type Line struct {
 	Text string     `json:"text"`
 	BBox [4]float64 `json:"bbox"`
 	Conf float64    `json:"conf"`
+	// Words are the line's tokens left to right, each with its box.
+	Words []Word `json:"words"`
+}
+
+// Word is one token of a line: its text, its box in fractions of the image
+// and its OCR confidence in [0,1].
+type Word struct {
+	Text string     `json:"text"`
+	BBox [4]float64 `json:"bbox"`
+	Conf float64    `json:"conf"`
 }
 
 // TextResult is the result of ReadText. Content is the lines joined by "\n",

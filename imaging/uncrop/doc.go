@@ -13,9 +13,16 @@
 // the seed, propagation, random search) and the new pixels are set by
 // weighted voting, over a few pyramid levels. Votes are weighted by match
 // quality and by closeness to the original, so structure grows out of the
-// edge. The step between the original and the synthesis along each edge is
-// measured, split into bands of spatial frequency and spread into the new
-// area, each band fading over a distance matched to its wavelength (a cheap
+// edge. Distinct content (a blob whose colour stands out from its surround
+// far more than the image's typical local contrast) is not copied into the
+// new area: a source patch costs extra in proportion to its rarity, and the
+// coarsest level starts from a reflection of the original with such
+// objects painted out, so there are no "ghosts" (issue 17). Distinct
+// regions that reach an edge being extended are structures crossing the
+// seam (a road, a snowfield) and are exempt, so they carry on. The step
+// between the original and the synthesis along each edge is measured,
+// split into bands of spatial frequency and spread into the new area, each
+// band fading over a distance matched to its wavelength (a cheap
 // stand-in for Poisson blending). The result is upsampled to full size,
 // high-frequency detail is copied from the matched places of the
 // full-resolution original, and the first few generated pixels are feathered

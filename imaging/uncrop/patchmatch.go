@@ -51,6 +51,7 @@ type pmLevel struct {
 	nd    []float32 // its distance
 	ox    []int32   // finest level: offset to the best matching source
 	oy    []int32
+	pen   []float32 // extra distance of the source patch centred here (distinct content)
 }
 
 func newLevel(W, H int, k image.Rectangle, known fimg) *pmLevel {
@@ -86,10 +87,16 @@ func (L *pmLevel) clampSrc(x, y int) (int, int) {
 }
 
 // dist is the sum of squared differences between the patches centred at
-// (tx, ty) and (sx, sy); it stops early once it reaches bound.
+// (tx, ty) and (sx, sy), plus the source's saliency penalty; it stops early
+// once it reaches bound.
 func (L *pmLevel) dist(tx, ty, sx, sy int, bound float32) float32 {
-	var d float32
 	W := L.W
+	var d float32
+	if L.pen != nil {
+		if d = L.pen[sy*W+sx]; d >= bound {
+			return d
+		}
+	}
 	for dy := -pr; dy <= pr; dy++ {
 		a := L.cv[((ty+dy)*W+tx-pr)*3:][:pvals]
 		b := L.cv[((sy+dy)*W+sx-pr)*3:][:pvals]
@@ -104,17 +111,17 @@ func (L *pmLevel) dist(tx, ty, sx, sy int, bound float32) float32 {
 	return d
 }
 
-// mirrorFill sets the unknown part of the canvas to the known part reflected
-// across its edges.
-func (L *pmLevel) mirrorFill() {
+// mirrorFill sets the unknown part of the canvas to src, an image of the
+// known part's size, reflected across its edges.
+func (L *pmLevel) mirrorFill(src fimg) {
 	for y := 0; y < L.H; y++ {
-		my := reflect(y-L.k.Min.Y, L.k.Dy()) + L.k.Min.Y
+		my := reflect(y-L.k.Min.Y, L.k.Dy())
 		for x := 0; x < L.W; x++ {
 			if L.known1(x, y) {
 				continue
 			}
-			mx := reflect(x-L.k.Min.X, L.k.Dx()) + L.k.Min.X
-			copy(L.cv[(y*L.W+x)*3:][:3], L.cv[(my*L.W+mx)*3:][:3])
+			mx := reflect(x-L.k.Min.X, L.k.Dx())
+			copy(L.cv[(y*L.W+x)*3:][:3], src.pix[(my*src.w+mx)*3:][:3])
 		}
 	}
 }
@@ -391,6 +398,10 @@ func synthesize(W, H int, at image.Rectangle, keep *image.NRGBA, seed uint64, wo
 	for i := 1; i < len(geos); i++ {
 		knowns[i] = down(knowns[i-1], geos[i].kw, geos[i].kh)
 	}
+	// Which distinct regions continue across the seam is decided on the
+	// finest level, where a blob near the edge is still apart from it.
+	edges := [4]bool{at.Min.X > 0, at.Max.X < W, at.Min.Y > 0, at.Max.Y < H}
+	sal0, ex0 := newSaliency(knowns[0], edges, nil)
 	var prev *pmLevel
 	n := len(geos)
 	for l := n - 1; l >= 0; l-- {
@@ -405,8 +416,16 @@ func synthesize(W, H int, at image.Rectangle, keep *image.NRGBA, seed uint64, wo
 		k := image.Rect(g.l, g.u, g.l+g.kw, g.u+g.kh)
 		L := newLevel(g.l+g.kw+g.r, g.u+g.kh+g.d, k, knowns[l])
 		snapX, snapY := make([]int32, L.W*L.H), make([]int32, L.W*L.H)
+		sal := sal0
+		if l > 0 {
+			ex := downMask(ex0, knowns[0].w, knowns[0].h, knowns[l].w, knowns[l].h)
+			sal, _ = newSaliency(knowns[l], edges, ex)
+		}
+		L.pen = L.patchPenalty(sal)
 		if prev == nil {
-			L.mirrorFill()
+			// Start from the reflection with distinct objects painted
+			// out, so that none is mirrored into the new area.
+			L.mirrorFill(sal.generic)
 		} else {
 			L.upsampleFrom(prev)
 		}

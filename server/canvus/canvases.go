@@ -12,12 +12,19 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-func folderJSON(f *store.Folder, u *store.User) gin.H {
-	access := store.AccessView
-	if a := f.AccessFor(u); a != store.AccessNone {
-		access = a // its owner, an admin, a grant to u or to a group of u's
-	}
+func folderJSON(f *store.Folder, access string) gin.H {
 	return gin.H{"access": access, "folder_id": f.FolderID, "id": f.ID, "in_trash": f.InTrash, "name": f.Name, "state": "normal"}
+}
+
+// folderAccess is u's right on f as the folder routes show and check it:
+// what f and the folders above it grant (core of store.Tx.FolderAccess),
+// and view on the root folder for everyone signed in.
+func (s *API) folderAccess(tx *store.Tx, f *store.Folder, u *store.User) string {
+	a := tx.FolderAccess(f, u)
+	if a == store.AccessNone && f.ID == s.St.RootFolder() {
+		a = store.AccessView
+	}
+	return a
 }
 
 func canvasJSON(cv *store.Canvas, access string) map[string]any {
@@ -28,43 +35,63 @@ func canvasJSON(cv *store.Canvas, access string) map[string]any {
 
 func (s *API) ListFolders(c *gin.Context) {
 	u := core.UserOf(c)
-	var fs []*store.Folder
-	if err := s.St.View(func(tx *store.Tx) (err error) { fs, err = tx.Folders(); return }); err != nil {
+	out := []gin.H{}
+	if err := s.St.View(func(tx *store.Tx) error {
+		fs, err := tx.Folders()
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			if a := s.folderAccess(tx, f, u); a != store.AccessNone {
+				out = append(out, folderJSON(f, a))
+			}
+		}
+		return nil
+	}); err != nil {
 		core.CanvusStoreError(c, err, "Folder")
 		return
-	}
-	out := make([]gin.H, 0, len(fs))
-	for _, f := range fs {
-		if f.ID == s.St.RootFolder() || f.AccessFor(u) != store.AccessNone {
-			out = append(out, folderJSON(f, u))
-		}
 	}
 	s.respond(c, out, nil)
 }
 
-// folderParam resolves :fid; write=true requires ownership (or admin).
+// folderParam resolves :fid with the caller's right on it; write=true
+// requires ownership (or admin) and refuses the root folder.
 func (s *API) folderParam(c *gin.Context, write bool) (*store.Folder, bool) {
+	f, access, ok := s.folderParamAccess(c)
+	if !ok {
+		return nil, false
+	}
+	if write && (access != store.AccessOwner || f.ID == s.St.RootFolder()) {
+		core.CanvusError(c, http.StatusForbidden, "Permission denied")
+		return nil, false
+	}
+	return f, true
+}
+
+// folderParamAccess resolves :fid and the caller's right on it; a caller
+// with no right gets 403.
+func (s *API) folderParamAccess(c *gin.Context) (*store.Folder, string, bool) {
 	var f *store.Folder
-	if err := s.St.View(func(tx *store.Tx) (err error) { f, err = tx.Folder(c.Param("fid")); return }); err != nil {
+	access := store.AccessNone
+	u := core.UserOf(c)
+	if err := s.St.View(func(tx *store.Tx) (err error) {
+		if f, err = tx.Folder(c.Param("fid")); err == nil {
+			access = s.folderAccess(tx, f, u)
+		}
+		return
+	}); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			core.CanvusError(c, http.StatusNotFound, "Folder not found")
 		} else {
 			core.CanvusStoreError(c, err, "Folder")
 		}
-		return nil, false
+		return nil, "", false
 	}
-	u := core.UserOf(c)
-	access := f.AccessFor(u) // owner, admin, or a grant to u or a group of u's
-	owner := access == store.AccessOwner
-	if write && (!owner || f.ID == s.St.RootFolder()) {
+	if access == store.AccessNone {
 		core.CanvusError(c, http.StatusForbidden, "Permission denied")
-		return nil, false
+		return nil, "", false
 	}
-	if !write && access == store.AccessNone && f.ID != s.St.RootFolder() {
-		core.CanvusError(c, http.StatusForbidden, "Permission denied")
-		return nil, false
-	}
-	return f, true
+	return f, access, true
 }
 
 // checkFolderTarget verifies the caller may put things into folder id.
@@ -73,15 +100,15 @@ func checkFolderTarget(tx *store.Tx, u *store.User, id string) error {
 	if err != nil {
 		return store.Invalidf("Folder " + id + " does not exist")
 	}
-	if store.AccessRank(f.AccessFor(u)) < store.AccessRank(store.AccessEdit) {
+	if store.AccessRank(tx.FolderAccess(f, u)) < store.AccessRank(store.AccessEdit) {
 		return store.ErrForbidden
 	}
 	return nil
 }
 
 func (s *API) GetFolder(c *gin.Context) {
-	if f, ok := s.folderParam(c, false); ok {
-		s.respond(c, folderJSON(f, core.UserOf(c)), nil)
+	if f, access, ok := s.folderParamAccess(c); ok {
+		s.respond(c, folderJSON(f, access), nil)
 	}
 }
 
@@ -99,11 +126,12 @@ func (s *API) CreateFolder(c *gin.Context) {
 			return err
 		}
 		f.ID = ""
+		f.InTrash = tx.InTrashFolder(req.FolderID)
 		return tx.PutFolder(f)
 	}) {
 		return
 	}
-	c.JSON(http.StatusOK, folderJSON(f, u))
+	c.JSON(http.StatusOK, folderJSON(f, store.AccessOwner))
 }
 
 func (s *API) PatchFolder(c *gin.Context) {
@@ -130,7 +158,7 @@ func (s *API) PatchFolder(c *gin.Context) {
 	}) {
 		return
 	}
-	c.JSON(http.StatusOK, folderJSON(f, core.UserOf(c)))
+	c.JSON(http.StatusOK, folderJSON(f, store.AccessOwner))
 }
 
 func (s *API) DeleteFolder(c *gin.Context) {
@@ -186,7 +214,10 @@ func (s *API) CreateCanvas(c *gin.Context) {
 		}
 		name := req.Name
 		if name == "" {
-			name = "New canvas"
+			var err error
+			if name, err = newCanvasName(tx, req.FolderID); err != nil { // folderops.go
+				return err
+			}
 		}
 		*cv = store.Canvas{Name: name, FolderID: req.FolderID, OwnerID: u.ID, EditorsCanShare: true}
 		return tx.CreateCanvas(cv)
@@ -216,6 +247,11 @@ func (s *API) PatchCanvas(c *gin.Context) {
 	if !core.CanvusJSON(c, &req) {
 		return
 	}
+	if req.Mode != nil && *req.Mode == "" {
+		// A client whose request struct has no omitempty sends "mode": ""
+		// with every rename: an empty mode leaves the mode as it is.
+		req.Mode = nil
+	}
 	if req.Mode != nil && *req.Mode != "normal" && *req.Mode != "demo" {
 		core.CanvusError(c, http.StatusBadRequest, "mode must be 'normal' or 'demo'")
 		return
@@ -239,6 +275,12 @@ func (s *API) PatchCanvas(c *gin.Context) {
 			cur.Name = *req.Name
 		}
 		if req.Mode != nil {
+			if *req.Mode == "demo" && cur.Mode != "demo" {
+				// A canvas becoming a demo canvas saves its state (demo.go).
+				if err := tx.SaveDemoState(cur.ID); err != nil {
+					return err
+				}
+			}
 			cur.Mode = *req.Mode
 		}
 		if req.FolderID != nil {
@@ -399,24 +441,15 @@ func (s *API) CopyCanvas(c *gin.Context) {
 	c.JSON(http.StatusOK, canvasJSON(out, store.AccessOwner))
 }
 
+// permissionsJSON: the canvas's own grants and its owner (inherited:
+// false), then what its folders grant to others (inherited: true).
 func permissionsJSON(cv *store.Canvas) gin.H {
-	users := []gin.H{}
-	seenOwner := false
-	ids := make([]uint64, 0, len(cv.Users))
-	for id := range cv.Users {
-		ids = append(ids, id)
+	own := map[uint64]string{}
+	for id, p := range cv.Users {
+		own[id] = p
 	}
-	sortU64(ids)
-	for _, id := range ids {
-		users = append(users, gin.H{"id": id, "inherited": false, "permission": cv.Users[id]})
-		if id == cv.OwnerID {
-			seenOwner = true
-		}
-	}
-	if !seenOwner {
-		users = append(users, gin.H{"id": cv.OwnerID, "inherited": false, "permission": store.AccessOwner})
-	}
-	return gin.H{"editors_can_share": cv.EditorsCanShare, "groups": groupGrantsJSON(cv.Groups), "link_permission": cv.LinkPermission, "users": users}
+	own[cv.OwnerID] = store.AccessOwner
+	return gin.H{"editors_can_share": cv.EditorsCanShare, "groups": grantList(cv.Groups, cv.InheritedGroups), "link_permission": cv.LinkPermission, "users": grantList(own, cv.Inherited)}
 }
 
 func sortU64(a []uint64) {

@@ -5,6 +5,7 @@ package canvus
 // (store.User.Groups), so an access check reads no more than before.
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"sort"
@@ -143,21 +144,34 @@ func (s *API) AddGroupMember(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// The reference sends {"id": 100}. Community clients also send
+	// {"user_id": "100"}: user_id is taken as another name for id, and a
+	// decimal string as the number it spells.
 	var req struct {
-		ID *uint64 `json:"id"`
+		ID     json.RawMessage `json:"id"`
+		UserID json.RawMessage `json:"user_id"`
 	}
 	if !core.CanvusJSON(c, &req) {
 		return
 	}
-	if req.ID == nil {
+	raw, field := req.ID, "id"
+	if len(raw) == 0 || string(raw) == "null" {
+		raw, field = req.UserID, "user_id"
+	}
+	if len(raw) == 0 || string(raw) == "null" {
 		core.CanvusError(c, http.StatusBadRequest, "id is required")
 		return
 	}
+	uid, ok := memberUserID(raw)
+	if !ok {
+		core.CanvusError(c, http.StatusBadRequest, field+" must be a user id (a positive integer)")
+		return
+	}
 	err := s.St.Write(func(tx *store.Tx) error {
-		if err := tx.AddGroupMember(g.ID, *req.ID); err != nil {
+		if err := tx.AddGroupMember(g.ID, uid); err != nil {
 			return err
 		}
-		return tx.AppendAudit(groupAudit(c, "group.member_added", g.ID, map[string]any{"user_id": *req.ID}))
+		return tx.AppendAudit(groupAudit(c, "group.member_added", g.ID, map[string]any{"user_id": uid}))
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		core.CanvusError(c, http.StatusNotFound, "User not found")
@@ -278,4 +292,25 @@ func applyGroupGrants(tx *store.Tx, m *map[uint64]string, grants []groupGrant, o
 func permissionsAudit(c *gin.Context, cv *store.Canvas) store.AuditEvent {
 	return store.AuditEvent{AuthorID: authorOf(c), Action: "canvas.permissions_changed", TargetType: "canvas", TargetID: cv.ID,
 		Details: permissionsJSON(cv)}
+}
+
+// memberUserID reads a user id given as a JSON integer or as a string of
+// decimal digits ("1001"); anything else (a fraction, a negative number,
+// "abc", true) is not a user id.
+func memberUserID(raw json.RawMessage) (uint64, bool) {
+	var n uint64
+	if err := json.Unmarshal(raw, &n); err == nil {
+		return n, n > 0
+	}
+	var str string
+	if err := json.Unmarshal(raw, &str); err != nil || str == "" || len(str) > 20 {
+		return 0, false
+	}
+	for _, r := range str {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseUint(str, 10, 64)
+	return n, err == nil && n > 0
 }

@@ -25,6 +25,12 @@ func (s *API) CreateImage(c *gin.Context) {
 	if !ok {
 		return
 	}
+	s.createImage(c, up)
+}
+
+// createImage makes an Image widget of an upload read by readImageUpload
+// (or imageUploadFrom) and answers it.
+func (s *API) createImage(c *gin.Context, up *imageUpload) {
 	w := &store.Widget{ID: uuid.NewString(), CanvasID: core.CanvasOf(c).ID, Type: "Image", Props: core.DefaultProps("Image")}
 	if up.source != nil && !s.checkSource(c, up) {
 		return
@@ -83,6 +89,11 @@ func (s *API) readImageUpload(c *gin.Context) (*imageUpload, bool) {
 	if !ok {
 		return nil, false
 	}
+	return imageUploadFrom(c, parts)
+}
+
+// imageUploadFrom reads an image upload from its parts (data, source, json).
+func imageUploadFrom(c *gin.Context, parts map[string]*core.UploadPart) (*imageUpload, bool) {
 	up := &imageUpload{data: parts["data"], source: parts["source"], dataGiven: parts["data"] != nil, body: map[string]json.RawMessage{}}
 	if up.data == nil && up.source == nil {
 		core.CanvusError(c, http.StatusBadRequest, "Missing 'data' part: the image file is required")

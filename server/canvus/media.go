@@ -57,45 +57,51 @@ func (s *API) CreateMedia(typ string) gin.HandlerFunc {
 				return
 			}
 		}
-		w := &store.Widget{ID: uuid.NewString(), CanvasID: core.CanvasOf(c).ID, Type: typ, Props: core.DefaultProps(typ)}
-		var ok2 bool
-		if typ == "Pdf" {
-			ok2 = s.probePDF(c, w, data.Data)
-		} else {
-			ok2 = s.probeVideo(c, w, data.Data)
-		}
-		if !ok2 {
-			return
-		}
-		w.Filename = data.Filename
-		w.Props["original_filename"] = data.Filename
-
-		// The json part is checked before the blob file is written, so a
-		// refused upload leaves no file behind; the write checks again.
-		if err := s.St.View(func(tx *store.Tx) error {
-			probe := *w
-			probe.Props = copyProps(w.Props)
-			probe.Props["parent_id"] = rootOf(tx, probe.CanvasID)
-			_, err := applyProps(tx, &probe, body, true)
-			return err
-		}); err != nil {
-			core.CanvusStoreError(c, err, typ)
-			return
-		}
-		var err error
-		for attempt := 0; ; attempt++ {
-			err = s.storeMedia(data.Data, w, body)
-			if !errors.Is(err, store.ErrBlobGone) || attempt == 3 {
-				break
-			}
-		}
-		if err != nil {
-			core.CanvusStoreError(c, err, typ)
-			return
-		}
-		c.JSON(http.StatusOK, w.Public())
-		s.fillHashLater(w.CanvasID, w.ID, w.Blob)
+		s.createMedia(c, typ, data, body)
 	}
+}
+
+// createMedia makes a PDF or video widget of the file data with the fields
+// of body (a json part), and answers it (CreateMedia, UploadToFolder).
+func (s *API) createMedia(c *gin.Context, typ string, data *core.UploadPart, body map[string]json.RawMessage) {
+	w := &store.Widget{ID: uuid.NewString(), CanvasID: core.CanvasOf(c).ID, Type: typ, Props: core.DefaultProps(typ)}
+	var ok2 bool
+	if typ == "Pdf" {
+		ok2 = s.probePDF(c, w, data.Data)
+	} else {
+		ok2 = s.probeVideo(c, w, data.Data)
+	}
+	if !ok2 {
+		return
+	}
+	w.Filename = data.Filename
+	w.Props["original_filename"] = data.Filename
+
+	// The json part is checked before the blob file is written, so a
+	// refused upload leaves no file behind; the write checks again.
+	if err := s.St.View(func(tx *store.Tx) error {
+		probe := *w
+		probe.Props = copyProps(w.Props)
+		probe.Props["parent_id"] = rootOf(tx, probe.CanvasID)
+		_, err := applyProps(tx, &probe, body, true)
+		return err
+	}); err != nil {
+		core.CanvusStoreError(c, err, typ)
+		return
+	}
+	var err error
+	for attempt := 0; ; attempt++ {
+		err = s.storeMedia(data.Data, w, body)
+		if !errors.Is(err, store.ErrBlobGone) || attempt == 3 {
+			break
+		}
+	}
+	if err != nil {
+		core.CanvusStoreError(c, err, typ)
+		return
+	}
+	c.JSON(http.StatusOK, w.Public())
+	s.fillHashLater(w.CanvasID, w.ID, w.Blob)
 }
 
 // storeMedia writes the blob file, then the widget in one transaction.

@@ -61,7 +61,8 @@ func (m *Mipmaps) CanvasFromHeader(c *gin.Context) {
 }
 
 // asset finds the widget of the request's canvas whose hash is the :hash
-// parameter (an Image, Pdf or Video: any widget with a file).
+// parameter (an Image, Pdf or Video: any widget with a file), or the
+// canvas's background image, as an Image.
 func (m *Mipmaps) asset(c *gin.Context) (*store.Widget, bool) {
 	hash := c.Param("hash")
 	cv := core.CanvasOf(c)
@@ -76,6 +77,10 @@ func (m *Mipmaps) asset(c *gin.Context) (*store.Widget, bool) {
 				found = w
 				return nil
 			}
+		}
+		// The canvas's background image (background.go) is an asset too.
+		if bg, err := tx.Canvas(cv.ID); err == nil && bg.BackgroundBlob != "" && hash != "" && core.PublicHash(bg.BackgroundBlob) == hash {
+			found = &store.Widget{ID: "background", CanvasID: cv.ID, Type: "Image", Blob: bg.BackgroundBlob, Format: bg.BackgroundFormat}
 		}
 		return nil
 	})

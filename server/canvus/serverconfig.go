@@ -42,7 +42,7 @@ func (s *API) GetServerConfig(c *gin.Context) {
 		return
 	}
 	u := core.UserOf(c)
-	c.JSON(http.StatusOK, s.serverConfigJSON(cfg, u != nil && u.Admin))
+	s.respond(c, s.serverConfigJSON(cfg, u != nil && u.Admin), nil)
 }
 
 // PatchServerConfig merges the body into the stored configuration: objects
@@ -210,5 +210,5 @@ func (s *API) GetLicense(c *gin.Context) {
 		"max_clients": -1,
 		"type":        "open-source",
 		"valid_until": "",
-	})
+	}) // never changes, so ?subscribe has nothing to follow: plain JSON
 }

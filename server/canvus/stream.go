@@ -21,6 +21,12 @@ type streamSpec struct {
 	list  bool   // a list (lines for every matching resource) or one resource
 	id    string // the single resource's id
 	typ   string // widget_type filter of a widget list ("" = all)
+	// annotations: the widgets carry their "annotations" and the stream
+	// follows annotation changes (?annotations=1).
+	annotations bool
+	// last is the last line of a background or color-presets stream, which
+	// sends a line only when its resource changed.
+	last []byte
 }
 
 // subscribeRequested reports whether ?subscribe asks for a stream.
@@ -55,12 +61,17 @@ type resourceHead struct {
 	ID         string `json:"id"`
 	WidgetType string `json:"widget_type"`
 	State      string `json:"state"`
+	ParentID   string `json:"parent_id"`
 }
 
 // ndjson answers body as the first line of an NDJSON stream, then follows
 // spec's topic (a nil spec: keep-alives only) until the client goes, the
 // server shuts down, or the caller's access is revoked.
 func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
+	if spec == nil {
+		s.ndjsonRefresh(c, body) // stream_live.go
+		return
+	}
 	// Every canvas-scoped stream is registered with its canvas, including
 	// those that follow nothing (permissions: a nil spec), so that losing
 	// access ends it like any other.
@@ -88,6 +99,9 @@ func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
 		core.CanvusError(c, http.StatusInternalServerError, "encode")
 		return
 	}
+	if spec != nil {
+		spec.last = first
+	}
 	s.LiftDeadlines(c)
 	s.Streams.Add(1)
 	defer s.Streams.Done()
@@ -113,6 +127,18 @@ func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
 	msgs, errc := pump(ctx, sub)
 	tick := time.NewTicker(s.Cfg.KeepAlive)
 	defer tick.Stop()
+	// The canvas list also changes without a canvas event: a folder grant
+	// given or taken back shows or hides the canvases inside it.
+	// It starts closed: one check now catches a change made since the
+	// snapshot.
+	var authWake <-chan struct{}
+	var sent lastLines // canvas list: a grant change is seen by both paths
+	if shown != nil {
+		sent = lastLines{}
+		now := make(chan struct{})
+		close(now)
+		authWake = now
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -123,12 +149,29 @@ func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
 			if !write(nil) {
 				return
 			}
+		case <-authWake:
+			authWake = s.St.AuthChanged()
+			lines, ok := s.canvasListDelta(live, shown) // stream_live.go
+			if !ok {
+				return
+			}
+			for _, l := range lines {
+				if !sent.fresh(l) {
+					continue
+				}
+				if !write(l) {
+					return
+				}
+			}
 		case m := <-msgs:
 			if live.Check() != nil {
 				return // credentials or access revoked
 			}
 			lines, end := s.ndjsonLines(spec, live.CurrentUser(), m.Data, shown)
 			for _, l := range lines {
+				if !sent.fresh(l) {
+					continue
+				}
 				if !write(l) {
 					return
 				}
@@ -245,14 +288,16 @@ func (s *API) snapshot(c *gin.Context, spec *streamSpec) (any, error) {
 			return nil, err
 		}
 		return canvasJSON(cv, cv.AccessFor(u)), nil
+	case spec.kind == "background" || spec.kind == "color-presets":
+		return s.canvasSetting(spec.topic, spec.kind)
 	case spec.list:
-		return s.widgetList(spec.topic, spec.typ)
+		return s.widgetList(spec.topic, spec.typ, spec.annotations)
 	default:
 		var w *store.Widget
 		if err := s.St.View(func(tx *store.Tx) (err error) { w, err = tx.Widget(spec.topic, spec.id); return }); err != nil {
 			return nil, err
 		}
-		return w.Public(), nil
+		return s.widgetJSON(w, spec.annotations)
 	}
 }
 
@@ -294,6 +339,17 @@ func (s *API) ndjsonLines(spec *streamSpec, u *store.User, data []byte, shown ma
 			line, _ := json.Marshal(canvasJSON(cv, access))
 			return [][]byte{line}, false
 		}
+		if spec.kind == "background" || spec.kind == "color-presets" {
+			if access == store.AccessNone || env.Type == store.EvCanvasDeleted {
+				return nil, true
+			}
+			line, err := json.Marshal(settingJSON(cv, spec.kind))
+			if err != nil || string(line) == string(spec.last) {
+				return nil, false
+			}
+			spec.last = line
+			return [][]byte{line}, false
+		}
 		// A widget stream of this canvas.
 		return nil, access == store.AccessNone || env.Type == store.EvCanvasDeleted
 	}
@@ -302,6 +358,14 @@ func (s *API) ndjsonLines(spec *streamSpec, u *store.User, data []byte, shown ma
 	}
 	var head resourceHead
 	json.Unmarshal(env.Widget, &head)
+	if head.WidgetType == "Annotation" {
+		// Strokes go only to streams that asked for annotations: a list's,
+		// or a widget's own strokes.
+		if spec.annotations && (spec.list && spec.typ == "" || !spec.list && head.ParentID == spec.id) {
+			return [][]byte{env.Widget}, false
+		}
+		return nil, false
+	}
 	if spec.list {
 		if spec.typ != "" && head.WidgetType != spec.typ {
 			return nil, false

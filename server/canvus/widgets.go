@@ -17,15 +17,20 @@ import (
 
 type widgetKind struct {
 	Path, Typ string
+	// NoCreate: the kind has no POST route (Table widgets are made by
+	// digitizing an image).
+	NoCreate bool
 }
 
 var WidgetKinds = []widgetKind{
-	{"notes", "Note"},
-	{"anchors", "Anchor"},
-	{"connectors", "Connector"},
-	{"images", "Image"},
-	{"pdfs", "Pdf"},
-	{"videos", "Video"},
+	{"notes", "Note", false},
+	{"anchors", "Anchor", false},
+	{"connectors", "Connector", false},
+	{"images", "Image", false},
+	{"pdfs", "Pdf", false},
+	{"videos", "Video", false},
+	{"browsers", "Browser", false},
+	{"tables", "Table", true},
 }
 
 type fieldKind int
@@ -44,6 +49,13 @@ const (
 	fPage     // a PDF's displayed page: an integer from 1 to its page count
 	fNonNeg   // a number >= 0
 	fPlayback // a video's playback_state: STOPPED, PLAYING or PAUSED
+	// The kinds of widgettypes.go (applyMoreField).
+	fURL        // a browser's url: "" or an absolute http(s) URL
+	fPoints     // an annotation's points: base64 float32 Bezier nodes
+	fPointsOp   // points:insert, points:change, points:erase
+	fAnnPage    // an annotation's page: an integer; < 1 is none
+	fCells      // a table's cell edits
+	fHeaderRows // a table's header_rows: 0..n_rows
 )
 
 var commonFields = map[string]fieldKind{
@@ -58,6 +70,10 @@ var typeFields = map[string]map[string]fieldKind{
 	"Pdf":       {"title": fString, "original_filename": fString, "index": fPage},
 	"Video":     {"title": fString, "original_filename": fString, "playback_position": fNonNeg, "playback_state": fPlayback},
 	"Connector": {"src": fEnd, "dst": fEnd, "line_color": fColor, "line_width": fPosNum, "type": fString},
+	"Browser":   {"url": fURL, "title": fString, "main_frame_scroll_offset": fPoint, "transparent_mode": fBool},
+	"Table":     {"title": fString, "cells": fCells, "header_rows": fHeaderRows},
+	"Annotation": {"parent_id": fParent, "depth": fNum, "line_color": fColor, "page": fAnnPage, "points": fPoints,
+		"points:insert": fPointsOp, "points:change": fPointsOp, "points:erase": fPointsOp},
 }
 
 // fieldsByType is fieldsOf for each type of typeFields, built once; the
@@ -80,7 +96,7 @@ func fieldsOf(typ string) map[string]fieldKind {
 
 func buildFields(typ string) map[string]fieldKind {
 	out := map[string]fieldKind{}
-	if typ != "Connector" {
+	if typ != "Connector" && typ != "Annotation" {
 		for k, v := range commonFields {
 			out[k] = v
 		}
@@ -228,10 +244,17 @@ func applyProps(tx *store.Tx, w *store.Widget, body map[string]json.RawMessage, 
 				return false, err
 			}
 			w.Props[k] = end
+		default:
+			if err := applyMoreField(w, k, kind, raw); err != nil {
+				return false, err
+			}
 		}
 	}
 	if w.Type == "Connector" && (w.Props["src"] == nil || w.Props["dst"] == nil) {
 		return false, store.Invalidf("Connector needs both 'src' and 'dst'")
+	}
+	if w.Type == "Annotation" && w.Props["points"] == nil {
+		return false, store.Invalidf("Annotation needs 'points': base64 of at least 18 float32 (two Bezier nodes)")
 	}
 	return autoRaise, nil
 }
@@ -308,6 +331,12 @@ func checkParent(tx *store.Tx, w *store.Widget, pid string) error {
 	if err != nil {
 		return store.Invalidf("parent_id " + pid + " is not a widget of this canvas")
 	}
+	if p.Type == "Annotation" {
+		return store.Invalidf("parent_id " + pid + " is an annotation: annotations have no children")
+	}
+	if w.Type == "Annotation" && p.Type == "Connector" {
+		return store.Invalidf("parent_id " + pid + " is a connector: connectors take no annotations")
+	}
 	for depth := 0; p.ParentID() != "" && depth < 10000; depth++ {
 		if p.ParentID() == w.ID {
 			return store.Invalidf("parent_id would make a cycle")
@@ -329,9 +358,9 @@ func parseEnd(tx *store.Tx, canvasID, name string, raw json.RawMessage) (map[str
 	if err := json.Unmarshal(raw, &e); err != nil {
 		return nil, store.Invalidf(fmt.Sprintf("Field '%s' must be an object with id, rel_location, tip and auto_location", name))
 	}
-	if _, err := tx.Widget(canvasID, e.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	} else if err != nil || e.ID == "" {
+	if ew, err := tx.Widget(canvasID, e.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err // a failed read is not a bad request
+	} else if err != nil || e.ID == "" || ew.Type == "Annotation" {
 		return nil, store.Invalidf(fmt.Sprintf("%s.id must name a widget of this canvas", name))
 	}
 	out := map[string]any{"id": e.ID, "auto_location": false, "rel_location": map[string]any{"x": 0.5, "y": 0.5}, "tip": "none"}
@@ -366,26 +395,40 @@ func widgetBody(c *gin.Context) (map[string]json.RawMessage, bool) {
 func (s *API) ListWidgets(typ string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		cv := core.CanvasOf(c)
-		list, err := s.widgetList(cv.ID, typ)
+		ann := annotationsRequested(c)
+		list, err := s.widgetList(cv.ID, typ, ann)
 		if err != nil {
 			core.CanvusStoreError(c, err, "Widget")
 			return
 		}
-		s.respond(c, list, &streamSpec{topic: cv.ID, kind: "widget", list: true, typ: typ})
+		s.respond(c, list, &streamSpec{topic: cv.ID, kind: "widget", list: true, typ: typ, annotations: ann})
 	}
 }
 
 // widgetList is the canvas's widgets of type typ ("" = all); a store read
 // error is returned, never an empty list.
-func (s *API) widgetList(canvasID, typ string) ([]map[string]any, error) {
+// Annotations are never listed as widgets; with annotations each widget
+// carries its "annotations" array.
+func (s *API) widgetList(canvasID, typ string, annotations bool) ([]map[string]any, error) {
 	var ws []*store.Widget
 	if err := s.St.View(func(tx *store.Tx) (err error) { ws, err = tx.Widgets(canvasID); return }); err != nil {
 		return nil, err
 	}
 	out := make([]map[string]any, 0, len(ws))
+	var byParent map[string][]map[string]any
+	if annotations {
+		byParent = annotationsByParent(ws)
+	}
 	for _, w := range ws {
+		if w.Type == "Annotation" {
+			continue
+		}
 		if typ == "" || w.Type == typ {
-			out = append(out, w.Public())
+			pub := w.Public()
+			if annotations {
+				pub["annotations"] = orEmpty(byParent[w.ID])
+			}
+			out = append(out, pub)
 		}
 	}
 	return out, nil
@@ -417,7 +460,13 @@ func (s *API) GetWidget(typ string) gin.HandlerFunc {
 			return
 		}
 		setETag(c, s.widgetVersion(w.CanvasID, w.ID))
-		s.respond(c, w.Public(), &streamSpec{topic: w.CanvasID, kind: "widget", id: w.ID})
+		ann := annotationsRequested(c)
+		pub, err := s.widgetJSON(w, ann)
+		if err != nil {
+			core.CanvusStoreError(c, err, "Widget")
+			return
+		}
+		s.respond(c, pub, &streamSpec{topic: w.CanvasID, kind: "widget", id: w.ID, annotations: ann})
 	}
 }
 
@@ -427,48 +476,53 @@ func (s *API) CreateWidget(k widgetKind) gin.HandlerFunc {
 		if !ok {
 			return
 		}
-		cv := core.CanvasOf(c)
-		var out *store.Widget
-		err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
-			w := &store.Widget{ID: uuid.NewString(), CanvasID: cv.ID, Type: k.Typ, Props: core.DefaultProps(k.Typ)}
-			if k.Typ != "Connector" {
-				w.Props["parent_id"] = rootOf(tx, cv.ID)
-			}
-			if k.Typ == "Anchor" {
-				n := 0
-				ws, err := tx.Widgets(cv.ID)
-				if err != nil {
-					return fmt.Errorf("count anchors: %w", err)
-				}
-				for _, o := range ws {
-					if o.Type == "Anchor" {
-						n++
-					}
-				}
-				w.Props["anchor_index"] = float64(n)
-			}
-			raise, err := applyProps(tx, w, body, true)
-			if err != nil {
-				return err
-			}
-			if k.Typ != "Connector" {
-				if _, given := body["depth"]; !given || raise {
-					top, err := core.TopDepth(tx, cv.ID, w.ParentID(), w.ID)
-					if err != nil {
-						return err
-					}
-					w.Props["depth"] = top + 1
-				}
-			}
-			out = w
-			return tx.CreateWidget(w)
-		})
-		if err != nil {
-			core.CanvusStoreError(c, err, k.Typ)
-			return
-		}
-		c.JSON(http.StatusOK, out.Public())
+		s.createWidget(c, k, body)
 	}
+}
+
+// createWidget creates a widget of kind k from body and answers it.
+func (s *API) createWidget(c *gin.Context, k widgetKind, body map[string]json.RawMessage) {
+	cv := core.CanvasOf(c)
+	var out *store.Widget
+	err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
+		w := &store.Widget{ID: uuid.NewString(), CanvasID: cv.ID, Type: k.Typ, Props: core.DefaultProps(k.Typ)}
+		if k.Typ != "Connector" {
+			w.Props["parent_id"] = rootOf(tx, cv.ID)
+		}
+		if k.Typ == "Anchor" {
+			n := 0
+			ws, err := tx.Widgets(cv.ID)
+			if err != nil {
+				return fmt.Errorf("count anchors: %w", err)
+			}
+			for _, o := range ws {
+				if o.Type == "Anchor" {
+					n++
+				}
+			}
+			w.Props["anchor_index"] = float64(n)
+		}
+		raise, err := applyProps(tx, w, body, true)
+		if err != nil {
+			return err
+		}
+		if k.Typ != "Connector" {
+			if _, given := body["depth"]; !given || raise {
+				top, err := core.TopDepthOf(tx, cv.ID, w.ParentID(), w.ID, k.Typ == "Annotation")
+				if err != nil {
+					return err
+				}
+				w.Props["depth"] = top + 1
+			}
+		}
+		out = w
+		return tx.CreateWidget(w)
+	})
+	if err != nil {
+		core.CanvusStoreError(c, err, k.Typ)
+		return
+	}
+	c.JSON(http.StatusOK, out.Public())
 }
 
 func (s *API) PatchWidget(k widgetKind) gin.HandlerFunc {
@@ -477,66 +531,71 @@ func (s *API) PatchWidget(k widgetKind) gin.HandlerFunc {
 		if !ok {
 			return
 		}
-		cv := core.CanvasOf(c)
-		wid := c.Param("wid")
-		// Compute and encode the change outside the single writer when it
-		// depends on nothing but the widget itself; inside, the writer only
-		// checks that the record is unchanged and stores the bytes.
-		upd, err := s.prepareWidgetPatch(cv.ID, wid, k.Typ, body)
-		if err != nil {
-			core.CanvusStoreError(c, err, k.Typ)
-			return
-		}
-		cond := parseIfMatch(c)
-		var out []byte
-		var version uint64
-		err = s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
-			if err := checkIfMatch(tx, cond, cv.ID, wid, k.Typ); err != nil {
-				return err
-			}
-			defer func() { version = tx.WidgetVersion(cv.ID, wid) }()
-			if upd != nil {
-				done, err := tx.ApplyWidgetUpdate(upd, store.EvWidgetUpdated)
-				if err != nil {
-					return err
-				}
-				if done {
-					out = upd.Public()
-					return nil
-				}
-			}
-			// The widget changed since the snapshot (or the change needs
-			// other widgets): do it all here.
-			w, err := tx.Widget(cv.ID, wid)
-			if err != nil {
-				return err // ErrNotFound is a 404; a failed read a 500
-			}
-			if w.Type != k.Typ {
-				return store.ErrNotFound
-			}
-			raise, err := applyProps(tx, w, body, false)
-			if err != nil {
-				return err
-			}
-			if raise {
-				top, err := core.TopDepth(tx, cv.ID, w.ParentID(), w.ID)
-				if err != nil {
-					return err
-				}
-				w.Props["depth"] = top + 1
-			}
-			out, err = tx.UpdateWidgetJSON(w, store.EvWidgetUpdated, nil)
-			return err
-		})
-		if err != nil {
-			if !answerPrecondition(c, err) {
-				core.CanvusStoreError(c, err, k.Typ)
-			}
-			return
-		}
-		setETag(c, version)
-		c.Data(http.StatusOK, "application/json; charset=utf-8", out)
+		s.patchWidget(c, k, body)
 	}
+}
+
+// patchWidget applies body to the widget :wid of kind k and answers it.
+func (s *API) patchWidget(c *gin.Context, k widgetKind, body map[string]json.RawMessage) {
+	cv := core.CanvasOf(c)
+	wid := c.Param("wid")
+	// Compute and encode the change outside the single writer when it
+	// depends on nothing but the widget itself; inside, the writer only
+	// checks that the record is unchanged and stores the bytes.
+	upd, err := s.prepareWidgetPatch(cv.ID, wid, k.Typ, body)
+	if err != nil {
+		core.CanvusStoreError(c, err, k.Typ)
+		return
+	}
+	cond := parseIfMatch(c)
+	var out []byte
+	var version uint64
+	err = s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
+		if err := checkIfMatch(tx, cond, cv.ID, wid, k.Typ); err != nil {
+			return err
+		}
+		defer func() { version = tx.WidgetVersion(cv.ID, wid) }()
+		if upd != nil {
+			done, err := tx.ApplyWidgetUpdate(upd, store.EvWidgetUpdated)
+			if err != nil {
+				return err
+			}
+			if done {
+				out = upd.Public()
+				return nil
+			}
+		}
+		// The widget changed since the snapshot (or the change needs
+		// other widgets): do it all here.
+		w, err := tx.Widget(cv.ID, wid)
+		if err != nil {
+			return err // ErrNotFound is a 404; a failed read a 500
+		}
+		if w.Type != k.Typ {
+			return store.ErrNotFound
+		}
+		raise, err := applyProps(tx, w, body, false)
+		if err != nil {
+			return err
+		}
+		if raise {
+			top, err := core.TopDepth(tx, cv.ID, w.ParentID(), w.ID)
+			if err != nil {
+				return err
+			}
+			w.Props["depth"] = top + 1
+		}
+		out, err = tx.UpdateWidgetJSON(w, store.EvWidgetUpdated, nil)
+		return err
+	})
+	if err != nil {
+		if !answerPrecondition(c, err) {
+			core.CanvusStoreError(c, err, k.Typ)
+		}
+		return
+	}
+	setETag(c, version)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", out)
 }
 
 // prepareWidgetPatch computes a PATCH from a snapshot of the widget, outside
@@ -584,7 +643,11 @@ func (s *API) DeleteWidget(typ string) gin.HandlerFunc {
 			return err
 		})
 		if err != nil {
-			core.CanvusStoreError(c, err, typ)
+			name := typ
+			if name == "" {
+				name = "Widget"
+			}
+			core.CanvusStoreError(c, err, name)
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{})

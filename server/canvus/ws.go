@@ -9,10 +9,12 @@ import (
 	"hash/fnv"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/canvasd/canvasd/hub"
+	"github.com/canvasd/canvasd/internal/wsfan"
 	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/canvasd/canvasd/store"
 	"github.com/coder/websocket"
@@ -67,7 +69,7 @@ func (s *API) Websocket(c *gin.Context) {
 		}
 		since = &n
 	}
-	conn, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
+	conn, fc, err := wsfan.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
 		Subprotocols:   []string{core.WsProtocol},
 		OriginPatterns: s.Cfg.AllowedOrigins,
 	})
@@ -80,7 +82,8 @@ func (s *API) Websocket(c *gin.Context) {
 		return
 	}
 	conn.SetReadLimit(s.Cfg.MaxWSMessage)
-	ws := &wsSession{s: s, conn: conn, user: u, canvas: cv.ID, live: live}
+	ws := &wsSession{s: s, conn: conn, fc: fc, user: u, canvas: cv.ID, live: live}
+	ws.fan = s.Fan.NewSession(fc, ws, s.Cfg.WriteTimeout)
 	ws.me = viewer{ID: "v-" + store.RandomToken(8), UserID: core.IDOf(u), Name: core.NameOf(u)}
 	s.Streams.Add(1)
 	s.Metrics.StreamsOpen.WithLabelValues("websocket").Inc()
@@ -88,18 +91,23 @@ func (s *API) Websocket(c *gin.Context) {
 		ws.finish(false)
 		return
 	}
-	// The handler returns here; the session lives on in two small goroutines
-	// (reader and writer), so an idle viewer does not keep the request's
-	// deep stack and gin context alive.
-	ws.pending.Store(2)
-	go ws.writeLoop()
+	// The handler returns here. The session lives on in one goroutine, the
+	// reader; its writes are made by the server's writer pool (s.Fan) when
+	// the hub wakes it, so an idle viewer parks no writer goroutine and
+	// does not keep the request's deep stack and gin context alive.
+	ws.pending.Store(2) // the reader, and the pool's side (ended by Fill's close or Broken)
+	ws.stopWake = context.AfterFunc(ws.ctx, ws.fan.Wake)
 	go ws.readLoop()
+	ws.fan.Start()
 }
 
-// wsSession is one websocket viewer after the handshake.
+// wsSession is one websocket viewer after the handshake. It is the pool's
+// wsfan.Source: Fill drains the subscription and decides when to close.
 type wsSession struct {
 	s        *API
-	conn     *websocket.Conn
+	conn     *websocket.Conn // reads, control frames, the close handshake
+	fc       *wsfan.Conn     // the hijacked connection beneath: event frames
+	fan      *wsfan.Session
 	user     *store.User
 	live     *core.LiveStream // credentials re-check and the stream cap's slot
 	canvas   string
@@ -109,19 +117,31 @@ type wsSession struct {
 	cancel   context.CancelFunc
 	rctx     context.Context // the reader's: ends only after the writer has closed the socket
 	rcancel  context.CancelFunc
+	stopWake func() bool
 	lastSeq  uint64
 	joined   bool // VIEWER_JOINED was announced, so VIEWER_LEFT is owed
 	announce bool
-	pending  atomic.Int32 // goroutines still running; the last one cleans up
+	pending  atomic.Int32 // sides still running; the last one cleans up
+
+	mu    sync.Mutex
+	reply [][]byte // frames the reader queued (PONG, ERROR)
+	msgs  []hub.Message
 }
 
-// write sends one message with the write deadline. Its context never derives
-// from the shutdown context: coder/websocket tears the socket down when a
-// write's context ends, which would swallow the 1001 close frame.
+// write sends one message before the session joins the writer pool (HELLO,
+// RESYNC), with the write deadline.
 func (ws *wsSession) write(data []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), ws.s.Cfg.WriteTimeout)
-	defer cancel()
-	return ws.conn.Write(ctx, websocket.MessageText, data)
+	return ws.fc.WriteFrames(wsfan.Frame(data), ws.s.Cfg.WriteTimeout)
+}
+
+// send queues a reply of the reader for the writer pool.
+func (ws *wsSession) send(data []byte) error {
+	f := wsfan.Frame(data)
+	ws.mu.Lock()
+	ws.reply = append(ws.reply, f)
+	ws.mu.Unlock()
+	ws.fan.Wake()
+	return nil
 }
 
 // start subscribes (replaying from since) and sends HELLO (and RESYNC).
@@ -138,13 +158,13 @@ func (ws *wsSession) start(since *uint64, access string) bool {
 	if since != nil {
 		from = *since
 	}
-	sub, err := s.Hub.Subscribe(ws.canvas, &from, ws.me.ID)
+	sub, err := s.Hub.SubscribeWake(ws.canvas, &from, ws.me.ID, ws.fan.Wake)
 	resync := false
 	if errors.Is(err, hub.ErrTooOld) {
 		resync = true
 		head = s.St.HeadSeq(ws.canvas)
 		from = head
-		sub, err = s.Hub.Subscribe(ws.canvas, &head, ws.me.ID)
+		sub, err = s.Hub.SubscribeWake(ws.canvas, &head, ws.me.ID, ws.fan.Wake)
 	}
 	if err != nil {
 		ws.conn.Close(websocket.StatusInternalError, "subscribe failed")
@@ -186,11 +206,14 @@ func (ws *wsSession) start(since *uint64, access string) bool {
 	return true
 }
 
-// finish releases everything once; called by the last goroutine to end.
+// finish releases everything once; called by the last side to end.
 func (ws *wsSession) finish(joined bool) {
 	if ws.cancel != nil {
 		ws.cancel()
 		ws.rcancel()
+	}
+	if ws.stopWake != nil {
+		ws.stopWake()
 	}
 	ws.conn.CloseNow()
 	if ws.sub != nil {
@@ -211,62 +234,106 @@ func (ws *wsSession) done() {
 	}
 }
 
-func (ws *wsSession) writeLoop() {
-	defer ws.done()
-	defer ws.rcancel() // after any close handshake below
-	defer ws.cancel()
+// Fill is the writer side, run by the pool when the session was woken: it
+// queues the reader's replies and the subscription's messages, and returns
+// the close to make once they are written (revocation, slow consumer,
+// shutdown, or the reader's end).
+func (ws *wsSession) Fill(b *wsfan.Batch) func() {
 	s := ws.s
-	for {
-		m, err := ws.sub.Next(ws.ctx)
-		if err != nil {
-			var slow *hub.SlowError
-			switch end := core.StreamEnd(ws.ctx); {
-			case end != nil:
-				ws.closeRevoked(end)
-			case errors.As(err, &slow):
-				ws.conn.Close(core.StatusSlowConsumer, fmt.Sprintf("slow consumer: last_seq=%d", slow.LastSeq))
-			case s.Ctx.Err() != nil || errors.Is(err, hub.ErrClosed):
-				ws.conn.Close(websocket.StatusGoingAway, "server shutting down")
-			}
-			return
+	ws.mu.Lock()
+	for _, f := range ws.reply {
+		b.Add(f)
+	}
+	clear(ws.reply)
+	ws.reply = ws.reply[:0]
+	ws.mu.Unlock()
+
+	msgs, err := ws.sub.Drain(ws.msgs[:0])
+	defer func() {
+		clear(msgs)
+		if cap(msgs) > 64 {
+			msgs = nil // release what a burst grew
 		}
+		ws.msgs = msgs[:0]
+	}()
+	if err == nil && len(msgs) == 0 && ws.ctx.Err() != nil {
+		err = ws.ctx.Err()
+	}
+	if err != nil {
+		var slow *hub.SlowError
+		switch end := core.StreamEnd(ws.ctx); {
+		case end != nil:
+			return ws.closeWith(ws.revokedClose(end))
+		case errors.As(err, &slow):
+			return ws.closeWith(core.StatusSlowConsumer, fmt.Sprintf("slow consumer: last_seq=%d", slow.LastSeq))
+		case s.Ctx.Err() != nil || errors.Is(err, hub.ErrClosed):
+			return ws.closeWith(websocket.StatusGoingAway, "server shutting down")
+		}
+		return ws.closeWith(-1, "") // the reader ended: no close frame to send
+	}
+	for _, m := range msgs {
 		if err := ws.live.Check(); err != nil {
-			ws.closeRevoked(err)
-			return
+			return ws.closeWith(ws.revokedClose(err))
 		}
 		if m.Seq > 0 {
 			ws.lastSeq = m.Seq
 		}
+		revoked := false
 		if bytes.Contains(m.Data, []byte(`"canvas":{`)) {
 			// A canvas change may revoke this viewer's access.
 			var cur *store.Canvas
 			s.St.View(func(tx *store.Tx) (err error) { cur, err = tx.Canvas(ws.canvas); return })
-			if cur == nil || cur.AccessFor(ws.user) == store.AccessNone {
-				ws.write(m.Data)
-				ws.conn.Close(core.StatusAccessRevoked, fmt.Sprintf("access revoked: last_seq=%d", ws.lastSeq))
-				return
-			}
+			revoked = cur == nil || cur.AccessFor(ws.user) == store.AccessNone
 		}
-		if err := ws.write(m.Data); err != nil {
-			return
+		if m.Frame != nil {
+			b.Add(m.Frame) // framed once for every viewer
+		} else {
+			b.AddText(m.Data) // replayed: framed here, not copied
 		}
+		if revoked {
+			return ws.closeWith(core.StatusAccessRevoked, fmt.Sprintf("access revoked: last_seq=%d", ws.lastSeq))
+		}
+	}
+	if len(msgs) > 0 && ws.ctx.Err() != nil {
+		ws.fan.Wake() // ended meanwhile: come back for the close once these are out
+	}
+	return nil
+}
+
+// closeWith returns the end of the writer side: the close handshake with
+// code (none for -1), then the reader may stop.
+func (ws *wsSession) closeWith(code websocket.StatusCode, reason string) func() {
+	return func() {
+		ws.cancel()
+		if code >= 0 {
+			ws.conn.Close(code, reason)
+		}
+		ws.rcancel() // after the close handshake
+		ws.done()
 	}
 }
 
-// closeRevoked closes the socket of a viewer whose credentials (4001) or
-// canvas access (4003) were revoked.
-func (ws *wsSession) closeRevoked(why error) {
+// Broken ends the writer side after a failed write.
+func (ws *wsSession) Broken(error) {
+	ws.cancel()
+	ws.rcancel()
+	ws.conn.CloseNow()
+	ws.done()
+}
+
+// revokedClose is the close of a viewer whose credentials (4001) or canvas
+// access (4003) were revoked.
+func (ws *wsSession) revokedClose(why error) (websocket.StatusCode, string) {
 	if errors.Is(why, core.ErrStreamForbidden) {
-		ws.conn.Close(core.StatusAccessRevoked, fmt.Sprintf("access revoked: last_seq=%d", ws.lastSeq))
-		return
+		return core.StatusAccessRevoked, fmt.Sprintf("access revoked: last_seq=%d", ws.lastSeq)
 	}
-	ws.conn.Close(core.StatusUnauthorized, fmt.Sprintf("credentials revoked: last_seq=%d", ws.lastSeq))
+	return core.StatusUnauthorized, fmt.Sprintf("credentials revoked: last_seq=%d", ws.lastSeq)
 }
 
 func (ws *wsSession) readLoop() {
 	defer ws.done()
 	defer ws.cancel()
-	ws.s.wsRead(ws.rctx, ws.conn, ws.canvas, ws.me, ws.write)
+	ws.s.wsRead(ws.rctx, ws.conn, ws.canvas, ws.me, ws.send)
 }
 
 // clientMsg is what a browser may send.

@@ -389,7 +389,12 @@ func docFixtures() map[string]func(f *fixtures) {
 			f.alias(f.admin, "1034")
 			f.alias("trash."+f.admin, "trash.1034")
 			f.canvas("New canvas", "020b063d-0086-49a5-8dd0-965b8e117216")
-			f.canvas("Demo", "9c21f153-ac8b-4ad3-83c5-60c282ee9359")
+			// A demo canvas: save and restore answer 400 on a normal one.
+			if demo := f.canvas("Demo", "9c21f153-ac8b-4ad3-83c5-60c282ee9359"); demo != "" {
+				if err := f.call("PATCH", "/api/v1/canvases/"+demo, map[string]any{"mode": "demo"}, nil); err != nil {
+					f.fail(err)
+				}
+			}
 			f.folder("Destination", f.admin, "47c0e2cb-a299-4f3b-ac9a-810cc7c242d3")
 		},
 		"CanvasFolders_API": func(f *fixtures) {
@@ -458,13 +463,23 @@ func docFixtures() map[string]func(f *fixtures) {
 		},
 		"more/Annotations_API": func(f *fixtures) {
 			cv := f.canvas("Annotations", "123")
-			f.widget(cv, "notes", map[string]any{"text": "annotated"})
+			note := f.widget(cv, "notes", map[string]any{"text": "annotated"})
+			// One stroke of two Bezier nodes (18 float32, all zero) on the
+			// note, so that the annotation objects are compared too.
+			f.widget(cv, "widgets", map[string]any{"widget_type": "Annotation", "parent_id": note, "page": 2,
+				"line_color": "#FF0000", "points": strings.Repeat("A", 96)})
 		},
 		"more/CanvasBackgrounds_API": func(f *fixtures) {
 			f.canvas("Backgrounds", "<canvas_id>", ":id")
 		},
 		"more/ColorPresets_API": func(f *fixtures) {
-			f.canvas("Presets", "cedff5c2-d6ae-4d71-ae13-d9d8b5fb4f6f")
+			// The page's example sends no Private-Token: it works on a canvas
+			// shared by link for editing.
+			if cv := f.canvas("Presets", "cedff5c2-d6ae-4d71-ae13-d9d8b5fb4f6f"); cv != "" {
+				if err := f.call("POST", "/api/v1/canvases/"+cv+"/permissions", map[string]any{"link_permission": "edit"}, nil); err != nil {
+					f.fail(err)
+				}
+			}
 		},
 		"more/Mipmaps_API": func(f *fixtures) {
 			// The examples ask for ?page=1: the asset is a multi-page PDF.

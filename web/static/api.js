@@ -151,16 +151,17 @@ export async function fetchBlobURL(path) {
 }
 
 /**
- * upload posts a multipart image with progress. onProgress gets 0..1.
- * It resolves with the created widget.
+ * upload posts a multipart image (or, with route "pdfs" or "videos", a PDF
+ * or video) with progress. onProgress gets 0..1. It resolves with the
+ * created widget.
  */
-export function upload(canvasID, file, meta, onProgress) {
+export function upload(canvasID, file, meta, onProgress, route = 'images') {
   return new Promise((resolve, reject) => {
     const fd = new FormData();
     fd.append('json', JSON.stringify(meta));
     fd.append('data', file, file.name);
     const xhr = new XMLHttpRequest();
-    const path = `/api/v1/canvases/${canvasID}/images`;
+    const path = `/api/v1/canvases/${canvasID}/${route}`;
     xhr.open('POST', path);
     for (const [k, v] of Object.entries(authHeaders(path))) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };

@@ -9,14 +9,19 @@ import { api, getToken, setToken, tokenSource, ApiError } from './api.js';
 import { h, icon, toast, modal, confirmDialog, promptDialog, initials, timeAgo } from './ui.js';
 import { CanvasView } from './canvas.js';
 import { shareDialog as openShare } from './share.js';
+import { Thumbnails } from './media.js';
 
 const app = document.getElementById('app');
 const session = { user: null, linkError: '' };
 // A token as the server issues it (a link cut or changed when pasted has other characters).
 const TOKEN_CHARS = /^[A-Za-z0-9._~-]+$/;
 let current = null; // the mounted page, with an optional unmount()
+// thumbs keeps the canvas list's preview images (with their ETags) across visits.
+const thumbs = new Thumbnails();
 
-window.__canvasd = window.__canvasd || {};
+// Browser tests read the client's state through window.__canvasd. It exists
+// only on a page the server marked for them (server.WithWebProbe).
+if (document.documentElement.dataset.probe === '1') window.__canvasd = window.__canvasd || {};
 
 /**
  * linkToken finds the token of a token link: #token=… (or ?token=…, as
@@ -184,6 +189,7 @@ function loginPage(next) {
 }
 
 function listPage() {
+  thumbs.stale(); // each visit revalidates the thumbnails (If-None-Match)
   const grid = h('div.canvas-grid', { id: 'canvas-grid' }, h('p.muted', 'Loading canvases…'));
   const node = h('div.page',
     h('header.topbar', brand(), h('div.spacer'), userMenu()),
@@ -217,7 +223,7 @@ function listPage() {
     const open = () => navigate('/c/' + c.id);
     return h('article.canvas-card', { dataset: { id: c.id } },
       h('button.card-preview', { type: 'button', onclick: open, 'aria-label': 'Open ' + c.name },
-        h('span.preview-shape.a'), h('span.preview-shape.b'), h('span.preview-shape.c')),
+        thumbs.node(c)),
       h('div.card-body',
         h('div.card-title',
           h('a.card-name', { href: '/c/' + c.id, onclick: (e) => { e.preventDefault(); open(); } }, c.name),

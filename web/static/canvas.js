@@ -11,6 +11,7 @@ import { openRecrop, openUncrop, openDigitize } from './tools.js';
 import { History, norm } from './history.js';
 import { Minimap } from './minimap.js';
 import { findFree, fetchBlob, writeClip, readClip, helpDialog, tableGrid, toCSV, toTSV, download, copyText } from './board.js';
+import { MEDIA_TYPES, mediaSig, drawMedia, MediaCache, uploadRoute, UPLOAD_ACCEPT } from './media.js';
 
 export const NOTE_COLORS = [
   ['Lemon', '#fff1a8'], ['Peach', '#ffd8b5'], ['Rose', '#ffd3de'], ['Lilac', '#e4dcff'],
@@ -30,6 +31,8 @@ const VIEWER_COLOR = '#64748b';
 const CULL_MARGIN = 200;
 // Fields a widget of each type is re-created with (undo of a delete, paste).
 const CREATE_FIELDS = {
+  Pdf: ['location', 'size', 'depth', 'scale', 'pinned', 'title', 'index'],
+  Video: ['location', 'size', 'depth', 'scale', 'pinned', 'title'],
   Note: ['location', 'size', 'depth', 'scale', 'pinned', 'text', 'title', 'background_color', 'text_color'],
   Anchor: ['location', 'size', 'depth', 'scale', 'pinned', 'anchor_name'],
   Image: ['location', 'size', 'depth', 'scale', 'pinned', 'title'],
@@ -38,6 +41,8 @@ const CREATE_FIELDS = {
 const CREATE_PATH = { Note: 'notes', Anchor: 'anchors', Connector: 'connectors' };
 
 const EMPTY = new Set();
+// Widget types made by uploading their file, and their upload route.
+const FILE_ROUTE = { Image: 'images', Pdf: 'pdfs', Video: 'videos' };
 
 function num(v, d = 0) { return typeof v === 'number' && isFinite(v) ? v : d; }
 function clamp(v, a, b) { return Math.max(a, Math.min(b, v)); }
@@ -120,10 +125,10 @@ export class CanvasView {
     this.statusEl = h('span.conn#conn-status', { dataset: { state: 'connecting' } }, h('span.dot'), h('span.conn-text', 'Connecting…'));
     this.viewersEl = h('div.viewers#viewers', { 'aria-label': 'People on this canvas' });
     this.accessEl = h('span.badge.view#view-only', { hidden: true }, icon('eye'), 'View only');
-    this.fileInput = h('input#file-input', { type: 'file', accept: 'image/*', multiple: true, hidden: true, onchange: () => { this.uploadFiles([...this.fileInput.files]); this.fileInput.value = ''; } });
+    this.fileInput = h('input#file-input', { type: 'file', accept: UPLOAD_ACCEPT, multiple: true, hidden: true, onchange: () => { this.uploadFiles([...this.fileInput.files]); this.fileInput.value = ''; } });
     this.tools = h('div.tools',
       h('button.tool#tool-note', { type: 'button', title: 'Add a note (N)', onclick: () => this.addNoteAtCenter() }, icon('note'), h('span', 'Note')),
-      h('button.tool#tool-image', { type: 'button', title: 'Upload images', onclick: () => this.fileInput.click() }, icon('image'), h('span', 'Image')),
+      h('button.tool#tool-image', { type: 'button', title: 'Upload images, PDFs or videos', onclick: () => this.fileInput.click() }, icon('image'), h('span', 'Image')),
       this.connectBtn = h('button.tool#tool-connector', { type: 'button', title: 'Connect two items: drag from one to the other (C)', onclick: () => this.setTool(this.tool === 'connector' ? null : 'connector') }, icon('link'), h('span', 'Connector')),
       h('button.tool#tool-anchor', { type: 'button', title: 'Add an anchor: a named frame to jump to (F)', onclick: () => this.addAnchor() }, icon('frame'), h('span', 'Anchor')),
       this.fileInput);
@@ -148,8 +153,8 @@ export class CanvasView {
     this.floatBar = h('div.floatbar', { hidden: true });
     this.emptyHint = h('div.empty-hint', { hidden: true },
       h('h2', 'This canvas is empty'),
-      h('p.muted', 'Double-click anywhere to add a note, or drop images here. Press ? for shortcuts.'));
-    this.dropHint = h('div.drop-hint', h('div', icon('image'), 'Drop images to add them'));
+      h('p.muted', 'Double-click anywhere to add a note, or drop images, PDFs or videos here. Press ? for shortcuts.'));
+    this.dropHint = h('div.drop-hint', h('div', icon('image'), 'Drop images, PDFs or videos to add them'));
     this.banner = h('div.banner#conn-banner', { hidden: true }, h('span.spinner'), h('span.banner-text', 'Reconnecting…'));
     this.zoomLabel = h('button.zoom-label#zoom-label', { type: 'button', title: 'Reset zoom to 100%', onclick: () => this.zoomTo(1) }, '100%');
     const zoomBar = h('div.zoombar',
@@ -203,7 +208,7 @@ export class CanvasView {
     window.addEventListener('online', this.onOnline);
     this.onDocClick = (e) => { if (!this.anchorsMenu.hidden && !e.target.closest('.anchors-wrap')) this.anchorsMenu.hidden = true; };
     document.addEventListener('click', this.onDocClick);
-    window.__canvasd = Object.assign(window.__canvasd || {}, {
+    if (window.__canvasd) Object.assign(window.__canvasd, {
       view: this,
       dropSocket: (holdMs) => this.live && this.live.drop(holdMs),
       statusLog: [],
@@ -252,6 +257,7 @@ export class CanvasView {
     document.removeEventListener('click', this.onDocClick);
     clearTimeout(this.flushTimer);
     if (this.live) this.live.close();
+    if (this.mediaCache) this.mediaCache.dispose();
   }
 
   applyCanvas(cv) {
@@ -750,7 +756,9 @@ export class CanvasView {
     // Widgets, painted in depth order (parents before children).
     const items = [];
     for (const w of this.widgets.values()) {
-      if (w.widget_type === 'SharedCanvas' || w.widget_type === 'Connector') continue;
+      // Annotations (ink strokes) arrive over the websocket like widgets;
+      // they are not boxes of their own.
+      if (w.widget_type === 'SharedCanvas' || w.widget_type === 'Connector' || w.widget_type === 'Annotation') continue;
       items.push({ w, key: this.depthKey(w) });
     }
     items.sort((a, b) => {
@@ -833,7 +841,7 @@ export class CanvasView {
       case 'Image': sig = JSON.stringify([w.hash, w.version, w.title]); break;
       case 'Anchor': sig = JSON.stringify([w.anchor_name]); break;
       case 'Table': sig = JSON.stringify([tableOf(w), w.title, w.size]); break;
-      default: sig = JSON.stringify([w.title, w.widget_type]);
+      default: sig = MEDIA_TYPES.has(w.widget_type) ? mediaSig(w) : JSON.stringify([w.title, w.widget_type]);
     }
     if (this.editing === w.id) return;
     if (this.sigs.get(w.id) === sig) return;
@@ -876,6 +884,11 @@ export class CanvasView {
         el.replaceChildren(this.tableNode(w));
         break;
       default:
+        if (MEDIA_TYPES.has(w.widget_type)) {
+          if (!this.mediaCache) this.mediaCache = new MediaCache(this.id);
+          drawMedia(this, el, w);
+          break;
+        }
         el.replaceChildren(h('div.generic', h('strong', w.widget_type), w.title ? h('span', w.title) : null));
     }
   }
@@ -1325,7 +1338,7 @@ export class CanvasView {
   }
 
   onPointerDown(e) {
-    if (e.target.closest('.floatbar, .zoombar, .uploads, .banner, .job-panel, .empty-hint a, button')) return;
+    if (e.target.closest('.floatbar, .zoombar, .uploads, .banner, .job-panel, .empty-hint a, button, .browser-open, .media-status a')) return;
     this.viewport.focus({ preventScroll: true });
     if (this.editing && !e.target.closest(`.widget[data-id="${this.editing}"]`)) this.commitEdit();
     if (this.editing) return;
@@ -1932,10 +1945,10 @@ export class CanvasView {
     Object.assign(body, extra);
     try {
       let w;
-      if (t === 'Image') {
+      if (FILE_ROUTE[t]) {
         if (!blob) return null;
         const name = snap.original_filename || `${snap.title || 'image'}.${(blob.type.split('/')[1] || 'png').replace('svg+xml', 'svg')}`;
-        w = await upload(this.id, new File([blob], name, { type: blob.type }), body, () => {});
+        w = await upload(this.id, new File([blob], name, { type: blob.type }), body, () => {}, FILE_ROUTE[t]);
       } else {
         w = await api.createWidget(this.id, CREATE_PATH[t], body);
       }
@@ -2109,7 +2122,7 @@ export class CanvasView {
     }
     const ops = await Promise.all(ws.map(async (w) => {
       let blob = null;
-      if (w.widget_type === 'Image') { try { blob = await fetchBlob(this.imageURL(w)); } catch { /* undo will say it cannot */ } }
+      if (FILE_ROUTE[w.widget_type]) { try { blob = await fetchBlob(w.widget_type === 'Image' ? this.imageURL(w) : `/api/v1/canvases/${this.id}/${FILE_ROUTE[w.widget_type]}/${w.id}/download`); } catch { /* undo will say it cannot */ } }
       if (!await this.removeRaw(w)) return null;
       return CREATE_FIELDS[w.widget_type] ? { kind: 'delete', ref: this.history.ref(w.id), snap: { ...w }, blob } : null;
     }));
@@ -2129,7 +2142,7 @@ export class CanvasView {
         const snap = { widget_type: w.widget_type };
         for (const k of CREATE_FIELDS[w.widget_type]) if (w[k] !== undefined) snap[k] = w[k];
         if (w.original_filename) snap.original_filename = w.original_filename;
-        return { snap, rect: this.rect(w), src: w.widget_type === 'Image' ? this.imageURL(w) : null };
+        return { snap, rect: this.rect(w), src: w.widget_type === 'Image' ? this.imageURL(w) : FILE_ROUTE[w.widget_type] ? `/api/v1/canvases/${this.id}/${FILE_ROUTE[w.widget_type]}/${w.id}/download` : null };
       });
   }
 
@@ -2392,32 +2405,46 @@ export class CanvasView {
   // ------------------------------------------------------------- uploads
 
   async uploadFiles(files, at) {
-    const images = files.filter((f) => /^image\//.test(f.type) || /\.(png|jpe?g|gif|webp|svg)$/i.test(f.name));
-    if (!images.length) { toast('Only images can be added here.', 'error'); return; }
+    const items = files.map((f) => ({ file: f, route: uploadRoute(f) })).filter((x) => x.route);
+    if (!items.length) { toast('Only images, PDFs and videos (MP4, WebM, QuickTime, Matroska) can be added here.', 'error'); return; }
+    if (items.length < files.length) toast(`${files.length - items.length} file(s) skipped: only images, PDFs and videos can be added.`, 'info');
     const r = this.viewport.getBoundingClientRect();
     let origin = at || this.toWorld(r.left + r.width / 2, r.top + r.height / 2);
-    for (const file of images) {
-      const dims = await naturalSize(file);
+    for (const { file, route } of items) {
+      const dims = route === 'images' ? await naturalSize(file) : null;
       const maxEdge = Math.min(640, 640 / Math.max(this.view.z, 0.25));
       const k = dims ? Math.min(1, maxEdge / Math.max(dims.w, dims.h)) : 1;
-      const size = dims ? { width: Math.round(dims.w * k), height: Math.round(dims.h * k) } : { width: 480, height: 360 };
+      // A PDF or video takes its page or frame size from the server (the
+      // page's CSP keeps blob: media from loading here); it is placed as
+      // a box of at most maxEdge and shrunk to it below.
+      const size = dims ? { width: Math.round(dims.w * k), height: Math.round(dims.h * k) } : route === 'images' ? { width: 480, height: 360 } : null;
+      const box = size || (route === 'pdfs' ? { width: Math.round(maxEdge * 0.77), height: Math.round(maxEdge) } : { width: Math.round(maxEdge), height: Math.round(maxEdge * 0.5625) });
       // In free space near the drop point (or the centre): never on top of others.
-      const meta = { title: file.name.replace(/\.[^.]+$/, ''), location: this.freeSpot(size.width, size.height, origin.x, origin.y), size };
-      this.placing = (this.placing || []).concat([{ x: meta.location.x, y: meta.location.y, w: size.width, h: size.height }]);
+      const meta = { title: file.name.replace(/\.[^.]+$/, ''), location: this.freeSpot(box.width, box.height, origin.x, origin.y) };
+      if (size) meta.size = size;
+      this.placing = (this.placing || []).concat([{ x: meta.location.x, y: meta.location.y, w: box.width, h: box.height }]);
       const bar = h('div.bar-fill');
       const pct = h('span.pct', '0%');
-      const item = h('div.upload-item', h('div.upload-name', icon('image'), h('span', file.name), pct), h('div.bar', bar));
+      const item = h('div.upload-item', h('div.upload-name', icon(route === 'images' ? 'image' : route === 'pdfs' ? 'doc' : 'play'), h('span', file.name), pct), h('div.bar', bar));
       this.uploads.append(item);
       try {
-        const w = await upload(this.id, file, meta, (f) => {
+        let w = await upload(this.id, file, meta, (f) => {
           bar.style.width = (f * 100).toFixed(0) + '%';
           pct.textContent = (f * 100).toFixed(0) + '%';
-        });
+        }, route);
+        const ws = w && w.size;
+        if (!size && ws && Math.max(num(ws.width), num(ws.height)) > maxEdge) {
+          const f = maxEdge / Math.max(num(ws.width), num(ws.height));
+          const fit = { width: Math.round(num(ws.width) * f), height: Math.round(num(ws.height) * f) };
+          this.widgets.set(w.id, { ...(this.widgets.get(w.id) || w), size: fit });
+          w = (await this.patch(w, { size: fit })) || { ...w, size: fit };
+        }
         bar.style.width = '100%';
         pct.textContent = 'Done';
         item.classList.add('done');
         if (w && w.id && !this.widgets.has(w.id)) { this.widgets.set(w.id, w); this.schedule(); }
-        if (w && w.id) this.history.push('Add image', [{ kind: 'create', ref: this.history.ref(w.id), snap: { ...w }, blob: file }]);
+        const what = { images: 'image', pdfs: 'PDF', videos: 'video' }[route];
+        if (w && w.id) this.history.push('Add ' + what, [{ kind: 'create', ref: this.history.ref(w.id), snap: { ...w }, blob: file }]);
       } catch (e) {
         item.classList.add('failed');
         pct.textContent = 'Failed';

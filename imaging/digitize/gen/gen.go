@@ -52,10 +52,12 @@ type Sample struct {
 	Style Style  `json:"style"`
 	Font  string `json:"font"`
 	// DarkHeader marks a dark header band with white text.
-	DarkHeader bool           `json:"dark_header"`
-	Degrade    Degrade        `json:"degrade"`
-	Truth      digitize.Table `json:"table"`
-	Image      image.Image    `json:"-"`
+	DarkHeader bool    `json:"dark_header"`
+	Degrade    Degrade `json:"degrade"`
+	// Scan is set on scanned-look samples (GenerateScanned).
+	Scan  *Scan          `json:"scan,omitempty"`
+	Truth digitize.Table `json:"table"`
+	Image image.Image    `json:"-"`
 }
 
 // Family is a font family the generator can draw with.
@@ -645,6 +647,20 @@ func absDiff(a, b uint32) uint32 {
 // writes <name>.png|.jpg plus <name>.json (the Sample without its image) into
 // dir. It returns the samples written.
 func WriteSet(dir string, seed uint64, perStyle int, fams []Family) ([]*Sample, error) {
+	return writeSet(dir, seed, perStyle, func(sd uint64, st Style) (*Sample, error) {
+		return Generate(sd, st, Options{Families: fams})
+	})
+}
+
+// WriteScannedSet is WriteSet with GenerateScanned: tables that look
+// scanned or photographed (issue 17).
+func WriteScannedSet(dir string, seed uint64, perStyle int, fams []Family) ([]*Sample, error) {
+	return writeSet(dir, seed, perStyle, func(sd uint64, st Style) (*Sample, error) {
+		return GenerateScanned(sd, st, fams)
+	})
+}
+
+func writeSet(dir string, seed uint64, perStyle int, generate func(uint64, Style) (*Sample, error)) ([]*Sample, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("gen: %w", err)
 	}
@@ -652,7 +668,7 @@ func WriteSet(dir string, seed uint64, perStyle int, fams []Family) ([]*Sample, 
 	for _, st := range Styles {
 		for i := 0; i < perStyle; i++ {
 			sd := seed + uint64(i)
-			s, err := Generate(sd, st, Options{Families: fams})
+			s, err := generate(sd, st)
 			if err != nil {
 				return nil, err
 			}

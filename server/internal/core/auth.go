@@ -161,7 +161,9 @@ func cloneToken(tk *store.Token) *store.Token {
 func cloneCanvas(cv *store.Canvas) *store.Canvas {
 	c := *cv
 	c.Users = maps.Clone(cv.Users)
+	c.Inherited = maps.Clone(cv.Inherited)
 	c.Groups = maps.Clone(cv.Groups)
+	c.InheritedGroups = maps.Clone(cv.InheritedGroups)
 	return &c
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/canvasd/canvasd/hub"
 	"github.com/canvasd/canvasd/imaging"
 	"github.com/canvasd/canvasd/imaging/ocr"
+	"github.com/canvasd/canvasd/internal/wsfan"
 	"github.com/canvasd/canvasd/store"
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
@@ -25,6 +26,7 @@ type Server struct {
 	Log         zerolog.Logger
 	Gin         *gin.Engine
 	Web         fs.FS
+	WebProbe    bool // WithWebProbe: the client page exposes window.__canvasd
 	Cache       *imaging.SourceCache
 	Fetcher     *Fetcher
 	Guard       *decodeGuard // every decode's slot and memory weight, see decodeguard.go
@@ -48,6 +50,7 @@ type Server struct {
 
 	Metrics         *Metrics     // this server's registry, see metrics.go
 	Viewers         sync.Map     // viewer id -> viewer, for HELLO (canvus/ws.go)
+	Fan             wsfan.Pool   // writes websocket frames (canvus/ws.go)
 	Batches         *LogRegistry // batch-digitize event logs kept for replay (deal/digitize.go)
 	DigitizeTimeout time.Duration
 	OCR             ocr.Engine // OCR setting of batch-digitize (WithOCR)
@@ -70,6 +73,11 @@ func WithOCR(e ocr.Engine) Option { return func(s *Server) { s.OCR = e } }
 
 // WithWeb mounts the browser client at /.
 func WithWeb(f fs.FS) Option { return func(s *Server) { s.Web = f } }
+
+// WithWebProbe marks the served client page (<html data-probe="1">) so the
+// client exposes its state as window.__canvasd for browser tests to read.
+// Off by default: a production page has no such handle.
+func WithWebProbe() Option { return func(s *Server) { s.WebProbe = true } }
 
 // New builds a Server. The store's commit hook is wired to the hub here.
 // gin's mode is left alone: it is process-wide, and main sets it.

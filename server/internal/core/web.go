@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"io/fs"
 	"net/http"
 	"path"
@@ -27,6 +28,9 @@ func (s *Server) ServeWeb(c *gin.Context) {
 		if err != nil {
 			c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"msg": "Not found"})
 			return
+		}
+		if s.WebProbe {
+			data = bytes.Replace(data, []byte("<html "), []byte(`<html data-probe="1" `), 1)
 		}
 		c.Header("Cache-Control", "no-cache")
 		c.Data(http.StatusOK, "text/html; charset=utf-8", data)

@@ -33,6 +33,12 @@ func DefaultProps(typ string) map[string]any {
 		p["title"], p["original_filename"], p["hash"] = "", "", ""
 		p["playback_position"], p["playback_state"] = 0.0, "STOPPED"
 		p["size"] = map[string]any{"width": 100.0, "height": 100.0}
+	case "Browser":
+		p["url"], p["title"], p["transparent_mode"] = "", "", false
+		p["main_frame_scroll_offset"] = map[string]any{"x": 0.0, "y": 0.0}
+		p["size"] = map[string]any{"width": 1200.0, "height": 800.0}
+	case "Annotation":
+		p = map[string]any{"line_color": "#000000ff", "state": "normal"}
 	case "Connector":
 		p = map[string]any{"line_color": "#e7e7f2ff", "line_width": 5.0, "type": "curve", "state": "normal"}
 	}
@@ -48,17 +54,24 @@ func Round6(v float64) float64 {
 	return math.Round(v*1e6) / 1e6
 }
 
-// TopDepth returns the highest depth among the children of parent. A
-// failed read of the canvas's widgets is returned (the write answers 500),
-// never taken for an empty canvas.
+// TopDepth returns the highest depth among the children of parent
+// (annotations, which stack among themselves, aside). A failed read of the
+// canvas's widgets is returned (the write answers 500), never taken for an
+// empty canvas.
 func TopDepth(tx *store.Tx, canvasID, parent, except string) (float64, error) {
+	return TopDepthOf(tx, canvasID, parent, except, false)
+}
+
+// TopDepthOf is TopDepth among parent's annotations (annotations true) or
+// among its other children.
+func TopDepthOf(tx *store.Tx, canvasID, parent, except string, annotations bool) (float64, error) {
 	ws, err := tx.Widgets(canvasID)
 	if err != nil {
 		return 0, fmt.Errorf("top depth: %w", err)
 	}
 	top := 0.0
 	for _, w := range ws {
-		if w.ParentID() == parent && w.ID != except {
+		if w.ParentID() == parent && w.ID != except && (w.Type == "Annotation") == annotations {
 			if d, _ := w.Props["depth"].(float64); d > top {
 				top = d
 			}
