@@ -92,6 +92,8 @@ func TestStoreReadErrorsInWrites500(t *testing.T) {
 		// conflictIn, on move and on copy.
 		expect500Logged(t, e.doJSON("POST", cv.path("/move"), alice.Token, map[string]any{"folder_id": folder}), &logs, "look for a name conflict: "+decodeErr)
 		expect500Logged(t, e.doJSON("POST", cv.path("/copy"), alice.Token, map[string]any{"folder_id": folder}), &logs, "look for a name conflict: "+decodeErr)
+		// newCanvasName (a canvas created without a name is "New canvas (n)").
+		expect500Logged(t, e.doJSON("POST", "/api/v1/canvases", alice.Token, map[string]any{}), &logs, "name a new canvas: "+decodeErr)
 		if err := e.Store.DB().Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("canvases")).Delete([]byte("zzzz-corrupt-canvas")) }); err != nil {
 			t.Fatal(err)
 		}
