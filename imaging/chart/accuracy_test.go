@@ -44,19 +44,19 @@ func TestAccuracyCharts(t *testing.T) {
 	}
 }
 
-// Floors of the frozen independent slice: measured 55.6% (bar_vertical) and
-// 56.1% (line) of values within ±2% (BENCHMARKS.md), less about one chart's
-// worth of values.
+// Floors of the frozen independent slice: measured 65.7% (bar_vertical) and
+// 85.6% (line) of values within ±2% since grey and black series are read
+// (55.6% and 56.1% before; BENCHMARKS.md), less about five points.
 const (
-	indepBarValueFloor  = 0.45
-	indepLineValueFloor = 0.45
+	indepBarValueFloor  = 0.60
+	indepLineValueFloor = 0.80
 )
 
 // TestAccuracyIndependentCharts is a floor under the frozen slice of the
 // independent corpus (BENCHMARKS.md, "Independent corpus"): gnuplot charts
 // with coloured axes and grey or black series, which the recogniser was not
-// built for and mostly fails on (axes must be neutral grey, series
-// saturated). The floor is the measured figure less a margin, so a change
+// built for (grey and black series are found by geometry since issue 18;
+// legend names still fail). The floor is the measured figure less a margin, so a change
 // that loses what does work is caught; it is no acceptance target.
 func TestAccuracyIndependentCharts(t *testing.T) {
 	if raceEnabled {

@@ -175,15 +175,11 @@ func (d *digitizer) warn(w string) {
 
 func (d *digitizer) run(ctx context.Context) (*Result, error) {
 	r := d.r
+	// No coloured series is not yet a failure: grey and black series are
+	// looked for once the axes are known (addNeutralSeries).
 	cl := findClusters(r)
-	if len(cl) == 0 {
-		return nil, fmt.Errorf("%w: no coloured data series found", ErrUnsupported)
-	}
 	lm := assign(r, cl)
 	cl = refine(r, cl, lm)
-	if len(cl) == 0 {
-		return nil, fmt.Errorf("%w: no coloured data series found", ErrUnsupported)
-	}
 	d.cl, d.lm = cl, assign(r, cl)
 	d.cl = mergeFringes(d.cl, d.lm, r.bg)
 	r.series = seriesMask(r, d.cl, d.lm)
@@ -200,6 +196,10 @@ func (d *digitizer) run(ctx context.Context) (*Result, error) {
 	}
 	findBaselines(r, &ax)
 	d.ax = ax
+	d.addNeutralSeries(ax)
+	if len(d.cl) == 0 {
+		return nil, fmt.Errorf("%w: no data series found (coloured, grey or black)", ErrUnsupported)
+	}
 	// Pixels on the axis lines are never data: JPEG blends the dark axis with
 	// the bars above it into colours that would glue neighbouring bars.
 	for y := max(0, ax.xAxisRows[0]-2); y <= min(r.h-1, ax.xAxisRows[1]+2); y++ {

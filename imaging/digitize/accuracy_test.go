@@ -63,13 +63,15 @@ func TestAccuracyTables(t *testing.T) {
 
 // Floors of the frozen independent slice, measured 96.7% (grid), 94.7%
 // (rules) and 99.0% (borderless) numeric-cell accuracy with one invented
-// dash and one "%" read as "*" (BENCHMARKS.md); the floors sit about five
-// points under the lowest figure.
+// dash and no invented "*" since the %→* rule reads the baseline from the
+// ink (BENCHMARKS.md); the floors sit about five points under the lowest
+// figure.
 const (
 	indepGridNumeric       = 0.90
 	indepRulesNumeric      = 0.90
 	indepBorderlessNumeric = 0.90
-	indepMaxInvented       = 1
+	indepMaxInvented       = 1 // dashes
+	indepMaxStarInvented   = 0
 )
 
 // TestAccuracyIndependentTables enforces the figures of the frozen slice of
@@ -111,7 +113,7 @@ func TestAccuracyIndependentTables(t *testing.T) {
 	for style := range numeric {
 		t.Errorf("the independent corpus has no %s tables", style)
 	}
-	if h.DashInvented > indepMaxInvented || h.StarInvented > indepMaxInvented {
+	if h.DashInvented > indepMaxInvented || h.StarInvented > indepMaxStarInvented {
 		t.Errorf("generator-shaped rules fired on the independent corpus: %d dashes invented, %d footnote * invented (%d from %%)",
 			h.DashInvented, h.StarInvented, h.PctAsStar)
 	}

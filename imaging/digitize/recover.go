@@ -26,14 +26,20 @@ const (
 	minReadHeight = 0.45
 )
 
-// fixRaisedSuffix's test, in shares of one glyph's width and of the word
-// box's height: the right suffixProbeWidth of
-// the last glyph holds a "%" from top to baseline (slash and lower circle);
-// a raised "*" ends above raisedMaxBottom and is under raisedMaxHeight tall.
+// fixRaisedSuffix's test, in shares of one glyph's width and of the digit
+// height (the digits' top to the baseline, both read from the word's ink:
+// parentheses and commas reach below the baseline, so the word's box is no
+// measure): the right suffixProbeWidth of the last glyph holds a "%" down
+// to the baseline (its lower circle; a round glyph may overshoot it by a
+// pixel); a raised "*" ends at least raisedMinLift (and raisedMinLiftPx)
+// above it and is under raisedMaxHeight tall. Below raisedMinDigitH pixels
+// of digit height the ink is too coarse to tell.
 const (
 	suffixProbeWidth = 0.45
-	raisedMaxBottom  = 0.8
-	raisedMaxHeight  = 0.6
+	raisedMinLift    = 0.15
+	raisedMinLiftPx  = 2
+	raisedMaxHeight  = 0.7
+	raisedMinDigitH  = 5
 )
 
 // recoverMissed finds ink blobs that no OCR word covers (tesseract tends to
@@ -196,14 +202,14 @@ func minusOf(b word, words []word, capH float64, signed bool) bool {
 }
 
 // fixRaisedSuffix corrects a final "%" that is really a raised footnote
-// asterisk: the last glyph's ink ends well above the word's baseline.
+// asterisk: the last glyph's ink ends well above the baseline of the
+// word's other glyphs. The baseline and the digit height are read from the
+// ink, not from the word's box: parentheses and commas reach below the
+// baseline and a box that holds them made a "%" on the baseline of
+// "(17,9)%" look raised.
 func (p *page) fixRaisedSuffix(w *word) {
 	n := len(w.text)
-	if n < 2 {
-		return
-	}
-	last := w.text[n-1]
-	if last != '%' {
+	if n < 2 || w.text[n-1] != '%' {
 		return
 	}
 	x0, x1 := int(w.x0), int(math.Ceil(w.x1))
@@ -213,35 +219,58 @@ func (p *page) fixRaisedSuffix(w *word) {
 	if x1-x0 < 3 || y1-y0 < 5 {
 		return
 	}
-	// Look at the right part of the last glyph, from its rightmost ink
-	// column: "%" has ink from top to baseline there (slash and lower
-	// circle), a raised asterisk is short and ends above the baseline.
-	glyphW := float64(x1-x0) / float64(len([]rune(w.text)))
-	inkAt := func(x, y int) bool { return p.gray.Pix[y*p.gray.Stride+x] <= p.softT }
-	xr := -1
-	for x := x1; x >= x0 && xr < 0; x-- {
+	// column returns the topmost and lowest ink row of column x.
+	column := func(x int) (top, bottom int, ok bool) {
+		top, bottom = y1, y0
 		for y := y0; y <= y1; y++ {
-			if inkAt(x, y) {
-				xr = x
-				break
+			if p.gray.Pix[y*p.gray.Stride+x] <= p.softT {
+				top, bottom, ok = min(top, y), max(bottom, y), true
 			}
 		}
-	}
-	if xr < 0 {
 		return
 	}
-	top, bottom := y1, y0
-	for x := xr; x >= x0 && float64(xr-x) <= suffixProbeWidth*glyphW; x-- {
-		for y := y0; y <= y1; y++ {
-			if inkAt(x, y) {
-				top, bottom = min(top, y), max(bottom, y)
-			}
+	// The baseline and the digits' top: the most common lowest and topmost
+	// ink rows of the word's columns (digits are most of the columns;
+	// parentheses, commas, descenders and the suffix are few).
+	bottoms, tops := map[int]int{}, map[int]int{}
+	xr := -1
+	for x := x0; x <= x1; x++ {
+		if t, b, ok := column(x); ok {
+			bottoms[b]++
+			tops[t]++
+			xr = x
 		}
 	}
-	h := float64(y1 - y0)
-	if float64(bottom-y0) < raisedMaxBottom*h && float64(bottom-top) < raisedMaxHeight*h {
+	base, top := modeRow(bottoms), modeRow(tops)
+	digitH := float64(base - top)
+	if xr < 0 || digitH < raisedMinDigitH {
+		return
+	}
+	// The right part of the last glyph, from the rightmost ink column:
+	// "%" has ink from the digits' top to the baseline there (slash and
+	// lower circle), a raised asterisk is short and ends above the
+	// baseline.
+	glyphW := float64(x1-x0) / float64(len([]rune(w.text)))
+	gTop, gBottom := y1, y0
+	for x := xr; x >= x0 && float64(xr-x) <= suffixProbeWidth*glyphW; x-- {
+		if t, b, ok := column(x); ok {
+			gTop, gBottom = min(gTop, t), max(gBottom, b)
+		}
+	}
+	if float64(base-gBottom) >= max(raisedMinLiftPx, raisedMinLift*digitH) && float64(gBottom-gTop) < raisedMaxHeight*digitH {
 		w.text = w.text[:n-1] + "*"
 	}
+}
+
+// modeRow is the most common row of counts (the lowest row on a tie).
+func modeRow(counts map[int]int) int {
+	best, bestN := 0, -1
+	for y, n := range counts {
+		if n > bestN || n == bestN && y < best {
+			best, bestN = y, n
+		}
+	}
+	return best
 }
 
 // nearRuling reports whether a flat blob lies along a ruling line: residue

@@ -2,6 +2,7 @@ package canvus
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -213,7 +214,10 @@ func (s *API) CreateCanvas(c *gin.Context) {
 		}
 		name := req.Name
 		if name == "" {
-			name = newCanvasName(tx, req.FolderID) // folderops.go
+			var err error
+			if name, err = newCanvasName(tx, req.FolderID); err != nil { // folderops.go
+				return err
+			}
 		}
 		*cv = store.Canvas{Name: name, FolderID: req.FolderID, OwnerID: u.ID, EditorsCanShare: true}
 		return tx.CreateCanvas(cv)
@@ -332,15 +336,19 @@ func (s *API) parseMove(c *gin.Context) (moveReq, bool) {
 	return req, true
 }
 
-// conflictIn finds a canvas named name in folder other than id.
-func conflictIn(tx *store.Tx, folder, name, id string) *store.Canvas {
-	cs, _ := tx.Canvases()
+// conflictIn finds a canvas named name in folder other than id. A failed
+// read of the canvases is returned: it is not "no conflict".
+func conflictIn(tx *store.Tx, folder, name, id string) (*store.Canvas, error) {
+	cs, err := tx.Canvases()
+	if err != nil {
+		return nil, fmt.Errorf("look for a name conflict: %w", err)
+	}
 	for _, cv := range cs {
 		if cv.FolderID == folder && cv.Name == name && cv.ID != id {
-			return cv
+			return cv, nil
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 func (s *API) MoveCanvas(c *gin.Context) {
@@ -363,7 +371,11 @@ func (s *API) MoveCanvas(c *gin.Context) {
 			if err := checkFolderTarget(tx, u, req.FolderID); err != nil {
 				return err
 			}
-			if other := conflictIn(tx, req.FolderID, cur.Name, cur.ID); other != nil {
+			other, err := conflictIn(tx, req.FolderID, cur.Name, cur.ID)
+			if err != nil {
+				return err
+			}
+			if other != nil {
 				if req.Conflicts != "replace" {
 					return &conflictError{"A canvas named '" + cur.Name + "' already exists in the destination folder"}
 				}
@@ -411,7 +423,11 @@ func (s *API) CopyCanvas(c *gin.Context) {
 			return err
 		}
 		name := src.Name
-		if other := conflictIn(tx, req.FolderID, name, ""); other != nil {
+		other, err := conflictIn(tx, req.FolderID, name, "")
+		if err != nil {
+			return err
+		}
+		if other != nil {
 			switch {
 			case req.FolderID == src.FolderID:
 				name = src.Name + " (copy)"

@@ -1,6 +1,7 @@
 package canvus
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -19,10 +20,14 @@ import (
 // store.Canvas.AccessFor and so by every canvas access check).
 
 // newCanvasName is "New canvas", or "New canvas (n)" with the smallest n >= 2
-// that no canvas in folder uses yet.
-func newCanvasName(tx *store.Tx, folder string) string {
+// that no canvas in folder uses yet. A failed read of the canvases is
+// returned, not taken for an empty folder.
+func newCanvasName(tx *store.Tx, folder string) (string, error) {
 	used := map[string]bool{}
-	cs, _ := tx.Canvases()
+	cs, err := tx.Canvases()
+	if err != nil {
+		return "", fmt.Errorf("name a new canvas: %w", err)
+	}
 	for _, cv := range cs {
 		if cv.FolderID == folder {
 			used[cv.Name] = true
@@ -32,7 +37,7 @@ func newCanvasName(tx *store.Tx, folder string) string {
 	for n := 2; used[name]; n++ {
 		name = "New canvas (" + strconv.Itoa(n) + ")"
 	}
-	return name
+	return name, nil
 }
 
 // isFixedFolder: a user's home or trash folder, which cannot be moved.
@@ -227,7 +232,11 @@ func mergeFolder(tx *store.Tx, src, dst *store.Folder) error {
 		}
 	}
 	for _, cv := range canvases {
-		if conflictIn(tx, dst.ID, cv.Name, cv.ID) != nil {
+		other, err := conflictIn(tx, dst.ID, cv.Name, cv.ID)
+		if err != nil {
+			return err
+		}
+		if other != nil {
 			left++
 			continue
 		}
@@ -330,7 +339,14 @@ func copyInto(tx *store.Tx, u *store.User, src, dst *store.Folder) error {
 		}
 	}
 	for _, cv := range canvases {
-		if cv.AccessFor(u) == store.AccessNone || conflictIn(tx, dst.ID, cv.Name, "") != nil {
+		if cv.AccessFor(u) == store.AccessNone {
+			continue
+		}
+		other, err := conflictIn(tx, dst.ID, cv.Name, "")
+		if err != nil {
+			return err
+		}
+		if other != nil {
 			continue
 		}
 		if _, err := tx.CopyCanvas(cv.ID, dst.ID, u.ID, cv.Name); err != nil {

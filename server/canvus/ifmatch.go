@@ -88,7 +88,10 @@ func checkIfMatch(tx *store.Tx, m *ifMatch, canvasID, wid, typ string) error {
 		return nil
 	}
 	w, err := tx.Widget(canvasID, wid)
-	if err != nil || (typ != "" && w.Type != typ) {
+	if err != nil {
+		return err // ErrNotFound is a 404; a failed read a 500
+	}
+	if typ != "" && w.Type != typ {
 		return store.ErrNotFound
 	}
 	if v := tx.WidgetVersion(canvasID, wid); !m.matches(v) {

@@ -219,7 +219,11 @@ func (s *API) storeImage(up *imageUpload, w *store.Widget, u *store.User) (strin
 			return err
 		}
 		if _, given := up.body["depth"]; !given || raise {
-			nw.Props["depth"] = core.TopDepth(tx, nw.CanvasID, nw.ParentID(), nw.ID) + 1
+			top, err := core.TopDepth(tx, nw.CanvasID, nw.ParentID(), nw.ID)
+			if err != nil {
+				return err
+			}
+			nw.Props["depth"] = top + 1
 		}
 		for _, b := range store.WidgetBlobs(&nw) {
 			if err := tx.AddBlobRef(b); err != nil {

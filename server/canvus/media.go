@@ -120,7 +120,11 @@ func (s *API) storeMedia(data []byte, w *store.Widget, body map[string]json.RawM
 			return err
 		}
 		if _, given := body["depth"]; !given || raise {
-			nw.Props["depth"] = core.TopDepth(tx, nw.CanvasID, nw.ParentID(), nw.ID) + 1
+			top, err := core.TopDepth(tx, nw.CanvasID, nw.ParentID(), nw.ID)
+			if err != nil {
+				return err
+			}
+			nw.Props["depth"] = top + 1
 		}
 		if err := tx.AddBlobRef(h); err != nil {
 			return err

@@ -2,6 +2,7 @@ package canvus
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -90,10 +91,18 @@ func (s *API) Login(c *gin.Context) {
 			return
 		}
 		var u *store.User
-		s.St.View(func(tx *store.Tx) error {
-			u, _ = tx.UserByEmail(req.Email)
-			return nil
+		err := s.St.View(func(tx *store.Tx) error {
+			var err error
+			u, err = tx.UserByEmail(req.Email)
+			if errors.Is(err, store.ErrNotFound) {
+				u, err = nil, nil // no such account: the same 401 as a wrong password
+			}
+			return err
 		})
+		if err != nil {
+			core.CanvusStoreError(c, fmt.Errorf("sign-in: read the account: %w", err), "User")
+			return
+		}
 		var hash []byte // none: compare with the dummy hash, as long as a real one
 		if u != nil {
 			hash = u.PasswordHash
@@ -112,7 +121,7 @@ func (s *API) Login(c *gin.Context) {
 			core.CanvusError(c, http.StatusForbidden, msg)
 			return
 		}
-		err := s.St.Write(func(tx *store.Tx) error {
+		err = s.St.Write(func(tx *store.Tx) error {
 			cur, err := tx.User(u.ID)
 			if err != nil {
 				return err

@@ -2,6 +2,7 @@ package canvus
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -357,7 +358,9 @@ func parseEnd(tx *store.Tx, canvasID, name string, raw json.RawMessage) (map[str
 	if err := json.Unmarshal(raw, &e); err != nil {
 		return nil, store.Invalidf(fmt.Sprintf("Field '%s' must be an object with id, rel_location, tip and auto_location", name))
 	}
-	if ew, err := tx.Widget(canvasID, e.ID); err != nil || e.ID == "" || ew.Type == "Annotation" {
+	if ew, err := tx.Widget(canvasID, e.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err // a failed read is not a bad request
+	} else if err != nil || e.ID == "" || ew.Type == "Annotation" {
 		return nil, store.Invalidf(fmt.Sprintf("%s.id must name a widget of this canvas", name))
 	}
 	out := map[string]any{"id": e.ID, "auto_location": false, "rel_location": map[string]any{"x": 0.5, "y": 0.5}, "tip": "none"}
@@ -435,11 +438,15 @@ func (s *API) widgetList(canvasID, typ string, annotations bool) ([]map[string]a
 func (s *API) loadWidget(c *gin.Context, typ string) (*store.Widget, bool) {
 	var w *store.Widget
 	err := s.St.View(func(tx *store.Tx) (err error) { w, err = tx.Widget(core.CanvasOf(c).ID, c.Param("wid")); return })
+	name := "Widget"
+	if typ != "" {
+		name = typ
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		core.CanvusStoreError(c, err, name) // a failed read: 500, logged
+		return nil, false
+	}
 	if err != nil || (typ != "" && w.Type != typ) {
-		name := "Widget"
-		if typ != "" {
-			name = typ
-		}
 		core.CanvusError(c, http.StatusNotFound, name+" not found")
 		return nil, false
 	}
@@ -484,7 +491,10 @@ func (s *API) createWidget(c *gin.Context, k widgetKind, body map[string]json.Ra
 		}
 		if k.Typ == "Anchor" {
 			n := 0
-			ws, _ := tx.Widgets(cv.ID)
+			ws, err := tx.Widgets(cv.ID)
+			if err != nil {
+				return fmt.Errorf("count anchors: %w", err)
+			}
 			for _, o := range ws {
 				if o.Type == "Anchor" {
 					n++
@@ -498,7 +508,11 @@ func (s *API) createWidget(c *gin.Context, k widgetKind, body map[string]json.Ra
 		}
 		if k.Typ != "Connector" {
 			if _, given := body["depth"]; !given || raise {
-				w.Props["depth"] = core.TopDepthOf(tx, cv.ID, w.ParentID(), w.ID, k.Typ == "Annotation") + 1
+				top, err := core.TopDepthOf(tx, cv.ID, w.ParentID(), w.ID, k.Typ == "Annotation")
+				if err != nil {
+					return err
+				}
+				w.Props["depth"] = top + 1
 			}
 		}
 		out = w
@@ -554,7 +568,10 @@ func (s *API) patchWidget(c *gin.Context, k widgetKind, body map[string]json.Raw
 		// The widget changed since the snapshot (or the change needs
 		// other widgets): do it all here.
 		w, err := tx.Widget(cv.ID, wid)
-		if err != nil || w.Type != k.Typ {
+		if err != nil {
+			return err // ErrNotFound is a 404; a failed read a 500
+		}
+		if w.Type != k.Typ {
 			return store.ErrNotFound
 		}
 		raise, err := applyProps(tx, w, body, false)
@@ -562,7 +579,11 @@ func (s *API) patchWidget(c *gin.Context, k widgetKind, body map[string]json.Raw
 			return err
 		}
 		if raise {
-			w.Props["depth"] = core.TopDepth(tx, cv.ID, w.ParentID(), w.ID) + 1
+			top, err := core.TopDepth(tx, cv.ID, w.ParentID(), w.ID)
+			if err != nil {
+				return err
+			}
+			w.Props["depth"] = top + 1
 		}
 		out, err = tx.UpdateWidgetJSON(w, store.EvWidgetUpdated, nil)
 		return err
@@ -609,7 +630,10 @@ func (s *API) DeleteWidget(typ string) gin.HandlerFunc {
 		wid := c.Param("wid")
 		err := s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
 			w, err := tx.Widget(cv.ID, wid)
-			if err != nil || (typ != "" && w.Type != typ) {
+			if err != nil {
+				return err // ErrNotFound is a 404; a failed read a 500
+			}
+			if typ != "" && w.Type != typ {
 				return store.ErrNotFound
 			}
 			if w.Type == "SharedCanvas" {

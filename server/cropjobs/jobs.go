@@ -406,8 +406,11 @@ func (s *API) validateBanner(c *gin.Context, sub *bannerSubmission) *core.ReqErr
 	}
 	u := core.UserOf(c)
 	var jf *core.ReqError
-	s.St.View(func(tx *store.Tx) error {
+	err := s.St.View(func(tx *store.Tx) error {
 		cv, err := tx.Canvas(sub.canvasID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err // a failed read is not a missing canvas
+		}
 		if err != nil || cv.AccessFor(u) == store.AccessNone {
 			jf = &core.ReqError{Code: http.StatusNotFound, Msg: "canvas_id: canvas not found"}
 			return nil
@@ -417,6 +420,10 @@ func (s *API) validateBanner(c *gin.Context, sub *bannerSubmission) *core.ReqErr
 		}
 		return nil
 	})
+	if err != nil {
+		c.Error(fmt.Errorf("crop job: read canvas %s: %w", sub.canvasID, err))
+		return &core.ReqError{Code: http.StatusInternalServerError, Msg: "internal error while reading the canvas"}
+	}
 	return jf
 }
 
@@ -878,10 +885,16 @@ func (s *API) commitBanner(job *store.Job, rendered []renderedOutput) error {
 // one row per input, in the job's completion transaction.
 func placeOutputs(tx *store.Tx, job *store.Job, outs []store.JobOutput) error {
 	cv, err := tx.Canvas(job.CanvasID)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		return &core.ReqError{Code: http.StatusNotFound, Msg: "canvas " + job.CanvasID + " no longer exists: the outputs could not be placed"}
 	}
+	if err != nil {
+		return fmt.Errorf("place outputs: read canvas %s: %w", job.CanvasID, err)
+	}
 	owner, err := tx.User(job.OwnerID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("place outputs: read owner %d: %w", job.OwnerID, err)
+	}
 	if err != nil || store.AccessRank(cv.AccessFor(owner)) < store.AccessRank(store.AccessEdit) {
 		return &core.ReqError{Code: http.StatusForbidden, Msg: "no edit access to canvas " + job.CanvasID + " any more: the outputs could not be placed"}
 	}
@@ -904,7 +917,11 @@ func placeOutputs(tx *store.Tx, job *store.Job, outs []store.JobOutput) error {
 		w.Props["size"] = map[string]any{"width": float64(o.Width), "height": float64(o.Height)}
 		w.Props["location"] = map[string]any{"x": x, "y": y}
 		w.Props["parent_id"] = cv.RootWidget
-		w.Props["depth"] = core.TopDepth(tx, cv.ID, cv.RootWidget, "") + 1
+		top, err := core.TopDepth(tx, cv.ID, cv.RootWidget, "")
+		if err != nil {
+			return err
+		}
+		w.Props["depth"] = top + 1
 		w.Versions = []store.Version{{Version: 0, Blob: o.Blob, Width: o.Width, Height: o.Height,
 			BBox: &[4]float64{0, 0, 1, 1}, Kind: "original", CreatedAt: tx.Now(), AuthorID: owner.ID, Author: owner.Name}}
 		for _, b := range store.WidgetBlobs(w) {

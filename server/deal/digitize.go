@@ -520,16 +520,30 @@ func (s *API) saveDigitized(c *gin.Context, batchID string, el batchElement, out
 	err = s.St.WriteAs(core.IDOf(core.UserOf(c)), func(tx *store.Tx) error {
 		tableID = ""
 		w, err := tx.Widget(canvasID, el.ID)
-		if err != nil || w.Type != "Image" {
+		if err != nil {
+			return err // ErrNotFound is a 404; a failed read a 500
+		}
+		if w.Type != "Image" {
 			return store.ErrNotFound
 		}
 		rec := digitizedRecord{ElementType: el.Type, BatchID: batchID, DigitizedAt: store.FormatTime(tx.Now()), Result: result}
 		if out.table != nil {
 			var prev digitizedRecord
 			json.Unmarshal(w.Digitized, &prev)
-			tw, err := tx.Widget(canvasID, prev.TableWidgetID)
-			if prev.TableWidgetID == "" || err != nil || tw.Type != "Table" || tw.Props["source_element_id"] != w.ID {
-				tw = &store.Widget{ID: newID, CanvasID: canvasID, Type: "Table", Props: tableWidgetPlacement(tx, w, 0)}
+			var tw *store.Widget
+			if prev.TableWidgetID != "" {
+				// The element's Table widget may have been deleted (then a
+				// new one is made); a failed read is not a deletion.
+				if tw, err = tx.Widget(canvasID, prev.TableWidgetID); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+			}
+			if tw == nil || tw.Type != "Table" || tw.Props["source_element_id"] != w.ID {
+				props, err := tableWidgetPlacement(tx, w, 0)
+				if err != nil {
+					return err
+				}
+				tw = &store.Widget{ID: newID, CanvasID: canvasID, Type: "Table", Props: props}
 			}
 			tableProps(tw.Props, out.table)
 			tw.Props["source_element_id"] = w.ID
@@ -558,19 +572,23 @@ func (s *API) saveDigitized(c *gin.Context, batchID string, el batchElement, out
 
 // tableWidgetPlacement is the new Table widget's place: beside its image
 // (right of it by tableGap, plus dx), under the same parent, on top.
-func tableWidgetPlacement(tx *store.Tx, img *store.Widget, dx float64) map[string]any {
+func tableWidgetPlacement(tx *store.Tx, img *store.Widget, dx float64) (map[string]any, error) {
 	x, y := xyOf(img.Props["location"], "x", "y")
 	w, _ := xyOf(img.Props["size"], "width", "height")
 	scale, _ := img.Props["scale"].(float64)
 	if scale <= 0 {
 		scale = 1
 	}
+	top, err := core.TopDepth(tx, img.CanvasID, img.ParentID(), "")
+	if err != nil {
+		return nil, err
+	}
 	return map[string]any{
 		"location":  map[string]any{"x": core.Round6(x + w*scale + tableGap + dx), "y": y},
 		"parent_id": img.ParentID(),
-		"depth":     core.TopDepth(tx, img.CanvasID, img.ParentID(), "") + 1,
+		"depth":     top + 1,
 		"scale":     1.0, "pinned": false, "state": "normal",
-	}
+	}, nil
 }
 
 func xyOf(v any, a, b string) (float64, float64) {
@@ -682,7 +700,11 @@ func (s *API) saveStitched(c *gin.Context, t *digitize.Table, ids []string, sour
 				fw, _ := xyOf(firstTable.Props["size"], "width", "height")
 				dx = fw + tableGap
 			}
-			tw = &store.Widget{ID: newID, CanvasID: canvasID, Type: "Table", Props: tableWidgetPlacement(tx, first, dx)}
+			props, err := tableWidgetPlacement(tx, first, dx)
+			if err != nil {
+				return err
+			}
+			tw = &store.Widget{ID: newID, CanvasID: canvasID, Type: "Table", Props: props}
 		}
 		tableProps(tw.Props, t)
 		tw.Props["stitched"] = true

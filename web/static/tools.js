@@ -248,6 +248,9 @@ async function run(view, images, kind, stitch) {
   const panel = h('div.job-panel#digitize-panel', head, list,
     h('button.icon-btn.close', { type: 'button', 'aria-label': 'Close', onclick: () => panel.remove() }, '×'));
   view.viewport.append(panel);
+  // A failure's message: the server sends {code, message}; never show an
+  // object as "[object Object]".
+  const errorText = (x) => (typeof x === 'string' ? x : (x && typeof x === 'object' && (errorText(x.message) || errorText(x.detail) || errorText(x.code))) || '');
   const set = (id, state, text) => {
     const r = rows.get(id);
     if (!r) return;
@@ -268,7 +271,7 @@ async function run(view, images, kind, stitch) {
           // Text lands on the canvas as a note beside its image, once per element of this run.
           if (kind === 'text' && !noted.has(id)) { noted.add(id); view.addDigitizedText(id, data.result); }
           break;
-        case 'element.failed': set(id, 'failed', (data && (data.error || data.detail || data.message)) || 'Failed'); break;
+        case 'element.failed': set(id, 'failed', (data && (errorText(data.error) || errorText(data.detail) || errorText(data.message))) || 'Failed'); break;
         case 'batch.completed':
           head.querySelector('strong').textContent = 'Digitize finished';
           break;

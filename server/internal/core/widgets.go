@@ -55,15 +55,20 @@ func Round6(v float64) float64 {
 }
 
 // TopDepth returns the highest depth among the children of parent
-// (annotations, which stack among themselves, aside).
-func TopDepth(tx *store.Tx, canvasID, parent, except string) float64 {
+// (annotations, which stack among themselves, aside). A failed read of the
+// canvas's widgets is returned (the write answers 500), never taken for an
+// empty canvas.
+func TopDepth(tx *store.Tx, canvasID, parent, except string) (float64, error) {
 	return TopDepthOf(tx, canvasID, parent, except, false)
 }
 
 // TopDepthOf is TopDepth among parent's annotations (annotations true) or
 // among its other children.
-func TopDepthOf(tx *store.Tx, canvasID, parent, except string, annotations bool) float64 {
-	ws, _ := tx.Widgets(canvasID)
+func TopDepthOf(tx *store.Tx, canvasID, parent, except string, annotations bool) (float64, error) {
+	ws, err := tx.Widgets(canvasID)
+	if err != nil {
+		return 0, fmt.Errorf("top depth: %w", err)
+	}
 	top := 0.0
 	for _, w := range ws {
 		if w.ParentID() == parent && w.ID != except && (w.Type == "Annotation") == annotations {
@@ -72,7 +77,7 @@ func TopDepthOf(tx *store.Tx, canvasID, parent, except string, annotations bool)
 			}
 		}
 	}
-	return top
+	return top, nil
 }
 
 func IDOf(u *store.User) uint64 {
@@ -100,7 +105,10 @@ func (s *Server) NewVersionSized(c *gin.Context, canvasID, widgetID string, png 
 		}
 		err = s.St.WriteAs(IDOf(UserOf(c)), func(tx *store.Tx) error {
 			w, err := tx.Widget(canvasID, widgetID)
-			if err != nil || w.Type != "Image" {
+			if err != nil {
+				return err // ErrNotFound is a 404; a failed read a 500
+			}
+			if w.Type != "Image" {
 				return store.ErrNotFound
 			}
 			if err := tx.AddBlobRef(hash); err != nil {
