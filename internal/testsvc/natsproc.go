@@ -1,6 +1,7 @@
 package testsvc
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -131,7 +132,38 @@ func (n *NATSProcess) Kill() {
 
 // Freeze stops the process (SIGSTOP): connections stay open but nothing
 // moves, as in a long GC pause or a hung host. Thaw continues it.
-func (n *NATSProcess) Freeze() { n.cmd.Process.Signal(syscall.SIGSTOP) }
+//
+// SIGSTOP is asynchronous: the group stop completes only when each thread
+// next runs, which on a loaded machine can be after a request was served.
+// Freeze returns once every thread of the process reports state T
+// (/proc/<pid>/task/*/stat), or after 10 s.
+func (n *NATSProcess) Freeze() {
+	n.cmd.Process.Signal(syscall.SIGSTOP)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && !allThreadsStopped(n.cmd.Process.Pid) {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// allThreadsStopped reports whether every thread of pid is stopped (T or t).
+func allThreadsStopped(pid int) bool {
+	stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	if len(stats) == 0 {
+		return false
+	}
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return false
+		}
+		// The state follows the ")" that ends the command name.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
+			return false
+		}
+	}
+	return true
+}
 
 // Thaw continues a frozen process (SIGCONT).
 func (n *NATSProcess) Thaw() { n.cmd.Process.Signal(syscall.SIGCONT) }
