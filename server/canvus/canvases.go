@@ -446,13 +446,10 @@ func (s *API) GetPermissions(c *gin.Context) {
 
 func (s *API) SetPermissions(c *gin.Context) {
 	var req struct {
-		EditorsCanShare *bool   `json:"editors_can_share"`
-		LinkPermission  *string `json:"link_permission"`
-		Users           []struct {
-			ID         *uint64 `json:"id"`
-			Permission string  `json:"permission"`
-		} `json:"users"`
-		Groups []groupGrant `json:"groups"`
+		EditorsCanShare *bool        `json:"editors_can_share"`
+		LinkPermission  *string      `json:"link_permission"`
+		Users           []groupGrant `json:"users"`
+		Groups          []groupGrant `json:"groups"`
 	}
 	if !core.CanvusJSON(c, &req) {
 		return
@@ -466,17 +463,7 @@ func (s *API) SetPermissions(c *gin.Context) {
 			return
 		}
 	}
-	for _, p := range req.Users {
-		if p.ID == nil {
-			core.CanvusError(c, http.StatusBadRequest, "users[].id is required")
-			return
-		}
-		if !store.ValidAccess(p.Permission) {
-			core.CanvusError(c, http.StatusBadRequest, "users[].permission must be none, view, edit or owner")
-			return
-		}
-	}
-	if msg := checkGroupGrants(req.Groups); msg != "" {
+	if msg := checkGrantLists(req.Users, req.Groups); msg != "" {
 		core.CanvusError(c, http.StatusBadRequest, msg)
 		return
 	}
@@ -502,24 +489,9 @@ func (s *API) SetPermissions(c *gin.Context) {
 		if req.LinkPermission != nil {
 			cur.LinkPermission = *req.LinkPermission
 		}
-		if cur.Users == nil {
-			cur.Users = map[uint64]string{}
-		}
-		for _, p := range req.Users {
-			if _, err := tx.User(*p.ID); err != nil {
-				return store.Invalidf("User " + strconv.FormatUint(*p.ID, 10) + " does not exist")
-			}
-			if msg := grantDenied(cur, owner, *p.ID, p.Permission); msg != "" {
-				return &permissionError{msg}
-			}
-			if *p.ID == cur.OwnerID {
-				continue // the owner stays owner
-			}
-			if p.Permission == store.AccessNone {
-				delete(cur.Users, *p.ID)
-			} else {
-				cur.Users[*p.ID] = p.Permission
-			}
+		denied := func(id uint64, perm string) string { return grantDenied(cur, owner, id, perm) }
+		if err := applyUserGrants(tx, &cur.Users, cur.OwnerID, req.Users, denied); err != nil {
+			return err
 		}
 		if err := applyGroupGrants(tx, &cur.Groups, req.Groups, owner); err != nil {
 			return err
@@ -530,12 +502,7 @@ func (s *API) SetPermissions(c *gin.Context) {
 		}
 		return tx.AppendAudit(permissionsAudit(c, cur))
 	})
-	if pe, ok := err.(*permissionError); ok {
-		core.CanvusError(c, http.StatusForbidden, pe.msg)
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "Canvas")
+	if permissionsWriteFailed(c, err, "Canvas") {
 		return
 	}
 	c.JSON(http.StatusOK, permissionsJSON(out))

@@ -208,7 +208,7 @@ func (s *API) RemoveGroupMember(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{})
 }
 
-// groupGrant is one entry of "groups" in a permissions body.
+// groupGrant is one entry of "users" or "groups" in a permissions body.
 type groupGrant struct {
 	ID         *uint64 `json:"id"`
 	Permission string  `json:"permission"`
@@ -228,17 +228,63 @@ func groupGrantsJSON(grants map[uint64]string) []gin.H {
 	return out
 }
 
-// checkGroupGrants validates a permissions body's "groups" (400 message, or "").
-func checkGroupGrants(grants []groupGrant) string {
-	for _, g := range grants {
-		if g.ID == nil {
-			return "groups[].id is required"
-		}
-		if !store.ValidAccess(g.Permission) {
-			return "groups[].permission must be none, view, edit or owner"
+// checkGrantLists validates a permissions body's "users" and then its
+// "groups" (400 message, or "").
+func checkGrantLists(users, groups []groupGrant) string {
+	for _, l := range []struct {
+		name   string
+		grants []groupGrant
+	}{{"users", users}, {"groups", groups}} {
+		for _, g := range l.grants {
+			if g.ID == nil {
+				return l.name + "[].id is required"
+			}
+			if !store.ValidAccess(g.Permission) {
+				return l.name + "[].permission must be none, view, edit or owner"
+			}
 		}
 	}
 	return ""
+}
+
+// applyUserGrants sets a permissions body's "users" on *m (created when
+// needed) inside a write transaction: each user must exist; denied says why
+// a grant may not be set (a 403), or ""; the owner's own grant never changes.
+func applyUserGrants(tx *store.Tx, m *map[uint64]string, ownerID uint64, grants []groupGrant, denied func(id uint64, perm string) string) error {
+	if *m == nil {
+		*m = map[uint64]string{}
+	}
+	for _, p := range grants {
+		if _, err := tx.User(*p.ID); err != nil {
+			return store.Invalidf("User " + strconv.FormatUint(*p.ID, 10) + " does not exist")
+		}
+		if msg := denied(*p.ID, p.Permission); msg != "" {
+			return &permissionError{msg}
+		}
+		if *p.ID == ownerID {
+			continue // the owner stays owner
+		}
+		if p.Permission == store.AccessNone {
+			delete(*m, *p.ID)
+		} else {
+			(*m)[*p.ID] = p.Permission
+		}
+	}
+	return nil
+}
+
+// permissionsWriteFailed answers a permissions write that failed (403 for a
+// permissionError, else the store error for kind) and says whether it did.
+func permissionsWriteFailed(c *gin.Context, err error, kind string) bool {
+	if pe, ok := err.(*permissionError); ok {
+		core.CanvusError(c, http.StatusForbidden, pe.msg)
+		return true
+	}
+	if err != nil {
+		core.CanvusStoreError(c, err, kind)
+		return true
+	}
+	return false
 }
 
 // applyGroupGrants sets grants on *m (created when needed) inside a write
