@@ -143,11 +143,7 @@ func (s *API) ConfirmEmail(c *gin.Context) {
 	}
 	var out *store.User
 	err := s.St.Write(func(tx *store.Tx) error {
-		ut, err := tx.ConsumeUserToken(req.Token, store.UserTokenConfirm)
-		if err != nil {
-			return err
-		}
-		u, err := tx.User(ut.UserID)
+		u, err := consumeTokenUser(tx, req.Token, store.UserTokenConfirm)
 		if err != nil {
 			return err
 		}
@@ -158,12 +154,7 @@ func (s *API) ConfirmEmail(c *gin.Context) {
 		}
 		return tx.AppendAudit(userAudit(c, "user.email_confirmed", u, nil))
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		core.CanvusError(c, http.StatusBadRequest, "Invalid email confirmation token.")
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "User")
+	if tokenUseFailed(c, err, "Invalid email confirmation token.", "User") {
 		return
 	}
 	c.JSON(http.StatusOK, userJSON(out))
@@ -343,12 +334,7 @@ func (s *API) ValidateResetToken(c *gin.Context) {
 		_, err := tx.UserToken(c.Query("token"), store.UserTokenReset)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		core.CanvusError(c, http.StatusBadRequest, "Invalid token")
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "Token")
+	if tokenUseFailed(c, err, "Invalid token", "Token") {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{})
@@ -373,11 +359,7 @@ func (s *API) ResetPassword(c *gin.Context) {
 		return
 	}
 	err := s.St.Write(func(tx *store.Tx) error {
-		ut, err := tx.ConsumeUserToken(req.Token, store.UserTokenReset)
-		if err != nil {
-			return err
-		}
-		u, err := tx.User(ut.UserID)
+		u, err := consumeTokenUser(tx, req.Token, store.UserTokenReset)
 		if err != nil {
 			return err
 		}
@@ -398,15 +380,35 @@ func (s *API) ResetPassword(c *gin.Context) {
 		}
 		return tx.AppendAudit(userAudit(c, "user.password_reset", u, nil))
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		core.CanvusError(c, http.StatusBadRequest, "Invalid token")
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "User")
+	if tokenUseFailed(c, err, "Invalid token", "User") {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{})
+}
+
+// consumeTokenUser spends an emailed token of this kind (inside a write
+// transaction) and loads its user.
+func consumeTokenUser(tx *store.Tx, token, kind string) (*store.User, error) {
+	ut, err := tx.ConsumeUserToken(token, kind)
+	if err != nil {
+		return nil, err
+	}
+	return tx.User(ut.UserID)
+}
+
+// tokenUseFailed answers a request that used an emailed token and failed
+// (400 invalid when the token is unknown or spent, else the store error for
+// kind) and says whether it did.
+func tokenUseFailed(c *gin.Context, err error, invalid, kind string) bool {
+	if errors.Is(err, store.ErrNotFound) {
+		core.CanvusError(c, http.StatusBadRequest, invalid)
+		return true
+	}
+	if err != nil {
+		core.CanvusStoreError(c, err, kind)
+		return true
+	}
+	return false
 }
 
 // SAMLLogin answers as a Canvus server with SAML sign-in disabled.
