@@ -51,24 +51,15 @@ func (s *API) Register(c *gin.Context) {
 		core.CanvusError(c, http.StatusForbidden, "Permission denied: only an admin can set admin or approved")
 		return
 	}
-	if req.Email == nil {
-		core.CanvusError(c, http.StatusBadRequest, "A valid email is required")
-		return
-	}
-	email, err := store.NormalizeEmail(*req.Email)
-	if err != nil {
-		core.CanvusStoreError(c, err, "User")
-		return
-	}
-	if req.Name == nil || strings.TrimSpace(*req.Name) == "" {
-		core.CanvusError(c, http.StatusBadRequest, "name is required")
+	u, ok := req.newUser(c)
+	if !ok {
 		return
 	}
 	if req.Password == nil {
 		core.CanvusError(c, http.StatusBadRequest, "password is required")
 		return
 	}
-	if !admin && !domainAllowed(cfg.Authentication.DomainAllowList, email) {
+	if !admin && !domainAllowed(cfg.Authentication.DomainAllowList, u.Email) {
 		core.CanvusError(c, http.StatusForbidden, "Sign-up is not allowed for this email domain")
 		return
 	}
@@ -76,25 +67,17 @@ func (s *API) Register(c *gin.Context) {
 	if !ok {
 		return
 	}
-	u := &store.User{Email: email, Name: *req.Name, PasswordHash: hash, Approved: admin || !cfg.Authentication.RequireAdminApproval,
-		NeedEmailConfirmation: !admin}
-	if req.Admin != nil {
-		u.Admin = *req.Admin
-	}
+	u.PasswordHash, u.Approved, u.NeedEmailConfirmation = hash, admin || !cfg.Authentication.RequireAdminApproval, !admin
 	if req.Approved != nil && *req.Approved {
 		u.Approved = true
 	}
-	if req.Blocked != nil {
-		u.Blocked = *req.Blocked
-	}
 	var plain string
-	err = s.St.Write(func(tx *store.Tx) error {
-		cp := *u
-		if err := tx.CreateUser(&cp); err != nil {
+	err := s.St.Write(func(tx *store.Tx) error {
+		if err := createUser(tx, u); err != nil {
 			return err
 		}
-		*u = cp
 		if u.NeedEmailConfirmation {
+			var err error
 			if plain, err = tx.CreateUserToken(u.ID, store.UserTokenConfirm, s.Cfg.EmailConfirmTTL); err != nil {
 				return err
 			}
