@@ -132,10 +132,7 @@ func (s *API) ConfirmEmail(c *gin.Context) {
 		}
 		u.NeedEmailConfirmation = false
 		out = u
-		if err := tx.PutUser(u); err != nil {
-			return err
-		}
-		return tx.AppendAudit(userAudit(c, "user.email_confirmed", u, nil))
+		return putUserAudited(c, tx, u, "user.email_confirmed")
 	})
 	if tokenUseFailed(c, err, "Invalid email confirmation token.", "User") {
 		return
@@ -159,10 +156,7 @@ func (s *API) setUserFlag(adminOnly bool, action string, set func(*store.User)) 
 			}
 			set(cur)
 			out = cur
-			if err := tx.PutUser(cur); err != nil {
-				return err
-			}
-			return tx.AppendAudit(userAudit(c, action, cur, nil))
+			return putUserAudited(c, tx, cur, action)
 		})
 		if err != nil {
 			core.CanvusStoreError(c, err, "User")
@@ -244,10 +238,7 @@ func (s *API) ChangePassword(c *gin.Context) {
 		}
 		cur.PasswordHash = hash
 		out = cur
-		if err := tx.PutUser(cur); err != nil {
-			return err
-		}
-		return tx.AppendAudit(userAudit(c, "user.password_changed", cur, nil))
+		return putUserAudited(c, tx, cur, "user.password_changed")
 	})
 	if err != nil {
 		core.CanvusStoreError(c, err, "User")
@@ -367,6 +358,15 @@ func (s *API) ResetPassword(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{})
+}
+
+// putUserAudited stores u inside a write transaction with an audit event
+// of action (no details).
+func putUserAudited(c *gin.Context, tx *store.Tx, u *store.User, action string) error {
+	if err := tx.PutUser(u); err != nil {
+		return err
+	}
+	return tx.AppendAudit(userAudit(c, action, u, nil))
 }
 
 // consumeTokenUser spends an emailed token of this kind (inside a write
