@@ -247,10 +247,7 @@ func (s *API) PatchBackground(c *gin.Context) {
 // the background image (a "data" part) with an optional "json" part (type
 // image, fit, grid).
 func (s *API) PostBackground(c *gin.Context) {
-	if !s.allowUpload(c) {
-		return
-	}
-	parts, ok := s.MultipartParts(c, core.CanvusError, map[string]bool{"data": true}, map[string]bool{"json": true})
+	parts, ok := s.uploadParts(c)
 	if !ok {
 		return
 	}
@@ -259,11 +256,8 @@ func (s *API) PostBackground(c *gin.Context) {
 		return
 	}
 	var p bgPatch
-	if j := parts["json"]; j != nil {
-		if err := core.DecodeJSON(j.Data, &p); err != nil {
-			core.CanvusError(c, http.StatusBadRequest, "Invalid 'json' part: "+err.Error())
-			return
-		}
+	if !decodeJSONPart(c, parts, &p) {
+		return
 	}
 	up := &imageUpload{data: parts["data"], dataGiven: true}
 	if !s.checkData(c, up) {
