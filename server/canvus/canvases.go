@@ -359,12 +359,7 @@ func (s *API) MoveCanvas(c *gin.Context) {
 		out = cur
 		return tx.PutCanvas(cur)
 	})
-	if ce, ok := err.(*conflictError); ok {
-		core.CanvusError(c, http.StatusConflict, ce.msg)
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "Canvas")
+	if writeFailed(c, err, "Canvas") {
 		return
 	}
 	c.JSON(http.StatusOK, canvasJSON(out, core.AccessOf(c)))
@@ -409,12 +404,7 @@ func (s *API) CopyCanvas(c *gin.Context) {
 		out, err = tx.CopyCanvas(src.ID, req.FolderID, u.ID, name)
 		return err
 	})
-	if ce, ok := err.(*conflictError); ok {
-		core.CanvusError(c, http.StatusConflict, ce.msg)
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "Canvas")
+	if writeFailed(c, err, "Canvas") {
 		return
 	}
 	c.JSON(http.StatusOK, canvasJSON(out, store.AccessOwner))
@@ -502,7 +492,7 @@ func (s *API) SetPermissions(c *gin.Context) {
 		}
 		return tx.AppendAudit(permissionsAudit(c, cur))
 	})
-	if permissionsWriteFailed(c, err, "Canvas") {
+	if writeFailed(c, err, "Canvas") {
 		return
 	}
 	c.JSON(http.StatusOK, permissionsJSON(out))

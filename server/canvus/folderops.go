@@ -96,12 +96,7 @@ func (s *API) writeFolderOp(c *gin.Context, fn func(tx *store.Tx) (*store.Folder
 		out, access = f, s.folderAccess(tx, f, u)
 		return nil
 	})
-	if ce, ok := err.(*conflictError); ok {
-		core.CanvusError(c, http.StatusConflict, ce.msg)
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "Folder")
+	if writeFailed(c, err, "Folder") {
 		return
 	}
 	c.JSON(http.StatusOK, folderJSON(out, access))
@@ -495,7 +490,7 @@ func (s *API) SetFolderPermissions(c *gin.Context) {
 		out = folderPermissionsJSON(tx, cur)
 		return tx.AppendAudit(store.AuditEvent{AuthorID: authorOf(c), Action: "folder.permissions_changed", TargetType: "folder", TargetID: cur.ID, Details: out})
 	})
-	if permissionsWriteFailed(c, err, "Folder") {
+	if writeFailed(c, err, "Folder") {
 		return
 	}
 	c.JSON(http.StatusOK, out)

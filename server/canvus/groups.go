@@ -273,11 +273,16 @@ func applyUserGrants(tx *store.Tx, m *map[uint64]string, ownerID uint64, grants 
 	return nil
 }
 
-// permissionsWriteFailed answers a permissions write that failed (403 for a
-// permissionError, else the store error for kind) and says whether it did.
-func permissionsWriteFailed(c *gin.Context, err error, kind string) bool {
+// writeFailed answers a write that failed (403 for a permissionError, 409
+// for a conflictError, else the store error for kind) and says whether it
+// did.
+func writeFailed(c *gin.Context, err error, kind string) bool {
 	if pe, ok := err.(*permissionError); ok {
 		core.CanvusError(c, http.StatusForbidden, pe.msg)
+		return true
+	}
+	if ce, ok := err.(*conflictError); ok {
+		core.CanvusError(c, http.StatusConflict, ce.msg)
 		return true
 	}
 	if err != nil {
