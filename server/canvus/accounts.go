@@ -6,7 +6,6 @@ package canvus
 // (store.UserToken); emails go out as mail.go says.
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -134,7 +133,7 @@ func (s *API) ConfirmEmail(c *gin.Context) {
 		out = u
 		return putUserAudited(c, tx, u, "user.email_confirmed")
 	})
-	if tokenUseFailed(c, err, "Invalid email confirmation token.", "User") {
+	if storeFailed(c, err, http.StatusBadRequest, "Invalid email confirmation token.", "User") {
 		return
 	}
 	c.JSON(http.StatusOK, userJSON(out))
@@ -308,7 +307,7 @@ func (s *API) ValidateResetToken(c *gin.Context) {
 		_, err := tx.UserToken(c.Query("token"), store.UserTokenReset)
 		return err
 	})
-	if tokenUseFailed(c, err, "Invalid token", "Token") {
+	if storeFailed(c, err, http.StatusBadRequest, "Invalid token", "Token") {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{})
@@ -354,7 +353,7 @@ func (s *API) ResetPassword(c *gin.Context) {
 		}
 		return tx.AppendAudit(userAudit(c, "user.password_reset", u, nil))
 	})
-	if tokenUseFailed(c, err, "Invalid token", "User") {
+	if storeFailed(c, err, http.StatusBadRequest, "Invalid token", "User") {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{})
@@ -377,21 +376,6 @@ func consumeTokenUser(tx *store.Tx, token, kind string) (*store.User, error) {
 		return nil, err
 	}
 	return tx.User(ut.UserID)
-}
-
-// tokenUseFailed answers a request that used an emailed token and failed
-// (400 invalid when the token is unknown or spent, else the store error for
-// kind) and says whether it did.
-func tokenUseFailed(c *gin.Context, err error, invalid, kind string) bool {
-	if errors.Is(err, store.ErrNotFound) {
-		core.CanvusError(c, http.StatusBadRequest, invalid)
-		return true
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, kind)
-		return true
-	}
-	return false
 }
 
 // SAMLLogin answers as a Canvus server with SAML sign-in disabled.

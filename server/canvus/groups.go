@@ -159,12 +159,7 @@ func (s *API) AddGroupMember(c *gin.Context) {
 		}
 		return tx.AppendAudit(groupAudit(c, "group.member_added", g.ID, map[string]any{"user_id": *req.ID}))
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		core.CanvusError(c, http.StatusNotFound, "User not found")
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "Group")
+	if storeFailed(c, err, http.StatusNotFound, "User not found", "Group") {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{})
@@ -197,12 +192,7 @@ func (s *API) RemoveGroupMember(c *gin.Context) {
 		core.CanvusError(c, re.Code, re.Msg)
 		return
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		core.CanvusError(c, http.StatusNotFound, "User is not a member of this group")
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "Group")
+	if storeFailed(c, err, http.StatusNotFound, "User is not a member of this group", "Group") {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{})
