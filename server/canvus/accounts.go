@@ -147,21 +147,7 @@ func (s *API) setUserFlag(adminOnly bool, action string, set func(*store.User)) 
 		if !ok {
 			return
 		}
-		var out *store.User
-		err := s.St.Write(func(tx *store.Tx) error {
-			cur, err := tx.User(u.ID)
-			if err != nil {
-				return err
-			}
-			set(cur)
-			out = cur
-			return putUserAudited(c, tx, cur, action)
-		})
-		if err != nil {
-			core.CanvusStoreError(c, err, "User")
-			return
-		}
-		c.JSON(http.StatusOK, userJSON(out))
+		s.updateUser(c, u.ID, action, set)
 	}
 }
 
@@ -229,15 +215,21 @@ func (s *API) ChangePassword(c *gin.Context) {
 	if !ok {
 		return
 	}
+	s.updateUser(c, u.ID, "user.password_changed", func(cur *store.User) { cur.PasswordHash = hash })
+}
+
+// updateUser applies set to user id as stored now, stores it with an audit
+// event of action, and answers the user.
+func (s *API) updateUser(c *gin.Context, id uint64, action string, set func(*store.User)) {
 	var out *store.User
 	err := s.St.Write(func(tx *store.Tx) error {
-		cur, err := tx.User(u.ID)
+		cur, err := tx.User(id)
 		if err != nil {
 			return err
 		}
-		cur.PasswordHash = hash
+		set(cur)
 		out = cur
-		return putUserAudited(c, tx, cur, "user.password_changed")
+		return putUserAudited(c, tx, cur, action)
 	})
 	if err != nil {
 		core.CanvusStoreError(c, err, "User")
