@@ -30,8 +30,12 @@ type streamSpec struct {
 }
 
 // subscribeRequested reports whether ?subscribe asks for a stream.
-func subscribeRequested(c *gin.Context) bool {
-	v, ok := c.GetQuery("subscribe")
+func subscribeRequested(c *gin.Context) bool { return queryFlag(c, "subscribe") }
+
+// queryFlag reports whether query parameter name is given and not 0, false
+// or no (any case).
+func queryFlag(c *gin.Context, name string) bool {
+	v, ok := c.GetQuery(name)
 	if !ok {
 		return false
 	}
