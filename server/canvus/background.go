@@ -218,6 +218,20 @@ func sortedKeys(m map[string]json.RawMessage) []string {
 	return out
 }
 
+// patchedBackground loads the request's canvas as stored now and applies p
+// to its background (backgroundOf; image as applyBackground has it).
+func patchedBackground(tx *store.Tx, c *gin.Context, p *bgPatch, image bool) (*store.Canvas, map[string]any, error) {
+	cv, err := tx.Canvas(core.CanvasOf(c).ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	bg := backgroundOf(cv)
+	if err := applyBackground(bg, p, image); err != nil {
+		return nil, nil, err
+	}
+	return cv, bg, nil
+}
+
 // PatchBackground is PATCH /canvases/:id/background: solid colour or haze
 // (or back to the image already uploaded), and the grid.
 func (s *API) PatchBackground(c *gin.Context) {
@@ -227,12 +241,8 @@ func (s *API) PatchBackground(c *gin.Context) {
 	}
 	var out map[string]any
 	if !s.write(c, "Canvas", func(tx *store.Tx) error {
-		cv, err := tx.Canvas(core.CanvasOf(c).ID)
+		cv, bg, err := patchedBackground(tx, c, &p, false)
 		if err != nil {
-			return err
-		}
-		bg := backgroundOf(cv)
-		if err := applyBackground(bg, &p, false); err != nil {
 			return err
 		}
 		cv.Background, out = bg, bg
@@ -276,12 +286,8 @@ func (s *API) PostBackground(c *gin.Context) {
 			break
 		}
 		err = s.St.WriteAs(canvasAuthor(c), func(tx *store.Tx) error {
-			cv, err := tx.Canvas(core.CanvasOf(c).ID)
+			cv, bg, err := patchedBackground(tx, c, &p, true)
 			if err != nil {
-				return err
-			}
-			bg := backgroundOf(cv)
-			if err := applyBackground(bg, &p, true); err != nil {
 				return err
 			}
 			img := subObject(bg, "image")
