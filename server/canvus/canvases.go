@@ -120,17 +120,23 @@ func (s *API) CreateFolder(c *gin.Context) {
 		req.Name = "New folder"
 	}
 	f := &store.Folder{Name: req.Name, FolderID: req.FolderID, OwnerID: u.ID, InTrash: store.IsTrashFolder(req.FolderID)}
-	if !s.write(c, "Folder", func(tx *store.Tx) error {
+	s.writeOwnFolder(c, func(tx *store.Tx) (*store.Folder, error) {
 		if err := checkFolderTarget(tx, u, req.FolderID); err != nil {
-			return err
+			return nil, err
 		}
 		f.ID = ""
 		f.InTrash = tx.InTrashFolder(req.FolderID)
-		return tx.PutFolder(f)
-	}) {
-		return
+		return f, tx.PutFolder(f)
+	})
+}
+
+// writeOwnFolder runs fn in a write transaction and answers the folder it
+// wrote as its owner sees it.
+func (s *API) writeOwnFolder(c *gin.Context, fn func(tx *store.Tx) (*store.Folder, error)) {
+	var out *store.Folder
+	if s.write(c, "Folder", func(tx *store.Tx) (err error) { out, err = fn(tx); return }) {
+		c.JSON(http.StatusOK, folderJSON(out, store.AccessOwner))
 	}
-	c.JSON(http.StatusOK, folderJSON(f, store.AccessOwner))
 }
 
 func (s *API) PatchFolder(c *gin.Context) {
@@ -144,20 +150,16 @@ func (s *API) PatchFolder(c *gin.Context) {
 	if !core.CanvusJSON(c, &req) {
 		return
 	}
-	if !s.write(c, "Folder", func(tx *store.Tx) error {
+	s.writeOwnFolder(c, func(tx *store.Tx) (*store.Folder, error) {
 		cur, err := tx.Folder(f.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if req.Name != nil {
 			cur.Name = *req.Name
 		}
-		f = cur
-		return tx.PutFolder(cur)
-	}) {
-		return
-	}
-	c.JSON(http.StatusOK, folderJSON(f, store.AccessOwner))
+		return cur, tx.PutFolder(cur)
+	})
 }
 
 func (s *API) DeleteFolder(c *gin.Context) {
