@@ -200,8 +200,7 @@ type userReq struct {
 }
 
 func (s *API) CreateUser(c *gin.Context) {
-	if !core.UserOf(c).Admin {
-		core.CanvusError(c, http.StatusForbidden, "Permission denied: admin only")
+	if !adminOnlyCanvus(c) {
 		return
 	}
 	var req userReq
