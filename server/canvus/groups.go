@@ -32,6 +32,14 @@ func adminOnlyCanvus(c *gin.Context) bool {
 	return true
 }
 
+// adminGroupParam is groupParam for an admin caller (others get 403).
+func (s *API) adminGroupParam(c *gin.Context) (*store.Group, bool) {
+	if !adminOnlyCanvus(c) {
+		return nil, false
+	}
+	return s.groupParam(c)
+}
+
 // groupParam resolves :gid to an existing group, or answers 404.
 func (s *API) groupParam(c *gin.Context) (*store.Group, bool) {
 	id, err := strconv.ParseUint(c.Param("gid"), 10, 64)
@@ -98,10 +106,7 @@ func (s *API) CreateGroup(c *gin.Context) {
 }
 
 func (s *API) DeleteGroup(c *gin.Context) {
-	if !adminOnlyCanvus(c) {
-		return
-	}
-	g, ok := s.groupParam(c)
+	g, ok := s.adminGroupParam(c)
 	if !ok {
 		return
 	}
@@ -136,10 +141,7 @@ func (s *API) ListGroupMembers(c *gin.Context) {
 }
 
 func (s *API) AddGroupMember(c *gin.Context) {
-	if !adminOnlyCanvus(c) {
-		return
-	}
-	g, ok := s.groupParam(c)
+	g, ok := s.adminGroupParam(c)
 	if !ok {
 		return
 	}
@@ -166,10 +168,7 @@ func (s *API) AddGroupMember(c *gin.Context) {
 }
 
 func (s *API) RemoveGroupMember(c *gin.Context) {
-	if !adminOnlyCanvus(c) {
-		return
-	}
-	g, ok := s.groupParam(c)
+	g, ok := s.adminGroupParam(c)
 	if !ok {
 		return
 	}
