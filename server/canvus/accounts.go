@@ -6,7 +6,6 @@ package canvus
 // (store.UserToken); emails go out as mail.go says.
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -51,24 +50,15 @@ func (s *API) Register(c *gin.Context) {
 		core.CanvusError(c, http.StatusForbidden, "Permission denied: only an admin can set admin or approved")
 		return
 	}
-	if req.Email == nil {
-		core.CanvusError(c, http.StatusBadRequest, "A valid email is required")
-		return
-	}
-	email, err := store.NormalizeEmail(*req.Email)
-	if err != nil {
-		core.CanvusStoreError(c, err, "User")
-		return
-	}
-	if req.Name == nil || strings.TrimSpace(*req.Name) == "" {
-		core.CanvusError(c, http.StatusBadRequest, "name is required")
+	u, ok := req.newUser(c)
+	if !ok {
 		return
 	}
 	if req.Password == nil {
 		core.CanvusError(c, http.StatusBadRequest, "password is required")
 		return
 	}
-	if !admin && !domainAllowed(cfg.Authentication.DomainAllowList, email) {
+	if !admin && !domainAllowed(cfg.Authentication.DomainAllowList, u.Email) {
 		core.CanvusError(c, http.StatusForbidden, "Sign-up is not allowed for this email domain")
 		return
 	}
@@ -76,25 +66,17 @@ func (s *API) Register(c *gin.Context) {
 	if !ok {
 		return
 	}
-	u := &store.User{Email: email, Name: *req.Name, PasswordHash: hash, Approved: admin || !cfg.Authentication.RequireAdminApproval,
-		NeedEmailConfirmation: !admin}
-	if req.Admin != nil {
-		u.Admin = *req.Admin
-	}
+	u.PasswordHash, u.Approved, u.NeedEmailConfirmation = hash, admin || !cfg.Authentication.RequireAdminApproval, !admin
 	if req.Approved != nil && *req.Approved {
 		u.Approved = true
 	}
-	if req.Blocked != nil {
-		u.Blocked = *req.Blocked
-	}
 	var plain string
-	err = s.St.Write(func(tx *store.Tx) error {
-		cp := *u
-		if err := tx.CreateUser(&cp); err != nil {
+	err := s.St.Write(func(tx *store.Tx) error {
+		if err := createUser(tx, u); err != nil {
 			return err
 		}
-		*u = cp
 		if u.NeedEmailConfirmation {
+			var err error
 			if plain, err = tx.CreateUserToken(u.ID, store.UserTokenConfirm, s.Cfg.EmailConfirmTTL); err != nil {
 				return err
 			}
@@ -143,27 +125,15 @@ func (s *API) ConfirmEmail(c *gin.Context) {
 	}
 	var out *store.User
 	err := s.St.Write(func(tx *store.Tx) error {
-		ut, err := tx.ConsumeUserToken(req.Token, store.UserTokenConfirm)
-		if err != nil {
-			return err
-		}
-		u, err := tx.User(ut.UserID)
+		u, err := consumeTokenUser(tx, req.Token, store.UserTokenConfirm)
 		if err != nil {
 			return err
 		}
 		u.NeedEmailConfirmation = false
 		out = u
-		if err := tx.PutUser(u); err != nil {
-			return err
-		}
-		return tx.AppendAudit(userAudit(c, "user.email_confirmed", u, nil))
+		return putUserAudited(c, tx, u, "user.email_confirmed")
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		core.CanvusError(c, http.StatusBadRequest, "Invalid email confirmation token.")
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "User")
+	if storeFailed(c, err, http.StatusBadRequest, "Invalid email confirmation token.", "User") {
 		return
 	}
 	c.JSON(http.StatusOK, userJSON(out))
@@ -177,24 +147,7 @@ func (s *API) setUserFlag(adminOnly bool, action string, set func(*store.User)) 
 		if !ok {
 			return
 		}
-		var out *store.User
-		err := s.St.Write(func(tx *store.Tx) error {
-			cur, err := tx.User(u.ID)
-			if err != nil {
-				return err
-			}
-			set(cur)
-			out = cur
-			if err := tx.PutUser(cur); err != nil {
-				return err
-			}
-			return tx.AppendAudit(userAudit(c, action, cur, nil))
-		})
-		if err != nil {
-			core.CanvusStoreError(c, err, "User")
-			return
-		}
-		c.JSON(http.StatusOK, userJSON(out))
+		s.updateUser(c, u.ID, action, set)
 	}
 }
 
@@ -262,18 +215,21 @@ func (s *API) ChangePassword(c *gin.Context) {
 	if !ok {
 		return
 	}
+	s.updateUser(c, u.ID, "user.password_changed", func(cur *store.User) { cur.PasswordHash = hash })
+}
+
+// updateUser applies set to user id as stored now, stores it with an audit
+// event of action, and answers the user.
+func (s *API) updateUser(c *gin.Context, id uint64, action string, set func(*store.User)) {
 	var out *store.User
 	err := s.St.Write(func(tx *store.Tx) error {
-		cur, err := tx.User(u.ID)
+		cur, err := tx.User(id)
 		if err != nil {
 			return err
 		}
-		cur.PasswordHash = hash
+		set(cur)
 		out = cur
-		if err := tx.PutUser(cur); err != nil {
-			return err
-		}
-		return tx.AppendAudit(userAudit(c, "user.password_changed", cur, nil))
+		return putUserAudited(c, tx, cur, action)
 	})
 	if err != nil {
 		core.CanvusStoreError(c, err, "User")
@@ -343,12 +299,7 @@ func (s *API) ValidateResetToken(c *gin.Context) {
 		_, err := tx.UserToken(c.Query("token"), store.UserTokenReset)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		core.CanvusError(c, http.StatusBadRequest, "Invalid token")
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "Token")
+	if storeFailed(c, err, http.StatusBadRequest, "Invalid token", "Token") {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{})
@@ -373,11 +324,7 @@ func (s *API) ResetPassword(c *gin.Context) {
 		return
 	}
 	err := s.St.Write(func(tx *store.Tx) error {
-		ut, err := tx.ConsumeUserToken(req.Token, store.UserTokenReset)
-		if err != nil {
-			return err
-		}
-		u, err := tx.User(ut.UserID)
+		u, err := consumeTokenUser(tx, req.Token, store.UserTokenReset)
 		if err != nil {
 			return err
 		}
@@ -398,15 +345,29 @@ func (s *API) ResetPassword(c *gin.Context) {
 		}
 		return tx.AppendAudit(userAudit(c, "user.password_reset", u, nil))
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		core.CanvusError(c, http.StatusBadRequest, "Invalid token")
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "User")
+	if storeFailed(c, err, http.StatusBadRequest, "Invalid token", "User") {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{})
+}
+
+// putUserAudited stores u inside a write transaction with an audit event
+// of action (no details).
+func putUserAudited(c *gin.Context, tx *store.Tx, u *store.User, action string) error {
+	if err := tx.PutUser(u); err != nil {
+		return err
+	}
+	return tx.AppendAudit(userAudit(c, action, u, nil))
+}
+
+// consumeTokenUser spends an emailed token of this kind (inside a write
+// transaction) and loads its user.
+func consumeTokenUser(tx *store.Tx, token, kind string) (*store.User, error) {
+	ut, err := tx.ConsumeUserToken(token, kind)
+	if err != nil {
+		return nil, err
+	}
+	return tx.User(ut.UserID)
 }
 
 // SAMLLogin answers as a Canvus server with SAML sign-in disabled.

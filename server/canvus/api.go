@@ -5,6 +5,7 @@
 package canvus
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/canvasd/canvasd/server/internal/core"
@@ -56,4 +57,19 @@ func readNameInFolder(c *gin.Context) (nameInFolder, *store.User, bool) {
 		req.FolderID = store.HomeFolderID(u.ID)
 	}
 	return req, u, true
+}
+
+// storeFailed answers a store operation that failed (notFoundStatus with
+// notFoundMsg when what it looked for is not there, else the store error for
+// kind) and says whether it did.
+func storeFailed(c *gin.Context, err error, notFoundStatus int, notFoundMsg, kind string) bool {
+	if errors.Is(err, store.ErrNotFound) {
+		core.CanvusError(c, notFoundStatus, notFoundMsg)
+		return true
+	}
+	if err != nil {
+		core.CanvusStoreError(c, err, kind)
+		return true
+	}
+	return false
 }

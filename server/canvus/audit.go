@@ -72,11 +72,16 @@ func auditQuery(c *gin.Context) (store.AuditQuery, bool) {
 	return q, true
 }
 
-func (s *API) GetAuditLog(c *gin.Context) {
+// adminAuditQuery is auditQuery for an admin caller (others get 403).
+func adminAuditQuery(c *gin.Context) (store.AuditQuery, bool) {
 	if !adminOnlyCanvus(c) {
-		return
+		return store.AuditQuery{}, false
 	}
-	q, ok := auditQuery(c)
+	return auditQuery(c)
+}
+
+func (s *API) GetAuditLog(c *gin.Context) {
+	q, ok := adminAuditQuery(c)
 	if !ok {
 		return
 	}
@@ -140,10 +145,7 @@ func (s *API) requestBase(c *gin.Context) string {
 // ExportAuditCSV answers every matching event as CSV, newest first. Cells
 // that a spreadsheet would run as a formula get a leading apostrophe.
 func (s *API) ExportAuditCSV(c *gin.Context) {
-	if !adminOnlyCanvus(c) {
-		return
-	}
-	q, ok := auditQuery(c)
+	q, ok := adminAuditQuery(c)
 	if !ok {
 		return
 	}

@@ -3,14 +3,12 @@ package canvus
 import (
 	"net/http"
 
-	"github.com/canvasd/canvasd/server/internal/core"
 	"github.com/gin-gonic/gin"
 )
 
 // Backup streams an online, consistent tar of the store (admin only).
 func (s *API) Backup(c *gin.Context) {
-	if !core.UserOf(c).Admin {
-		core.CanvusError(c, http.StatusForbidden, "Permission denied: admin only")
+	if !adminOnlyCanvus(c) {
 		return
 	}
 	c.Header("Content-Type", "application/x-tar")

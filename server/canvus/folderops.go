@@ -101,12 +101,7 @@ func (s *API) writeFolderOp(c *gin.Context, fn func(tx *store.Tx) (*store.Folder
 		out, access = f, s.folderAccess(tx, f, u)
 		return nil
 	})
-	if ce, ok := err.(*conflictError); ok {
-		core.CanvusError(c, http.StatusConflict, ce.msg)
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "Folder")
+	if writeFailed(c, err, "Folder") {
 		return
 	}
 	c.JSON(http.StatusOK, folderJSON(out, access))
@@ -446,12 +441,9 @@ func (s *API) GetFolderPermissions(c *gin.Context) {
 // The folder's owner stays owner. The root folder's permissions are fixed.
 func (s *API) SetFolderPermissions(c *gin.Context) {
 	var req struct {
-		EditorsCanShare *bool `json:"editors_can_share"`
-		Users           []struct {
-			ID         *uint64 `json:"id"`
-			Permission string  `json:"permission"`
-		} `json:"users"`
-		Groups []groupGrant `json:"groups"`
+		EditorsCanShare *bool        `json:"editors_can_share"`
+		Users           []groupGrant `json:"users"`
+		Groups          []groupGrant `json:"groups"`
 	}
 	f, _, ok := s.folderParamAccess(c)
 	if !ok {
@@ -460,17 +452,7 @@ func (s *API) SetFolderPermissions(c *gin.Context) {
 	if !core.CanvusJSON(c, &req) {
 		return
 	}
-	for _, p := range req.Users {
-		if p.ID == nil {
-			core.CanvusError(c, http.StatusBadRequest, "users[].id is required")
-			return
-		}
-		if !store.ValidAccess(p.Permission) {
-			core.CanvusError(c, http.StatusBadRequest, "users[].permission must be none, view, edit or owner")
-			return
-		}
-	}
-	if msg := checkGroupGrants(req.Groups); msg != "" {
+	if msg := checkGrantLists(req.Users, req.Groups); msg != "" {
 		core.CanvusError(c, http.StatusBadRequest, msg)
 		return
 	}
@@ -500,30 +482,20 @@ func (s *API) SetFolderPermissions(c *gin.Context) {
 		if req.EditorsCanShare != nil {
 			cur.NoEditorsShare = !*req.EditorsCanShare
 		}
-		if cur.Users == nil {
-			cur.Users = map[uint64]string{}
-		}
 		grants, _ := tx.FolderGrants(cur.ID)
-		for _, p := range req.Users {
-			if _, err := tx.User(*p.ID); err != nil {
-				return store.Invalidf("User " + strconv.FormatUint(*p.ID, 10) + " does not exist")
+		denied := func(id uint64, perm string) string {
+			switch {
+			case id == cur.OwnerID || owner || perm == cur.Users[id]:
+				return ""
+			case grants[id] == store.AccessOwner:
+				return "Permission denied: only an owner can change an owner's permission"
+			case store.AccessRank(perm) > store.AccessRank(store.AccessEdit):
+				return "Permission denied: only an owner can grant owner"
 			}
-			if *p.ID == cur.OwnerID {
-				continue // the owner stays owner
-			}
-			if !owner && p.Permission != cur.Users[*p.ID] {
-				if grants[*p.ID] == store.AccessOwner {
-					return &permissionError{"Permission denied: only an owner can change an owner's permission"}
-				}
-				if store.AccessRank(p.Permission) > store.AccessRank(store.AccessEdit) {
-					return &permissionError{"Permission denied: only an owner can grant owner"}
-				}
-			}
-			if p.Permission == store.AccessNone {
-				delete(cur.Users, *p.ID)
-			} else {
-				cur.Users[*p.ID] = p.Permission
-			}
+			return ""
+		}
+		if err := applyUserGrants(tx, &cur.Users, cur.OwnerID, req.Users, denied); err != nil {
+			return err
 		}
 		if err := applyGroupGrants(tx, &cur.Groups, req.Groups, owner); err != nil {
 			return err
@@ -534,12 +506,7 @@ func (s *API) SetFolderPermissions(c *gin.Context) {
 		out = folderPermissionsJSON(tx, cur)
 		return tx.AppendAudit(store.AuditEvent{AuthorID: authorOf(c), Action: "folder.permissions_changed", TargetType: "folder", TargetID: cur.ID, Details: out})
 	})
-	if pe, ok := err.(*permissionError); ok {
-		core.CanvusError(c, http.StatusForbidden, pe.msg)
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "Folder")
+	if writeFailed(c, err, "Folder") {
 		return
 	}
 	c.JSON(http.StatusOK, out)

@@ -33,6 +33,14 @@ func adminOnlyCanvus(c *gin.Context) bool {
 	return true
 }
 
+// adminGroupParam is groupParam for an admin caller (others get 403).
+func (s *API) adminGroupParam(c *gin.Context) (*store.Group, bool) {
+	if !adminOnlyCanvus(c) {
+		return nil, false
+	}
+	return s.groupParam(c)
+}
+
 // groupParam resolves :gid to an existing group, or answers 404.
 func (s *API) groupParam(c *gin.Context) (*store.Group, bool) {
 	id, err := strconv.ParseUint(c.Param("gid"), 10, 64)
@@ -99,10 +107,7 @@ func (s *API) CreateGroup(c *gin.Context) {
 }
 
 func (s *API) DeleteGroup(c *gin.Context) {
-	if !adminOnlyCanvus(c) {
-		return
-	}
-	g, ok := s.groupParam(c)
+	g, ok := s.adminGroupParam(c)
 	if !ok {
 		return
 	}
@@ -137,10 +142,7 @@ func (s *API) ListGroupMembers(c *gin.Context) {
 }
 
 func (s *API) AddGroupMember(c *gin.Context) {
-	if !adminOnlyCanvus(c) {
-		return
-	}
-	g, ok := s.groupParam(c)
+	g, ok := s.adminGroupParam(c)
 	if !ok {
 		return
 	}
@@ -173,22 +175,14 @@ func (s *API) AddGroupMember(c *gin.Context) {
 		}
 		return tx.AppendAudit(groupAudit(c, "group.member_added", g.ID, map[string]any{"user_id": uid}))
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		core.CanvusError(c, http.StatusNotFound, "User not found")
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "Group")
+	if storeFailed(c, err, http.StatusNotFound, "User not found", "Group") {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{})
 }
 
 func (s *API) RemoveGroupMember(c *gin.Context) {
-	if !adminOnlyCanvus(c) {
-		return
-	}
-	g, ok := s.groupParam(c)
+	g, ok := s.adminGroupParam(c)
 	if !ok {
 		return
 	}
@@ -211,18 +205,13 @@ func (s *API) RemoveGroupMember(c *gin.Context) {
 		core.CanvusError(c, re.Code, re.Msg)
 		return
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		core.CanvusError(c, http.StatusNotFound, "User is not a member of this group")
-		return
-	}
-	if err != nil {
-		core.CanvusStoreError(c, err, "Group")
+	if storeFailed(c, err, http.StatusNotFound, "User is not a member of this group", "Group") {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{})
 }
 
-// groupGrant is one entry of "groups" in a permissions body.
+// groupGrant is one entry of "users" or "groups" in a permissions body.
 type groupGrant struct {
 	ID         *uint64 `json:"id"`
 	Permission string  `json:"permission"`
@@ -242,17 +231,68 @@ func groupGrantsJSON(grants map[uint64]string) []gin.H {
 	return out
 }
 
-// checkGroupGrants validates a permissions body's "groups" (400 message, or "").
-func checkGroupGrants(grants []groupGrant) string {
-	for _, g := range grants {
-		if g.ID == nil {
-			return "groups[].id is required"
-		}
-		if !store.ValidAccess(g.Permission) {
-			return "groups[].permission must be none, view, edit or owner"
+// checkGrantLists validates a permissions body's "users" and then its
+// "groups" (400 message, or "").
+func checkGrantLists(users, groups []groupGrant) string {
+	for _, l := range []struct {
+		name   string
+		grants []groupGrant
+	}{{"users", users}, {"groups", groups}} {
+		for _, g := range l.grants {
+			if g.ID == nil {
+				return l.name + "[].id is required"
+			}
+			if !store.ValidAccess(g.Permission) {
+				return l.name + "[].permission must be none, view, edit or owner"
+			}
 		}
 	}
 	return ""
+}
+
+// applyUserGrants sets a permissions body's "users" on *m (created when
+// needed) inside a write transaction: each user must exist; denied says why
+// a grant may not be set (a 403), or ""; the owner's own grant never changes.
+func applyUserGrants(tx *store.Tx, m *map[uint64]string, ownerID uint64, grants []groupGrant, denied func(id uint64, perm string) string) error {
+	if *m == nil {
+		*m = map[uint64]string{}
+	}
+	for _, p := range grants {
+		if _, err := tx.User(*p.ID); err != nil {
+			return store.Invalidf("User " + strconv.FormatUint(*p.ID, 10) + " does not exist")
+		}
+		if msg := denied(*p.ID, p.Permission); msg != "" {
+			return &permissionError{msg}
+		}
+		if *p.ID == ownerID {
+			continue // the owner stays owner
+		}
+		if p.Permission == store.AccessNone {
+			delete(*m, *p.ID)
+		} else {
+			(*m)[*p.ID] = p.Permission
+		}
+	}
+	return nil
+}
+
+// writeFailed answers a write that failed (403 for a permissionError, 409
+// for a conflictError, else the store error for kind) and says whether it
+// did.
+func writeFailed(c *gin.Context, err error, kind string) bool {
+	if pe, ok := err.(*permissionError); ok {
+		core.CanvusError(c, http.StatusForbidden, pe.msg)
+		return true
+	}
+	if ce, ok := err.(*conflictError); ok {
+		core.CanvusError(c, http.StatusConflict, ce.msg)
+		return true
+	}
+	if err != nil {
+		core.CanvusStoreError(c, err, kind)
+		return true
+	}
+	return false
 }
 
 // applyGroupGrants sets grants on *m (created when needed) inside a write
@@ -314,3 +354,8 @@ func memberUserID(raw json.RawMessage) (uint64, bool) {
 	n, err := strconv.ParseUint(str, 10, 64)
 	return n, err == nil && n > 0
 }
+
+// checkGroupGrants validates a permissions body's "groups" (400 message, or
+// ""); a canvas's "users" entries may name a user by e-mail, so
+// SetPermissions checks them itself (grantTarget.check).
+func checkGroupGrants(grants []groupGrant) string { return checkGrantLists(nil, grants) }

@@ -99,11 +99,8 @@ func imageUploadFrom(c *gin.Context, parts map[string]*core.UploadPart) (*imageU
 		core.CanvusError(c, http.StatusBadRequest, "Missing 'data' part: the image file is required")
 		return nil, false
 	}
-	if j := parts["json"]; j != nil {
-		if err := core.DecodeJSON(j.Data, &up.body); err != nil {
-			core.CanvusError(c, http.StatusBadRequest, "Invalid 'json' part: "+err.Error())
-			return nil, false
-		}
+	if !decodeJSONPart(c, parts, &up.body) {
+		return nil, false
 	}
 	if raw, ok := up.body["crop_bbox"]; ok {
 		delete(up.body, "crop_bbox")

@@ -38,10 +38,7 @@ var mediaTypes = map[string]string{
 func (s *API) CreateMedia(typ string) gin.HandlerFunc {
 	what := map[string]string{"Pdf": "PDF", "Video": "Video"}[typ]
 	return func(c *gin.Context) {
-		if !s.allowUpload(c) {
-			return
-		}
-		parts, ok := s.MultipartParts(c, core.CanvusError, map[string]bool{"data": true}, map[string]bool{"json": true})
+		parts, ok := s.uploadParts(c)
 		if !ok {
 			return
 		}
@@ -51,11 +48,8 @@ func (s *API) CreateMedia(typ string) gin.HandlerFunc {
 			return
 		}
 		body := map[string]json.RawMessage{}
-		if j := parts["json"]; j != nil {
-			if err := core.DecodeJSON(j.Data, &body); err != nil {
-				core.CanvusError(c, http.StatusBadRequest, "Invalid 'json' part: "+err.Error())
-				return
-			}
+		if !decodeJSONPart(c, parts, &body) {
+			return
 		}
 		s.createMedia(c, typ, data, body)
 	}

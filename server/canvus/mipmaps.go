@@ -183,13 +183,20 @@ func (m *Mipmaps) source(c *gin.Context, w *store.Widget) (*mipSource, int, bool
 	return nil, 0, false
 }
 
-// Info answers GET /mipmaps/:hash.
-func (m *Mipmaps) Info(c *gin.Context) {
+// assetSource finds the :hash asset (asset) and its mipmap source (source),
+// or answers why not.
+func (m *Mipmaps) assetSource(c *gin.Context) (*store.Widget, *mipSource, int, bool) {
 	w, ok := m.asset(c)
 	if !ok {
-		return
+		return nil, nil, 0, false
 	}
 	src, pages, ok := m.source(c, w)
+	return w, src, pages, ok
+}
+
+// Info answers GET /mipmaps/:hash.
+func (m *Mipmaps) Info(c *gin.Context) {
+	_, src, pages, ok := m.assetSource(c)
 	if !ok {
 		return
 	}
@@ -203,11 +210,7 @@ func (m *Mipmaps) Info(c *gin.Context) {
 
 // Level answers GET /mipmaps/:hash/:level.
 func (m *Mipmaps) Level(c *gin.Context) {
-	w, ok := m.asset(c)
-	if !ok {
-		return
-	}
-	src, _, ok := m.source(c, w)
+	w, src, _, ok := m.assetSource(c)
 	if !ok {
 		return
 	}

@@ -30,8 +30,12 @@ type streamSpec struct {
 }
 
 // subscribeRequested reports whether ?subscribe asks for a stream.
-func subscribeRequested(c *gin.Context) bool {
-	v, ok := c.GetQuery("subscribe")
+func subscribeRequested(c *gin.Context) bool { return queryFlag(c, "subscribe") }
+
+// queryFlag reports whether query parameter name is given and not 0, false
+// or no (any case).
+func queryFlag(c *gin.Context, name string) bool {
+	v, ok := c.GetQuery(name)
 	if !ok {
 		return false
 	}
@@ -81,9 +85,8 @@ func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
 	} else if cv := core.CanvasOf(c); cv != nil {
 		canvas = cv.ID
 	}
-	live, ok := s.OpenStream(c, canvas, true)
+	live, ok := s.openNDJSONStream(c, canvas)
 	if !ok {
-		core.CanvusError(c, http.StatusTooManyRequests, "Too many open streams for this user or address")
 		return
 	}
 	defer live.Close()
@@ -102,14 +105,9 @@ func (s *API) ndjson(c *gin.Context, body any, spec *streamSpec) {
 	if spec != nil {
 		spec.last = first
 	}
-	s.LiftDeadlines(c)
-	s.Streams.Add(1)
-	defer s.Streams.Done()
-	s.Metrics.StreamsOpen.WithLabelValues("ndjson").Inc()
-	defer s.Metrics.StreamsOpen.WithLabelValues("ndjson").Dec()
-
-	write := s.startNDJSON(c)
-	if !write(first) {
+	write, done, ok := s.beginNDJSON(c, first)
+	defer done()
+	if !ok {
 		return
 	}
 	ctx, cancelCause := context.WithCancelCause(c.Request.Context())
@@ -212,6 +210,31 @@ func (s *API) subscribeSnapshot(c *gin.Context, spec *streamSpec, body any) (*hu
 		return nil, nil, false
 	}
 	return sub, fresh, true
+}
+
+// openNDJSONStream registers an NDJSON stream on canvas ("" for none), or
+// answers 429 when the caller has too many open.
+func (s *API) openNDJSONStream(c *gin.Context, canvas string) (*core.LiveStream, bool) {
+	live, ok := s.OpenStream(c, canvas, true)
+	if !ok {
+		core.CanvusError(c, http.StatusTooManyRequests, "Too many open streams for this user or address")
+	}
+	return live, ok
+}
+
+// beginNDJSON lifts the request's deadlines, counts the stream as open,
+// starts the NDJSON answer and writes first. done (always to be called,
+// deferred) uncounts the stream; ok is false when first could not be written.
+func (s *API) beginNDJSON(c *gin.Context, first []byte) (write func(line []byte) bool, done func(), ok bool) {
+	s.LiftDeadlines(c)
+	s.Streams.Add(1)
+	s.Metrics.StreamsOpen.WithLabelValues("ndjson").Inc()
+	done = func() {
+		s.Metrics.StreamsOpen.WithLabelValues("ndjson").Dec()
+		s.Streams.Done()
+	}
+	write = s.startNDJSON(c)
+	return write, done, write(first)
 }
 
 // startNDJSON sends the stream's headers and returns its line writer: one

@@ -106,9 +106,8 @@ func (s *API) ndjsonRefresh(c *gin.Context, body any) {
 	if cv := core.CanvasOf(c); cv != nil {
 		canvas = cv.ID
 	}
-	live, ok := s.OpenStream(c, canvas, true)
+	live, ok := s.openNDJSONStream(c, canvas)
 	if !ok {
-		core.CanvusError(c, http.StatusTooManyRequests, "Too many open streams for this user or address")
 		return
 	}
 	defer live.Close()
@@ -131,13 +130,9 @@ func (s *API) ndjsonRefresh(c *gin.Context, body any) {
 	q.Del("subscribe")
 	req.URL.RawQuery = q.Encode()
 
-	s.LiftDeadlines(c)
-	s.Streams.Add(1)
-	defer s.Streams.Done()
-	s.Metrics.StreamsOpen.WithLabelValues("ndjson").Inc()
-	defer s.Metrics.StreamsOpen.WithLabelValues("ndjson").Dec()
-	write := s.startNDJSON(c)
-	if !write(first) {
+	write, done, ok := s.beginNDJSON(c, first)
+	defer done()
+	if !ok {
 		return
 	}
 	ctx, cancelCause := context.WithCancelCause(c.Request.Context())

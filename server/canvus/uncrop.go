@@ -15,11 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-func (s *API) AdminOnly(c *gin.Context) {
-	if !core.UserOf(c).Admin {
-		core.CanvusError(c, http.StatusForbidden, "Permission denied: admin only")
-	}
-}
+func (s *API) AdminOnly(c *gin.Context) { adminOnlyCanvus(c) }
 
 // creditsJSON is what the credits routes answer for token tk: "credits" is
 // what tk may still spend (null = unlimited), the smaller of its user's

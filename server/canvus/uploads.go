@@ -18,19 +18,13 @@ import (
 
 // UploadToFolder is POST /canvases/:id/uploads-folder.
 func (s *API) UploadToFolder(c *gin.Context) {
-	if !s.allowUpload(c) {
-		return
-	}
-	parts, ok := s.MultipartParts(c, core.CanvusError, map[string]bool{"data": true}, map[string]bool{"json": true})
+	parts, ok := s.uploadParts(c)
 	if !ok {
 		return
 	}
 	body := map[string]json.RawMessage{}
-	if j := parts["json"]; j != nil {
-		if err := core.DecodeJSON(j.Data, &body); err != nil {
-			core.CanvusError(c, http.StatusBadRequest, "Invalid 'json' part: "+err.Error())
-			return
-		}
+	if !decodeJSONPart(c, parts, &body) {
+		return
 	}
 	uploadType := ""
 	if raw, given := body["upload_type"]; given {
@@ -57,6 +51,27 @@ func (s *API) UploadToFolder(c *gin.Context) {
 	default:
 		core.CanvusError(c, http.StatusBadRequest, fmt.Sprintf("Unknown upload_type '%s': note, asset, or none", uploadType))
 	}
+}
+
+// uploadParts checks that the caller may upload and reads a multipart
+// body of a "data" file part and an optional "json" part.
+func (s *API) uploadParts(c *gin.Context) (map[string]*core.UploadPart, bool) {
+	if !s.allowUpload(c) {
+		return nil, false
+	}
+	return s.MultipartParts(c, core.CanvusError, map[string]bool{"data": true}, map[string]bool{"json": true})
+}
+
+// decodeJSONPart decodes the upload's "json" part, when there is one, into
+// v, or answers 400.
+func decodeJSONPart(c *gin.Context, parts map[string]*core.UploadPart, v any) bool {
+	if j := parts["json"]; j != nil {
+		if err := core.DecodeJSON(j.Data, v); err != nil {
+			core.CanvusError(c, http.StatusBadRequest, "Invalid 'json' part: "+err.Error())
+			return false
+		}
+	}
+	return true
 }
 
 // uploadAsset recognizes the file's type and makes its widget: a PDF

@@ -209,28 +209,18 @@ type userReq struct {
 }
 
 func (s *API) CreateUser(c *gin.Context) {
-	if !core.UserOf(c).Admin {
-		core.CanvusError(c, http.StatusForbidden, "Permission denied: admin only")
+	if !adminOnlyCanvus(c) {
 		return
 	}
 	var req userReq
 	if !core.CanvusJSON(c, &req) {
 		return
 	}
-	if req.Email == nil {
-		core.CanvusError(c, http.StatusBadRequest, "A valid email is required")
+	u, ok := req.newUser(c)
+	if !ok {
 		return
 	}
-	email, err := store.NormalizeEmail(*req.Email)
-	if err != nil {
-		core.CanvusStoreError(c, err, "User")
-		return
-	}
-	if req.Name == nil || strings.TrimSpace(*req.Name) == "" {
-		core.CanvusError(c, http.StatusBadRequest, "name is required")
-		return
-	}
-	u := &store.User{Email: email, Name: *req.Name, Approved: true}
+	u.Approved = true
 	if req.Password != nil {
 		h, ok := hashPassword(c, *req.Password)
 		if !ok {
@@ -238,26 +228,55 @@ func (s *API) CreateUser(c *gin.Context) {
 		}
 		u.PasswordHash = h
 	}
-	if req.Admin != nil {
-		u.Admin = *req.Admin
-	}
 	if req.Approved != nil {
 		u.Approved = *req.Approved
 	}
-	if req.Blocked != nil {
-		u.Blocked = *req.Blocked
-	}
 	if !s.write(c, "User", func(tx *store.Tx) error {
-		cp := *u
-		if err := tx.CreateUser(&cp); err != nil {
+		if err := createUser(tx, u); err != nil {
 			return err
 		}
-		*u = cp
 		return tx.AppendAudit(userAudit(c, "user.created", u, map[string]any{"email": u.Email, "admin": u.Admin}))
 	}) {
 		return
 	}
 	c.JSON(http.StatusOK, userJSON(u))
+}
+
+// newUser checks a new account's email and name and makes its user (email,
+// name, admin and blocked as asked), or answers 400.
+func (req userReq) newUser(c *gin.Context) (*store.User, bool) {
+	if req.Email == nil {
+		core.CanvusError(c, http.StatusBadRequest, "A valid email is required")
+		return nil, false
+	}
+	email, err := store.NormalizeEmail(*req.Email)
+	if err != nil {
+		core.CanvusStoreError(c, err, "User")
+		return nil, false
+	}
+	if req.Name == nil || strings.TrimSpace(*req.Name) == "" {
+		core.CanvusError(c, http.StatusBadRequest, "name is required")
+		return nil, false
+	}
+	u := &store.User{Email: email, Name: *req.Name}
+	if req.Admin != nil {
+		u.Admin = *req.Admin
+	}
+	if req.Blocked != nil {
+		u.Blocked = *req.Blocked
+	}
+	return u, true
+}
+
+// createUser stores new user u inside a write transaction and, when that
+// succeeds, sets u's id (u is left as it was on failure).
+func createUser(tx *store.Tx, u *store.User) error {
+	cp := *u
+	if err := tx.CreateUser(&cp); err != nil {
+		return err
+	}
+	*u = cp
+	return nil
 }
 
 // hashPassword checks a new password's length (4 characters to 72 bytes, the

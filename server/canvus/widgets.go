@@ -470,14 +470,20 @@ func (s *API) GetWidget(typ string) gin.HandlerFunc {
 	}
 }
 
-func (s *API) CreateWidget(k widgetKind) gin.HandlerFunc {
+// withWidgetBody is a handler that reads the request's widget body
+// (widgetBody answers when it cannot) and passes it to do.
+func withWidgetBody(do func(c *gin.Context, body map[string]json.RawMessage)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		body, ok := widgetBody(c)
 		if !ok {
 			return
 		}
-		s.createWidget(c, k, body)
+		do(c, body)
 	}
+}
+
+func (s *API) CreateWidget(k widgetKind) gin.HandlerFunc {
+	return withWidgetBody(func(c *gin.Context, body map[string]json.RawMessage) { s.createWidget(c, k, body) })
 }
 
 // createWidget creates a widget of kind k from body and answers it.
@@ -526,13 +532,7 @@ func (s *API) createWidget(c *gin.Context, k widgetKind, body map[string]json.Ra
 }
 
 func (s *API) PatchWidget(k widgetKind) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		body, ok := widgetBody(c)
-		if !ok {
-			return
-		}
-		s.patchWidget(c, k, body)
-	}
+	return withWidgetBody(func(c *gin.Context, body map[string]json.RawMessage) { s.patchWidget(c, k, body) })
 }
 
 // patchWidget applies body to the widget :wid of kind k and answers it.

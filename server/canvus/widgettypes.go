@@ -235,14 +235,7 @@ func orEmpty(l []map[string]any) []map[string]any {
 
 // annotationsRequested reports whether ?annotations asks for each widget's
 // annotations.
-func annotationsRequested(c *gin.Context) bool {
-	v, ok := c.GetQuery("annotations")
-	if !ok {
-		return false
-	}
-	v = strings.ToLower(v)
-	return v != "0" && v != "false" && v != "no"
-}
+func annotationsRequested(c *gin.Context) bool { return queryFlag(c, "annotations") }
 
 // widgetJSON is w as a GET shows it, with its annotations when asked.
 func (s *API) widgetJSON(w *store.Widget, annotations bool) (map[string]any, error) {
