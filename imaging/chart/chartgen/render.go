@@ -399,7 +399,7 @@ func (r *renderer) pie() error {
 	for _, v := range s.Series[0].Values {
 		total += v
 	}
-	a := -math.Pi / 2
+	a := -math.Pi/2 + s.StartDeg*math.Pi/180
 	for i, v := range s.Series[0].Values {
 		da := 2 * math.Pi * v / total
 		pts := []pt{{cx, cy}}
@@ -411,5 +411,6 @@ func (r *renderer) pie() error {
 		c.fillPolygon(pts, s.SliceColors[i])
 		a += da
 	}
+	r.pieFinish(cx, cy, rad)
 	return r.legendAndTitle()
 }
