@@ -32,7 +32,12 @@ func scorePie(s *TypeScore, t truth, res *Result, note func(string)) {
 		return
 	}
 	tp := t.Series[0].Points
-	s.Names += len(tp) // Eval counted the values; a pie series has no name
+	// Eval counted the values, and the series name of a committed pie
+	// truth as a name; a pie's names are its slice labels.
+	s.Names += len(tp)
+	if t.Series[0].Name != "" {
+		s.Names--
+	}
 	if len(res.Series) == 1 {
 		s.SeriesMatch++
 	} else {
