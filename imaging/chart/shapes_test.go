@@ -127,3 +127,17 @@ func TestPieNotBars(t *testing.T) {
 		t.Errorf("a square of colour: got %+v, %v; want ErrUnsupported", res, err)
 	}
 }
+
+// BenchmarkPieChart is one pie of the development slice (a 1:1 PNG) read
+// with OCR: the axes pass that fails first, then the pie reader.
+func BenchmarkPieChart(b *testing.B) {
+	needOCR(b)
+	it := chartgen.ShapesCorpus(shapesDevSeed, 1)[0]
+	img := render(b, it.Spec, chartgen.Degrade{Scale: 1})
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Digitize(context.Background(), img); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
