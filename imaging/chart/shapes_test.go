@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/canvasd/canvasd/imaging/chart/chartgen"
@@ -138,6 +139,43 @@ func BenchmarkPieChart(b *testing.B) {
 	for b.Loop() {
 		if _, err := Digitize(context.Background(), img); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestPieSliceLabels: a pie without a legend, its categories printed beside
+// the slices, gets each slice's label from the word outside it.
+func TestPieSliceLabels(t *testing.T) {
+	needOCR(t)
+	for seed := uint64(1); seed <= lastSeed(1, 3); seed++ {
+		s := chartgen.RandomPie(rand.New(rand.NewPCG(shapesDevSeed, 100+seed)), seed%2 == 0)
+		s.Legend, s.SliceLabels, s.Title = "none", true, ""
+		truth := chartgen.ShapeTruth(s).Series[0].Points
+		res, err := Digitize(context.Background(), render(t, s, chartgen.Degrade{Scale: 1}))
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		if len(res.Series) != 1 || len(res.Series[0].Points) != len(truth) {
+			t.Fatalf("seed %d: %+v", seed, res.Series)
+		}
+		named := 0
+		for _, p := range res.Series[0].Points {
+			for _, tp := range truth {
+				if hexDist(p.Color, tp.Color) >= 40 {
+					continue
+				}
+				if p.X == tp.X {
+					named++
+				} else {
+					t.Logf("seed %d: slice %s labelled %v, want %v", seed, p.Color, p.X, tp.X)
+				}
+				if math.Abs(p.Y-tp.Y) > pieShareTol {
+					t.Errorf("seed %d: slice %v share %.1f, want %.1f", seed, tp.X, p.Y, tp.Y)
+				}
+			}
+		}
+		if named < len(truth)-1 {
+			t.Errorf("seed %d: %d/%d slice labels read", seed, named, len(truth))
 		}
 	}
 }

@@ -65,6 +65,9 @@ type Spec struct {
 	// clockwise from 12 o'clock, SliceEdge draws white separators of that
 	// width between slices. Random never sets these.
 	Hole, StartDeg, SliceEdge float64
+	// SliceLabels prints each slice's category outside it, beside its
+	// middle, on a pie shrunk to leave room (pie only; set Legend "none").
+	SliceLabels bool
 }
 
 var palette = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#003f5c", "#ffa600", "#bcbd22"}

@@ -10,9 +10,13 @@ import (
 // Hole > 0). Stacked bar charts keep their bar kind and set Stacked.
 const Donut = "donut"
 
+// sliceLabelShrink: with SliceLabels the pie takes this share of the
+// radius it would have, leaving room for the labels beside it.
+const sliceLabelShrink = 0.72
+
 // pieFinish draws the white slice separators and the donut hole over the
-// slices of a pie.
-func (r *renderer) pieFinish(cx, cy, rad float64) {
+// slices of a pie, and with SliceLabels each category outside its slice.
+func (r *renderer) pieFinish(cx, cy, rad float64) error {
 	s, c := r.s, r.c
 	if s.SliceEdge > 0 && len(s.Series) > 0 {
 		total := 0.0
@@ -28,6 +32,29 @@ func (r *renderer) pieFinish(cx, cy, rad float64) {
 	if s.Hole > 0 {
 		c.fillCircle(cx, cy, rad*s.Hole, white)
 	}
+	if !s.SliceLabels || len(s.Series) == 0 {
+		return nil
+	}
+	total := 0.0
+	for _, v := range s.Series[0].Values {
+		total += v
+	}
+	a := -math.Pi/2 + s.StartDeg*math.Pi/180
+	for i, v := range s.Series[0].Values {
+		da := 2 * math.Pi * v / total
+		m := a + da/2
+		st := r.st()
+		st.halign = -1
+		if math.Cos(m) < 0 {
+			st.halign = 1
+		}
+		x, y := cx+(rad+8)*math.Cos(m), cy+(rad+8+r.capH/2)*math.Sin(m)
+		if err := c.text(s.Categories[i], x, y, st); err != nil {
+			return err
+		}
+		a += da
+	}
+	return nil
 }
 
 // RandomPie draws a pie (donut false) or donut chart: 3 to 7 slices of
