@@ -120,6 +120,7 @@ fuzz:
 eval-digitize:
 	$(GO) run ./cmd/eval-digitize -tables testdata/digitize/tables -charts testdata/digitize/charts
 	$(GO) run ./cmd/eval-digitize -scan-seed $(SCAN_HELDOUT_SEED)
+	$(GO) run ./cmd/eval-digitize -shapes-seed $(SHAPES_HELDOUT_SEED)
 
 # The scanned-look slices (issue 17), generated on the fly from a seed:
 # 1717 is held out (never used for tuning; make eval-digitize reports it and
@@ -128,6 +129,15 @@ SCAN_HELDOUT_SEED := 1717
 .PHONY: eval-digitize-scan-dev
 eval-digitize-scan-dev:
 	$(GO) run ./cmd/eval-digitize -scan-seed 1701 -v
+
+# Pie, donut and stacked-bar charts (issue 17), generated on the fly
+# (chartgen.ShapesCorpus, 48 charts): 1777 is held out (never used for
+# tuning; make eval-digitize reports it, make test-accuracy enforces floors
+# on it), 1771 is the development slice.
+SHAPES_HELDOUT_SEED := 1777
+.PHONY: eval-digitize-shapes-dev
+eval-digitize-shapes-dev:
+	$(GO) run ./cmd/eval-digitize -shapes-seed 1771 -v
 
 # The independent corpus (testdata/digitize/independent, committed): HTML tables
 # rendered by headless Chromium in DejaVu/Liberation fonts and gnuplot

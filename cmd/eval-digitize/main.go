@@ -40,6 +40,9 @@ func run() error {
 		"into this directory (tables/ and charts/), -n tables per style and -chart-n charts, instead of evaluating")
 	scanSeed := flag.Uint64("scan-seed", 0, "evaluate the scanned-look slice generated from this seed (issue 17: skewed, "+
 		"downscaled, blurred, noisy, JPEG tables on grey paper, and KPI cards and slide titles) instead of -tables and -charts")
+	shapesSeed := flag.Uint64("shapes-seed", 0, "evaluate the pie, donut and stacked-bar slice generated from this seed "+
+		"(chartgen.ShapesCorpus(seed, -shapes-n)) instead of -tables and -charts")
+	shapesN := flag.Int("shapes-n", 48, "with -shapes-seed: charts (a quarter each pie, donut, stacked vertical, stacked horizontal)")
 	scanN := flag.Int("scan-n", 10, "with -scan-seed: tables per style")
 	textN := flag.Int("text-n", 12, "with -scan-seed: text images per kind (KPI cards, slide titles)")
 	sysFonts := flag.Bool("system-fonts", true, "with -generate or -seed: also draw tables with installed Liberation/DejaVu fonts")
@@ -51,6 +54,9 @@ func run() error {
 	fams := gen.GoFamilies
 	if *sysFonts {
 		fams = append(append([]gen.Family(nil), fams...), gen.SystemFamilies()...)
+	}
+	if *shapesSeed != 0 {
+		return evalShapes(*shapesSeed, *shapesN, *verbose)
 	}
 	if *scanSeed != 0 {
 		return evalScanned(ctx, *scanSeed, *scanN, *textN, fams, *verbose)

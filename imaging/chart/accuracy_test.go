@@ -8,7 +8,7 @@ import "testing"
 // digitize"), enforced: on the whole committed corpus, bar charts have at
 // least 90% of their values within ±2% of the axis range and the right series
 // count in at least 90% of charts, line charts at least 80% of values, and
-// every pie and scatter chart is refused. make test runs it without -race
+// every scatter chart is refused (pies are read: pie.go, TestAccuracyShapes). make test runs it without -race
 // (go test -tags accuracy -run '^TestAccuracy' ./imaging/...).
 func TestAccuracyCharts(t *testing.T) {
 	if raceEnabled {

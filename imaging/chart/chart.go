@@ -45,8 +45,9 @@ var ErrUnsupported = errors.New("unsupported_chart")
 // Point is one data point. X is the category label (string), or the
 // category's 1-based index (int) when no label could be read.
 type Point struct {
-	X any     `json:"x"`
-	Y float64 `json:"y"`
+	X     any     `json:"x"`
+	Y     float64 `json:"y"`
+	Color string  `json:"color,omitempty"` // pie and donut slices: #rrggbb
 }
 
 // Series is one data series, named from the legend.
@@ -60,6 +61,7 @@ type Series struct {
 // *digitize.Table: a header row of series names and one row per category.
 type Result struct {
 	ChartType string          `json:"chart_type"`
+	Stacked   bool            `json:"stacked,omitempty"` // stacked bars: y is each segment's own value
 	Series    []Series        `json:"series"`
 	Table     any             `json:"table"`
 	Engine    digitize.Engine `json:"engine"`
@@ -85,7 +87,14 @@ func (rd Reader) Digitize(ctx context.Context, img image.Image) (*Result, error)
 		return nil, fmt.Errorf("%w: image too small", ErrUnsupported)
 	}
 	d := &digitizer{r: newRaster(img), ocr: rd.OCR}
-	return d.run(ctx)
+	res, err := d.run(ctx)
+	if errors.Is(err, ErrUnsupported) {
+		// Not a chart with axes: a pie or donut (pie.go)?
+		if pr, ok, perr := rd.readPie(ctx, img); ok {
+			return pr, perr
+		}
+	}
+	return res, err
 }
 
 type digitizer struct {
@@ -301,7 +310,7 @@ func (d *digitizer) run(ctx context.Context) (*Result, error) {
 	if len(series) == 0 {
 		return nil, fmt.Errorf("%w: no data series found", ErrUnsupported)
 	}
-	res := &Result{ChartType: kind, Series: series, Warnings: d.warnings}
+	res := &Result{ChartType: kind, Series: series, Warnings: d.warnings, Stacked: d.stacked(kinds)}
 	if res.Warnings == nil {
 		res.Warnings = []string{}
 	}

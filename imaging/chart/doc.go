@@ -1,4 +1,4 @@
-// Package chart digitizes images of bar and line charts into data series.
+// Package chart digitizes images of bar, line and pie charts into data series.
 //
 // It owns the chart pipeline:
 //   - the plot frame from the axis lines (or, in spreadsheet-style charts
@@ -16,10 +16,14 @@
 //   - a robust pixel→value fit from the tick labels (RANSAC over label pairs,
 //     linear or log, tolerant of typical misreadings such as a dotted 0 read
 //     as 8, a lost minus sign or "1,000" read as "1.000");
-//   - printed data labels, which replace measured values when they agree.
+//   - printed data labels, which replace measured values when they agree;
+//   - pie and donut charts (pie.go), tried when no chart with axes was
+//     found: the largest disc of colour, its hole, and each colour's share
+//     of rays cast a quarter degree apart; slice labels from the legend or
+//     the word outside each slice. Stacked bars are flagged Stacked.
 //
-// Supported types are bar_vertical, bar_horizontal and line; anything else
-// (pie, scatter, no axes) fails with ErrUnsupported. Without Tesseract the
+// Supported types are bar_vertical, bar_horizontal, line, pie and donut;
+// anything else (scatter, no axes) fails with ErrUnsupported. Without Tesseract the
 // result is pixel-only: type and series are found, values are pixels from
 // the baseline, and the warnings ocr_unavailable and values_in_pixels say so.
 //

@@ -22,12 +22,14 @@ import (
 type truth struct {
 	ChartType   string `json:"chart_type"`
 	Unsupported bool   `json:"unsupported"`
+	Stacked     bool   `json:"stacked"`
 	Series      []struct {
 		Name   string `json:"name"`
 		Color  string `json:"color"`
 		Points []struct {
-			X any     `json:"x"`
-			Y float64 `json:"y"`
+			X     any     `json:"x"`
+			Y     float64 `json:"y"`
+			Color string  `json:"color"`
 		} `json:"points"`
 	} `json:"series"`
 	Axis struct {
@@ -51,7 +53,7 @@ type TypeScore struct {
 // EvalReport summarises Eval over a corpus directory.
 type EvalReport struct {
 	ByType      map[string]*TypeScore
-	Unsupported int // pie/scatter charts in the corpus
+	Unsupported int // scatter charts in the corpus
 	Refused     int // of those, refused with ErrUnsupported
 	OCR         bool
 	Elapsed     time.Duration
@@ -80,7 +82,7 @@ func (r EvalReport) SeriesRate(typ string) float64 {
 func (r EvalReport) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "chart digitize eval (ocr=%v, %s)\n", r.OCR, r.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(&b, "%-15s %6s %6s %9s %13s %14s %10s\n", "type", "charts", "errors", "type_ok", "series_count", "values_±2%", "names")
+	fmt.Fprintf(&b, "%-22s %6s %6s %9s %13s %14s %10s\n", "type", "charts", "errors", "type_ok", "series_count", "values_±2%", "names")
 	var types []string
 	for t := range r.ByType {
 		types = append(types, t)
@@ -94,10 +96,10 @@ func (r EvalReport) String() string {
 	}
 	for _, t := range types {
 		s := r.ByType[t]
-		fmt.Fprintf(&b, "%-15s %6d %6d %9s %13s %14s %10s\n", t, s.Charts, s.Errors, pct(s.TypeMatch, s.Charts),
+		fmt.Fprintf(&b, "%-22s %6d %6d %9s %13s %14s %10s\n", t, s.Charts, s.Errors, pct(s.TypeMatch, s.Charts),
 			pct(s.SeriesMatch, s.Charts), fmt.Sprintf("%s (%d/%d)", pct(s.Within, s.Values), s.Within, s.Values), pct(s.NameMatch, s.Names))
 	}
-	fmt.Fprintf(&b, "unsupported (pie/scatter) refused: %d/%d\n", r.Refused, r.Unsupported)
+	fmt.Fprintf(&b, "unsupported (scatter) refused: %d/%d\n", r.Refused, r.Unsupported)
 	return b.String()
 }
 
@@ -162,7 +164,7 @@ func Eval(dir string) (EvalReport, error) {
 	for i, jb := range jobs {
 		base, t := jb.base, jb.t
 		res, derr := outs[i].res, outs[i].err
-		if t.Unsupported {
+		if t.Unsupported && !isPieType(t.ChartType) {
 			rep.Unsupported++
 			if errors.Is(derr, ErrUnsupported) {
 				rep.Refused++
@@ -171,10 +173,10 @@ func Eval(dir string) (EvalReport, error) {
 			}
 			continue
 		}
-		s := rep.ByType[t.ChartType]
+		s := rep.ByType[evalKey(t)]
 		if s == nil {
 			s = &TypeScore{}
-			rep.ByType[t.ChartType] = s
+			rep.ByType[evalKey(t)] = s
 		}
 		s.Charts++
 		for _, ser := range t.Series {
@@ -188,8 +190,12 @@ func Eval(dir string) (EvalReport, error) {
 			rep.Failures = append(rep.Failures, fmt.Sprintf("%s: %v", base, derr))
 			continue
 		}
-		if res.ChartType == t.ChartType {
+		if res.ChartType == t.ChartType && res.Stacked == t.Stacked {
 			s.TypeMatch++
+		}
+		if isPieType(t.ChartType) {
+			scorePie(s, t, res, func(n string) { rep.Failures = append(rep.Failures, base+": "+n) })
+			continue
 		}
 		if len(res.Series) == len(t.Series) {
 			s.SeriesMatch++

@@ -25,8 +25,9 @@ type Degrade struct {
 // Point, TruthSeries and Truth are the ground-truth JSON written beside each
 // image. The series shape matches what the digitizer returns.
 type Point struct {
-	X any     `json:"x"`
-	Y float64 `json:"y"`
+	X     any     `json:"x"`
+	Y     float64 `json:"y"`
+	Color string  `json:"color,omitempty"` // pie slices (ShapeTruth)
 }
 
 type TruthSeries struct {
@@ -51,6 +52,7 @@ type Truth struct {
 	Width       int           `json:"width"`
 	Height      int           `json:"height"`
 	Seed        uint64        `json:"seed"`
+	Stacked     bool          `json:"stacked,omitempty"` // ShapeTruth
 	Index       int           `json:"index"`
 }
 

@@ -9,8 +9,9 @@ import (
 	"strings"
 )
 
-// Chart kinds. The first three are what the digitizer supports; pie and
-// scatter exist so that tests can assert they are refused.
+// Chart kinds. Scatter exists so that tests can assert it is refused; pies
+// (and donuts, shapes.go) are read since issue 17, but the committed corpus's
+// pie truths (TruthOf) still say unsupported, as written then.
 const (
 	BarVertical   = "bar_vertical"
 	BarHorizontal = "bar_horizontal"
@@ -59,6 +60,14 @@ type Spec struct {
 	// Stacked draws the series of a category on top of each other (bar
 	// charts, non-negative values, no data labels). Not set by Random.
 	Stacked bool
+	// Pie only (shapes.go): Hole is the donut hole's radius as a share of
+	// the pie's (0 = a full pie), StartDeg turns the first slice's edge
+	// clockwise from 12 o'clock, SliceEdge draws white separators of that
+	// width between slices. Random never sets these.
+	Hole, StartDeg, SliceEdge float64
+	// SliceLabels prints each slice's category outside it, beside its
+	// middle, on a pie shrunk to leave room (pie only; set Legend "none").
+	SliceLabels bool
 }
 
 var palette = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#003f5c", "#ffa600", "#bcbd22"}

@@ -395,11 +395,14 @@ func (r *renderer) pie() error {
 	s, c := r.s, r.c
 	cx, cy := (r.px0+r.px1)/2, (r.py0+r.py1)/2
 	rad := math.Min(r.px1-r.px0, r.py1-r.py0) / 2
+	if s.SliceLabels {
+		rad *= sliceLabelShrink
+	}
 	total := 0.0
 	for _, v := range s.Series[0].Values {
 		total += v
 	}
-	a := -math.Pi / 2
+	a := -math.Pi/2 + s.StartDeg*math.Pi/180
 	for i, v := range s.Series[0].Values {
 		da := 2 * math.Pi * v / total
 		pts := []pt{{cx, cy}}
@@ -410,6 +413,9 @@ func (r *renderer) pie() error {
 		}
 		c.fillPolygon(pts, s.SliceColors[i])
 		a += da
+	}
+	if err := r.pieFinish(cx, cy, rad); err != nil {
+		return err
 	}
 	return r.legendAndTitle()
 }
