@@ -26,6 +26,7 @@ var allowedSkips = map[string]string{
 	"imaging/chart/chart_test.go:needOCR":                              "tesseract missing outside CI; under CI the helper fails with the install command",
 	"imaging/digitize/digitize_test.go:needOCR":                        "tesseract missing outside CI; under CI the helper fails with the install command",
 	"imaging/ocr/ocr_test.go:needTesseract":                            "tesseract missing outside CI; under CI the helper fails with the install command",
+	"web/media_test.go:mediaNeedPoppler":                               "poppler-utils missing outside CI; under CI the helper fails with the install command",
 	"imaging/media/pdf_test.go:needPoppler":                            "poppler-utils missing outside CI; under CI the helper fails with the install command",
 	"web/e2e_test.go:newEnv":                                           "chromium missing outside CI; under CI it fails with the install command",
 	"imaging/fixtures_test.go:TestFixtures":                            "the fixture regenerator: it only runs with -update and writes testdata",

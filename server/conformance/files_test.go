@@ -14,6 +14,8 @@ import (
 	"image/png"
 	"path"
 	"strings"
+
+	"github.com/canvasd/canvasd/internal/pdfgen"
 )
 
 // testFile returns the bytes of a documented upload and the Content-Type
@@ -73,20 +75,7 @@ func samplePDF() []byte {
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Resources << >> >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Resources << >> >>",
 	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
+	return pdfgen.Write(objs)
 }
 
 // tinyMP4 is an ISO BMFF file: ftyp, moov (mvhd: timescale 1000, duration
